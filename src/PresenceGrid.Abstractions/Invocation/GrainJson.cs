@@ -1,0 +1,61 @@
+using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace PresenceGrid.Invocation;
+
+/// <summary>
+/// JSON helpers for generated request code. Type info comes from the options' resolver (source
+/// generated contexts in production), so no reflection runs per call when one is configured.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class GrainJson
+{
+    /// <summary>Writes <paramref name="value"/>.</summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="options">The options.</param>
+    public static void Write<T>(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
+        JsonSerializer.Serialize(writer, value, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)));
+
+    /// <summary>Reads one value and moves past it.</summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="reader">The reader, before the value.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The value.</returns>
+    public static T Read<T>(ref Utf8JsonReader reader, JsonSerializerOptions options)
+    {
+        if (!reader.Read())
+        {
+            throw new JsonException($"Expected a value of type {typeof(T).Name}, found the end of the arguments.");
+        }
+
+        return JsonSerializer.Deserialize(ref reader, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)))!;
+    }
+
+    /// <summary>Checks that the reader is on (or moves it to) the start of the arguments array.</summary>
+    /// <param name="reader">The reader.</param>
+    public static void ReadStartArray(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.None && !reader.Read())
+        {
+            throw new JsonException("Expected the arguments array, found nothing.");
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException($"Expected the arguments array, found {reader.TokenType}.");
+        }
+    }
+
+    /// <summary>Checks that the arguments array ends here.</summary>
+    /// <param name="reader">The reader, after the last argument.</param>
+    public static void ReadEndArray(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.EndArray)
+        {
+            throw new JsonException("Expected the end of the arguments array: too many arguments.");
+        }
+    }
+}

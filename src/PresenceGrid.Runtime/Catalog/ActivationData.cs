@@ -1,0 +1,803 @@
+using Microsoft.Extensions.DependencyInjection;
+using PresenceGrid.Invocation;
+using PresenceGrid.Persistence;
+using PresenceGrid.Runtime.Diagnostics;
+using PresenceGrid.Runtime.GrainDirectory;
+using PresenceGrid.Runtime.Persistence;
+using PresenceGrid.Runtime.Timers;
+
+namespace PresenceGrid.Runtime.Catalog;
+
+/// <summary>The life of an activation.</summary>
+internal enum ActivationState
+{
+    /// <summary>Created, activation not started.</summary>
+    Creating,
+
+    /// <summary>Registering, loading state, running OnActivateAsync; requests wait.</summary>
+    Activating,
+
+    /// <summary>Serving requests.</summary>
+    Valid,
+
+    /// <summary>Running OnDeactivateAsync; requests wait and go to the next activation.</summary>
+    Deactivating,
+
+    /// <summary>Gone; requests that still reach it are routed again.</summary>
+    Invalid,
+}
+
+/// <summary>
+/// One activation of a grain (Orleans' <c>ActivationData</c>). It is its own scheduler: a work
+/// queue drained by one thread-pool work item at a time, so grain code never runs in parallel.
+/// Requests wait in a pending queue until the turn rules (non-reentrant by default;
+/// <c>[Reentrant]</c>, <c>[AlwaysInterleave]</c>, <c>[ReadOnly]</c>) admit them. Everything below
+/// "on the turn" runs only from <see cref="IThreadPoolWorkItem.Execute"/>.
+/// </summary>
+internal sealed class ActivationData : IGrainContext, IGrainActivationContext, IThreadPoolWorkItem
+{
+    private const int MaxItemsPerTurnBatch = 128;
+
+    private static readonly Action<Task, object?> OnInvocationCompleted = static (task, state) =>
+    {
+        var request = (GrainRequest)state!;
+        ((ActivationData)request.RuntimeState!).EnqueueWork(request, task);
+    };
+
+    private static readonly Action<Task, object?> OnTickCompleted = static (task, state) =>
+    {
+        var timer = (GrainTimer)state!;
+        timer.Activation.EnqueueWork(timer, task);
+    };
+
+    private readonly SiloRuntime _runtime;
+    private readonly GrainClassDescriptor _descriptor;
+    private readonly StatelessWorkerPool? _pool;
+    private readonly ActivationSynchronizationContext _syncContext;
+    private readonly object _lock = new();
+    private readonly Queue<WorkItem> _work = new();
+    private readonly Queue<object> _pending = new();
+    private readonly TaskCompletionSource _deactivated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _scheduled;
+    private volatile ActivationState _state;
+    private Grain? _grain;
+    private List<IActivationStateLoader>? _states;
+    private List<GrainTimer>? _timers;
+    private GrainAddress? _address;
+    private GrainActivationException? _activationFailure;
+    private int _running;
+    private int _runningReadOnly;
+    private int _pendingInterleavable;
+    private bool _deactivateOnIdle;
+    private long _lastActive;
+    private long _keepAliveUntil;
+
+    public ActivationData(SiloRuntime runtime, GrainId grainId, GrainClassDescriptor descriptor, StatelessWorkerPool? pool)
+    {
+        _runtime = runtime;
+        GrainId = grainId;
+        _descriptor = descriptor;
+        _pool = pool;
+        ActivationId = Guid.NewGuid();
+        _syncContext = new ActivationSynchronizationContext(this);
+        _lastActive = runtime.TimeProvider.GetTimestamp();
+    }
+
+    public GrainId GrainId { get; }
+
+    public Guid ActivationId { get; }
+
+    public IGrainFactory GrainFactory => _runtime.GrainFactory;
+
+    public IServiceProvider ActivationServices => _runtime.Services;
+
+    IServiceProvider IGrainActivationContext.Services => _runtime.Services;
+
+    public ActivationState State => _state;
+
+    public GrainClassDescriptor Descriptor => _descriptor;
+
+    /// <summary>The grain instance once activated (for tests and diagnostics).</summary>
+    public Grain? GrainInstance => _grain;
+
+    /// <summary>Completes when the activation is gone.</summary>
+    public Task Deactivated => _deactivated.Task;
+
+    /// <summary>A rough load figure (read off the turn): queued work plus waiting and running requests.</summary>
+    public int ApproximateLoad => _work.Count + _pending.Count + _running;
+
+    internal SiloRuntime Runtime => _runtime;
+
+    /// <summary>Queues a request for this activation.</summary>
+    public void ReceiveRequest(GrainRequest request) => EnqueueWork(request, null);
+
+    /// <summary>Starts activation; called once by the catalog for the activation it created.</summary>
+    public void StartActivation()
+    {
+        _runtime.Instruments.ActivationAdded();
+        EnqueueWork(Command.Activate, null);
+    }
+
+    /// <summary>Asks the activation to deactivate when idle past the collection age (checked on the turn).</summary>
+    public void RequestCollection() => EnqueueWork(Command.CollectIfIdle, null);
+
+    /// <summary>Asks the activation to deactivate as soon as no request runs.</summary>
+    public void RequestDeactivation(DeactivationReason reason) => EnqueueWork(new DeactivateCommand(reason), null);
+
+    /// <summary>True when it may be collected (read off the turn, then checked again on it).</summary>
+    public bool IsCollectionCandidate(long now, long ageTicks) =>
+        _state == ActivationState.Valid && _running == 0 && _pending.Count == 0
+        && now - Volatile.Read(ref _lastActive) >= ageTicks && now >= Volatile.Read(ref _keepAliveUntil);
+
+    public void DeactivateOnIdle()
+    {
+        // Grain code runs on the turn: the flag holds back the next waiting request; the command
+        // covers an activation that is already idle.
+        _deactivateOnIdle = true;
+        EnqueueWork(Command.DeactivateOnIdle, null);
+    }
+
+    public void DelayDeactivation(TimeSpan timeSpan)
+    {
+        long until = _runtime.TimeProvider.GetTimestamp() + (long)(timeSpan.TotalSeconds * _runtime.TimeProvider.TimestampFrequency);
+        Volatile.Write(ref _keepAliveUntil, Math.Max(Volatile.Read(ref _keepAliveUntil), until));
+    }
+
+    public IGrainTimer RegisterGrainTimer<TState>(Func<TState, CancellationToken, Task> callback, TState state, GrainTimerCreationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        ArgumentNullException.ThrowIfNull(options);
+        if (_state is ActivationState.Deactivating or ActivationState.Invalid)
+        {
+            throw new InvalidOperationException($"Grain {GrainId} is deactivating and cannot register timers.");
+        }
+
+        var timer = new GrainTimer<TState>(this, callback, state, options);
+        lock (_lock)
+        {
+            (_timers ??= []).Add(timer);
+        }
+
+        timer.Start(options.DueTime);
+        return timer;
+    }
+
+    public IPersistentState<TState> GetPersistentState<TState>(string stateName, string? storageName, Func<TState> createDefault)
+    {
+        string provider = storageName ?? GrainStorageNames.Default;
+        IGrainStorage storage = _runtime.Services.GetKeyedService<IGrainStorage>(provider)
+            ?? throw new InvalidOperationException(
+                $"Grain {GrainId} needs grain storage '{provider}' for state '{stateName}', but none is registered. Add it with silo.AddMemoryGrainStorage(\"{provider}\") or another provider.");
+        var state = new PersistentState<TState>(this, stateName, storage, createDefault);
+        (_states ??= []).Add(state);
+        return state;
+    }
+
+    /// <summary>Called by a persistent state whose write lost a race: deactivate after this request.</summary>
+    internal void OnInconsistentState()
+    {
+        RuntimeLog.InconsistentState(_runtime.Logger, GrainId);
+        _deactivateOnIdle = true;
+    }
+
+    internal void RemoveTimer(GrainTimer timer)
+    {
+        lock (_lock)
+        {
+            _timers?.Remove(timer);
+        }
+    }
+
+    /// <summary>Queues work for the turn: a continuation, a request, a finished invocation, a timer tick or a command.</summary>
+    internal void EnqueueWork(object item, object? argument)
+    {
+        bool schedule;
+        lock (_lock)
+        {
+            _work.Enqueue(new WorkItem(item, argument));
+            schedule = !_scheduled;
+            _scheduled = true;
+        }
+
+        if (schedule)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        for (int processed = 0; processed < MaxItemsPerTurnBatch; processed++)
+        {
+            WorkItem item;
+            lock (_lock)
+            {
+                if (!_work.TryDequeue(out item))
+                {
+                    _scheduled = false;
+                    return;
+                }
+            }
+
+            Process(item);
+        }
+
+        // Yield the thread to other activations; stay scheduled.
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    private void Process(WorkItem item)
+    {
+        switch (item.Item)
+        {
+            case SendOrPostCallback callback:
+                RunContinuation(callback, item.Argument);
+                break;
+            case GrainRequest request when item.Argument is Task invocation:
+                OnRequestFinished(request, invocation);
+                break;
+            case GrainRequest request:
+                OnRequestArrived(request);
+                break;
+            case GrainTimer timer when item.Argument is Task tick:
+                OnTickFinished(timer, tick);
+                break;
+            case GrainTimer timer:
+                OnTickDue(timer);
+                break;
+            case Command command:
+                OnCommand(command);
+                break;
+        }
+    }
+
+    private void RunContinuation(SendOrPostCallback callback, object? state)
+    {
+        SynchronizationContext.SetSynchronizationContext(_syncContext);
+        try
+        {
+            callback(state);
+        }
+        catch (Exception exception)
+        {
+            RuntimeLog.ContinuationFailed(_runtime.Logger, exception, GrainId);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(null);
+        }
+    }
+
+    private void OnRequestArrived(GrainRequest request)
+    {
+        switch (_state)
+        {
+            case ActivationState.Valid when MayInvoke(request):
+                Invoke(request);
+                break;
+            case ActivationState.Invalid when _activationFailure is not null:
+                // It failed to activate: requests that were already on their way share its fate,
+                // the next call tries a new activation.
+                _runtime.Fail(request, _activationFailure);
+                break;
+            case ActivationState.Invalid:
+                _runtime.Router.Reroute(request);
+                break;
+            default:
+                int limit = _runtime.MessagingOptions.MaxEnqueuedRequests;
+                if (limit > 0 && _pending.Count >= limit)
+                {
+                    _runtime.Instruments.CallsRejected.Add(1);
+                    RuntimeLog.RequestRejected(_runtime.Logger, request.Method.DisplayName, GrainId, "overloaded");
+                    _runtime.Fail(request, new GrainOverloadedException(GrainId, request.Method.DisplayName, _pending.Count, limit));
+                    break;
+                }
+
+                AddPending(request);
+                break;
+        }
+    }
+
+    private void AddPending(object item)
+    {
+        _pending.Enqueue(item);
+        if (IsInterleavable(item))
+        {
+            _pendingInterleavable++;
+        }
+    }
+
+    private bool MayInvoke(object item)
+    {
+        if (_running == 0 || _descriptor.IsReentrant)
+        {
+            return true;
+        }
+
+        if (item is GrainRequest request)
+        {
+            GrainMethodOptions options = request.Method.Options;
+            return (options & GrainMethodOptions.AlwaysInterleave) != 0
+                || ((options & GrainMethodOptions.ReadOnly) != 0 && _running == _runningReadOnly);
+        }
+
+        return ((GrainTimer)item).Interleave;
+    }
+
+    private static bool IsInterleavable(object item) => item is GrainRequest request
+        ? (request.Method.Options & (GrainMethodOptions.AlwaysInterleave | GrainMethodOptions.ReadOnly)) != 0
+        : ((GrainTimer)item).Interleave;
+
+    private void Invoke(object item)
+    {
+        if (item is GrainTimer timer)
+        {
+            InvokeTick(timer);
+            return;
+        }
+
+        var request = (GrainRequest)item;
+        if (request.IsCompleted)
+        {
+            // It timed out while it waited: the caller has its answer; do not run it.
+            return;
+        }
+
+        bool readOnly = (request.Method.Options & GrainMethodOptions.ReadOnly) != 0;
+        _running++;
+        if (readOnly)
+        {
+            _runningReadOnly++;
+        }
+
+        MarkActive();
+        request.RuntimeState = this;
+        Task invocation;
+        SynchronizationContext.SetSynchronizationContext(_syncContext);
+        try
+        {
+            invocation = request.Invoke(_grain!);
+        }
+        catch (Exception exception)
+        {
+            invocation = Task.FromException(exception);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(null);
+        }
+
+        if (invocation.IsCompleted)
+        {
+            OnRequestFinished(request, invocation);
+        }
+        else
+        {
+            invocation.ContinueWith(OnInvocationCompleted, request, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private void OnRequestFinished(GrainRequest request, Task invocation)
+    {
+        _running--;
+        if ((request.Method.Options & GrainMethodOptions.ReadOnly) != 0)
+        {
+            _runningReadOnly--;
+        }
+
+        MarkActive();
+        _runtime.Complete(request, invocation);
+        AfterTurn();
+    }
+
+    private void OnTickDue(GrainTimer timer)
+    {
+        if (_state != ActivationState.Valid || timer.IsDisposed)
+        {
+            return;
+        }
+
+        if (MayInvoke(timer))
+        {
+            InvokeTick(timer);
+        }
+        else
+        {
+            AddPending(timer);
+        }
+    }
+
+    private void InvokeTick(GrainTimer timer)
+    {
+        if (timer.IsDisposed || _state != ActivationState.Valid)
+        {
+            return;
+        }
+
+        _running++;
+        if (timer.KeepAlive)
+        {
+            MarkActive();
+        }
+
+        Task tick;
+        SynchronizationContext.SetSynchronizationContext(_syncContext);
+        try
+        {
+            tick = timer.InvokeCallback();
+        }
+        catch (Exception exception)
+        {
+            tick = Task.FromException(exception);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(null);
+        }
+
+        if (tick.IsCompleted)
+        {
+            OnTickFinished(timer, tick);
+        }
+        else
+        {
+            tick.ContinueWith(OnTickCompleted, timer, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private void OnTickFinished(GrainTimer timer, Task tick)
+    {
+        _running--;
+        if (tick.IsFaulted)
+        {
+            RuntimeLog.TimerTickFailed(_runtime.Logger, tick.Exception!.InnerException ?? tick.Exception, GrainId);
+        }
+
+        timer.OnTickCompleted();
+        AfterTurn();
+    }
+
+    /// <summary>After a request or tick finished: deactivate if asked, else admit what waits.</summary>
+    private void AfterTurn()
+    {
+        if (_state != ActivationState.Valid)
+        {
+            return;
+        }
+
+        if (_deactivateOnIdle && _running == 0)
+        {
+            StartDeactivation(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "DeactivateOnIdle was called"));
+            return;
+        }
+
+        PumpPending();
+    }
+
+    private void PumpPending()
+    {
+        while (_pending.Count > 0 && _state == ActivationState.Valid)
+        {
+            object head = _pending.Peek();
+            if (MayInvoke(head))
+            {
+                DequeuePending();
+                Invoke(head);
+                continue;
+            }
+
+            if (_pendingInterleavable == 0)
+            {
+                return;
+            }
+
+            // The head must wait, but something behind it may interleave: one pass in order.
+            int count = _pending.Count;
+            for (int i = 0; i < count && _state == ActivationState.Valid; i++)
+            {
+                object item = DequeuePending();
+                if (MayInvoke(item))
+                {
+                    Invoke(item);
+                }
+                else
+                {
+                    AddPending(item);
+                }
+            }
+
+            return;
+        }
+    }
+
+    private object DequeuePending()
+    {
+        object item = _pending.Dequeue();
+        if (IsInterleavable(item))
+        {
+            _pendingInterleavable--;
+        }
+
+        return item;
+    }
+
+    private void MarkActive() => Volatile.Write(ref _lastActive, _runtime.TimeProvider.GetTimestamp());
+
+    private void OnCommand(Command command)
+    {
+        switch (command.Kind)
+        {
+            case CommandKind.Activate when _state == ActivationState.Creating:
+                RunOnTurn(static self => self.ActivateAsync(), this);
+                break;
+            case CommandKind.DeactivateOnIdle:
+                _deactivateOnIdle = true;
+                if (_state == ActivationState.Valid && _running == 0)
+                {
+                    StartDeactivation(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "DeactivateOnIdle was called"));
+                }
+
+                break;
+            case CommandKind.CollectIfIdle:
+                long now = _runtime.TimeProvider.GetTimestamp();
+                long ageTicks = (long)(_runtime.CollectionOptions.CollectionAge.TotalSeconds * _runtime.TimeProvider.TimestampFrequency);
+                if (IsCollectionCandidate(now, ageTicks))
+                {
+                    StartDeactivation(new DeactivationReason(DeactivationReasonCode.ActivationIdle, $"idle longer than {_runtime.CollectionOptions.CollectionAge}"));
+                }
+
+                break;
+            case CommandKind.Deactivate:
+                var reason = ((DeactivateCommand)command).Reason;
+                if (_state == ActivationState.Valid && _running == 0)
+                {
+                    StartDeactivation(reason);
+                }
+                else if (_state is ActivationState.Valid or ActivationState.Activating or ActivationState.Creating)
+                {
+                    _deactivateOnIdle = true;
+                    if (_state == ActivationState.Creating)
+                    {
+                        // Never activated: nothing to run, just go.
+                        _state = ActivationState.Deactivating;
+                        RunOnTurn(static (self, r) => self.FinishDeactivationAsync(r), this, reason);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Starts an async flow on this activation's turn (its continuations come back here).</summary>
+    private void RunOnTurn(Func<ActivationData, Task> flow, ActivationData self)
+    {
+        SynchronizationContext.SetSynchronizationContext(_syncContext);
+        try
+        {
+            _ = flow(self);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(null);
+        }
+    }
+
+    private void RunOnTurn(Func<ActivationData, DeactivationReason, Task> flow, ActivationData self, DeactivationReason reason)
+    {
+        SynchronizationContext.SetSynchronizationContext(_syncContext);
+        try
+        {
+            _ = flow(self, reason);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(null);
+        }
+    }
+
+    private async Task ActivateAsync()
+    {
+        _state = ActivationState.Activating;
+        try
+        {
+            if (_pool is null)
+            {
+                var address = new GrainAddress(GrainId, ActivationId, _runtime.LocalSilo.SiloAddress);
+                GrainAddress registered = await _runtime.Directory.RegisterAsync(address, previousAddress: null);
+                if (registered.ActivationId != ActivationId && registered.Silo == _runtime.LocalSilo.SiloAddress
+                    && !_runtime.Catalog.IsLocalActivation(registered))
+                {
+                    // A stale entry of this silo (an activation that is gone): take it over.
+                    registered = await _runtime.Directory.RegisterAsync(address, registered);
+                }
+
+                if (registered.ActivationId != ActivationId)
+                {
+                    RuntimeLog.DuplicateActivation(_runtime.Logger, GrainId, registered.ToString());
+                    _state = ActivationState.Invalid;
+                    _runtime.Catalog.Remove(this);
+                    _runtime.Instruments.ActivationRemoved();
+                    _deactivated.TrySetResult();
+                    RerouteWaiting();
+                    return;
+                }
+
+                _address = address;
+            }
+
+            using (GrainConstructionScope.Enter(this))
+            {
+                _grain = _descriptor.Factory(this);
+            }
+
+            if (_states is not null)
+            {
+                foreach (IActivationStateLoader state in _states)
+                {
+                    await state.LoadAsync();
+                }
+            }
+
+            using var timeout = new CancellationTokenSource(_runtime.CollectionOptions.ActivationTimeout, _runtime.TimeProvider);
+            await _grain.OnActivateAsync(timeout.Token);
+        }
+        catch (Exception exception)
+        {
+            await FailActivationAsync(exception);
+            return;
+        }
+
+        _state = ActivationState.Valid;
+        MarkActive();
+        if (_deactivateOnIdle && _pending.Count == 0)
+        {
+            StartDeactivation(new DeactivationReason(DeactivationReasonCode.ApplicationRequested, "deactivation requested during activation"));
+            return;
+        }
+
+        PumpPending();
+    }
+
+    private async Task FailActivationAsync(Exception exception)
+    {
+        RuntimeLog.ActivationFailed(_runtime.Logger, exception, GrainId, _pending.Count);
+        _runtime.Instruments.ActivationFailures.Add(1);
+        _state = ActivationState.Invalid;
+        DisposeTimers();
+        await UnregisterAsync();
+        _runtime.Catalog.Remove(this);
+        _runtime.Instruments.ActivationRemoved();
+        var failure = new GrainActivationException(GrainId, exception);
+        _activationFailure = failure;
+        while (_pending.Count > 0)
+        {
+            if (DequeuePending() is GrainRequest request)
+            {
+                _runtime.Fail(request, failure);
+            }
+        }
+
+        _deactivated.TrySetResult();
+    }
+
+    private void StartDeactivation(DeactivationReason reason)
+    {
+        if (_state != ActivationState.Valid)
+        {
+            return;
+        }
+
+        _state = ActivationState.Deactivating;
+        RunOnTurn(static (self, r) => self.DeactivateAsync(r), this, reason);
+    }
+
+    private async Task DeactivateAsync(DeactivationReason reason)
+    {
+        DisposeTimers();
+        if (_grain is not null)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(_runtime.CollectionOptions.DeactivationTimeout, _runtime.TimeProvider);
+                await _grain.OnDeactivateAsync(reason, timeout.Token);
+            }
+            catch (Exception exception)
+            {
+                RuntimeLog.DeactivationFailed(_runtime.Logger, exception, GrainId, reason.ReasonCode);
+            }
+        }
+
+        await FinishDeactivationAsync(reason);
+    }
+
+    private async Task FinishDeactivationAsync(DeactivationReason reason)
+    {
+        await UnregisterAsync();
+        _state = ActivationState.Invalid;
+        _runtime.Catalog.Remove(this);
+        _runtime.Instruments.ActivationRemoved();
+        RuntimeLog.Deactivated(_runtime.Logger, GrainId, reason.ReasonCode);
+        _deactivated.TrySetResult();
+        RerouteWaiting();
+    }
+
+    /// <summary>Requests that waited here go to the grain's next activation (or fail if the silo stops).</summary>
+    private void RerouteWaiting()
+    {
+        while (_pending.Count > 0)
+        {
+            if (DequeuePending() is GrainRequest request)
+            {
+                _runtime.Router.Reroute(request);
+            }
+        }
+    }
+
+    private async Task UnregisterAsync()
+    {
+        if (_address is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _runtime.Directory.UnregisterAsync(_address);
+        }
+        catch (Exception exception)
+        {
+            RuntimeLog.DirectoryUnregisterFailed(_runtime.Logger, exception, GrainId);
+        }
+    }
+
+    private void DisposeTimers()
+    {
+        GrainTimer[] timers;
+        lock (_lock)
+        {
+            if (_timers is null || _timers.Count == 0)
+            {
+                return;
+            }
+
+            timers = [.. _timers];
+            _timers.Clear();
+        }
+
+        foreach (GrainTimer timer in timers)
+        {
+            timer.Dispose();
+        }
+    }
+
+    public override string ToString() => $"{GrainId} #{ActivationId:N} ({_state})";
+
+    private readonly record struct WorkItem(object Item, object? Argument);
+
+    private enum CommandKind
+    {
+        Activate,
+        CollectIfIdle,
+        DeactivateOnIdle,
+        Deactivate,
+    }
+
+    private class Command
+    {
+        public static readonly Command Activate = new(CommandKind.Activate);
+        public static readonly Command CollectIfIdle = new(CommandKind.CollectIfIdle);
+        public static readonly Command DeactivateOnIdle = new(CommandKind.DeactivateOnIdle);
+
+        protected Command(CommandKind kind) => Kind = kind;
+
+        public CommandKind Kind { get; }
+    }
+
+    private sealed class DeactivateCommand : Command
+    {
+        public DeactivateCommand(DeactivationReason reason)
+            : base(CommandKind.Deactivate) => Reason = reason;
+
+        public DeactivationReason Reason { get; }
+    }
+}

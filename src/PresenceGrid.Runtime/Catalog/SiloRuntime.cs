@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PresenceGrid.Invocation;
+using PresenceGrid.Runtime.Configuration;
+using PresenceGrid.Runtime.Diagnostics;
+using PresenceGrid.Runtime.GrainDirectory;
+using PresenceGrid.Runtime.Messaging;
+
+namespace PresenceGrid.Runtime.Catalog;
+
+/// <summary>The per-silo services an activation needs, in one place.</summary>
+internal sealed class SiloRuntime : IDisposable
+{
+    private int _stopping;
+
+    public SiloRuntime(
+        IServiceProvider services,
+        TimeProvider timeProvider,
+        ILocalSiloDetails localSilo,
+        IGrainDirectory directory,
+        IOptions<GrainCollectionOptions> collectionOptions,
+        IOptions<SiloMessagingOptions> messagingOptions,
+        ILoggerFactory loggerFactory,
+        RuntimeInstruments instruments)
+    {
+        Services = services;
+        TimeProvider = timeProvider;
+        LocalSilo = localSilo;
+        Directory = directory;
+        CollectionOptions = collectionOptions.Value;
+        MessagingOptions = messagingOptions.Value;
+        Logger = loggerFactory.CreateLogger("PresenceGrid.Runtime");
+        Instruments = instruments;
+        InFlight = new InFlightRequests(timeProvider, MessagingOptions.ResponseTimeout, Logger, instruments);
+        Catalog = new ActivationCatalog(this);
+        Router = new GrainCallRouter(this);
+        GrainFactory = new GrainFactory(Router);
+    }
+
+    public IServiceProvider Services { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public ILocalSiloDetails LocalSilo { get; }
+
+    public IGrainDirectory Directory { get; }
+
+    public GrainCollectionOptions CollectionOptions { get; }
+
+    public SiloMessagingOptions MessagingOptions { get; }
+
+    public ILogger Logger { get; }
+
+    public RuntimeInstruments Instruments { get; }
+
+    public InFlightRequests InFlight { get; }
+
+    public ActivationCatalog Catalog { get; }
+
+    public GrainCallRouter Router { get; }
+
+    public GrainFactory GrainFactory { get; }
+
+    /// <summary>True once the silo began to stop: new activations are refused.</summary>
+    public bool IsStopping => Volatile.Read(ref _stopping) != 0;
+
+    public void MarkStopping() => Volatile.Write(ref _stopping, 1);
+
+    /// <summary>Delivers the outcome of an invocation to its caller.</summary>
+    public void Complete(GrainRequest request, Task invocation)
+    {
+        InFlight.Remove(request);
+        if (request.Method.IsOneWay)
+        {
+            if (invocation.IsFaulted)
+            {
+                RuntimeLog.OneWayCallFailed(Logger, invocation.Exception!.InnerException ?? invocation.Exception, request.Method.DisplayName, request.TargetId);
+            }
+
+            return;
+        }
+
+        request.CompleteFrom(invocation);
+    }
+
+    /// <summary>Fails a request that did not run.</summary>
+    public void Fail(GrainRequest request, Exception exception)
+    {
+        InFlight.Remove(request);
+        if (request.Method.IsOneWay)
+        {
+            RuntimeLog.OneWayCallFailed(Logger, exception, request.Method.DisplayName, request.TargetId);
+            return;
+        }
+
+        request.TryFail(exception);
+    }
+
+    public void Dispose()
+    {
+        InFlight.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Diagnostics.Metrics;
+
+namespace PresenceGrid.Runtime.Diagnostics;
+
+/// <summary>The runtime's metrics.</summary>
+internal sealed class RuntimeInstruments : IDisposable
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "PresenceGrid.Runtime";
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private long _activeActivations;
+
+    public RuntimeInstruments(IMeterFactory? meterFactory)
+    {
+        _ownsMeter = meterFactory is null;
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        ActivationsCreated = _meter.CreateCounter<long>("presencegrid.grain.activations.created", "{activation}", "Activations created.");
+        ActivationsDeactivated = _meter.CreateCounter<long>("presencegrid.grain.activations.deactivated", "{activation}", "Activations deactivated.");
+        ActivationFailures = _meter.CreateCounter<long>("presencegrid.grain.activations.failed", "{activation}", "Activations whose activation failed.");
+        CallsRejected = _meter.CreateCounter<long>("presencegrid.grain.calls.rejected", "{call}", "Calls rejected because an activation was overloaded.");
+        CallsTimedOut = _meter.CreateCounter<long>("presencegrid.grain.calls.timed_out", "{call}", "Calls that got no response within the response timeout.");
+        _meter.CreateObservableUpDownCounter("presencegrid.grain.activations.active", () => Volatile.Read(ref _activeActivations), "{activation}", "Activations now in memory.");
+    }
+
+    public Counter<long> ActivationsCreated { get; }
+
+    public Counter<long> ActivationsDeactivated { get; }
+
+    public Counter<long> ActivationFailures { get; }
+
+    public Counter<long> CallsRejected { get; }
+
+    public Counter<long> CallsTimedOut { get; }
+
+    public void ActivationAdded()
+    {
+        Interlocked.Increment(ref _activeActivations);
+        ActivationsCreated.Add(1);
+    }
+
+    public void ActivationRemoved()
+    {
+        Interlocked.Decrement(ref _activeActivations);
+        ActivationsDeactivated.Add(1);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+}

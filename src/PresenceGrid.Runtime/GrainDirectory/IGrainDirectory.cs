@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+
+namespace PresenceGrid.Runtime.GrainDirectory;
+
+/// <summary>
+/// The authority on which activation of a grain is the one. The runtime registers an activation
+/// before it runs <see cref="Grain.OnActivateAsync"/> and unregisters it on deactivation; it does
+/// not consult the directory per call. One in-memory implementation serves a single silo; the
+/// cluster replaces it with one on PostgreSQL.
+/// </summary>
+public interface IGrainDirectory
+{
+    /// <summary>
+    /// Registers <paramref name="address"/> unless another activation is registered, in which
+    /// case that one is returned (first writer wins). When <paramref name="previousAddress"/> is
+    /// given, an entry equal to it is replaced.
+    /// </summary>
+    /// <param name="address">The new activation.</param>
+    /// <param name="previousAddress">An entry known to be stale, to replace; or null.</param>
+    /// <returns>The registered address: <paramref name="address"/> when it won.</returns>
+    ValueTask<GrainAddress> RegisterAsync(GrainAddress address, GrainAddress? previousAddress);
+
+    /// <summary>Removes the entry if it is still <paramref name="address"/>.</summary>
+    /// <param name="address">The activation that ends.</param>
+    /// <returns>A task.</returns>
+    ValueTask UnregisterAsync(GrainAddress address);
+
+    /// <summary>Finds the registered activation of <paramref name="grainId"/>, if any.</summary>
+    /// <param name="grainId">The grain.</param>
+    /// <returns>The entry, or null.</returns>
+    ValueTask<GrainAddress?> LookupAsync(GrainId grainId);
+}
+
+/// <summary>The grain directory of a single silo (and of in-process test clusters): a dictionary.</summary>
+public sealed class InMemoryGrainDirectory : IGrainDirectory
+{
+    private readonly ConcurrentDictionary<GrainId, GrainAddress> _entries = new();
+
+    /// <summary>The number of entries.</summary>
+    public int Count => _entries.Count;
+
+    /// <inheritdoc />
+    public ValueTask<GrainAddress> RegisterAsync(GrainAddress address, GrainAddress? previousAddress)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        while (true)
+        {
+            if (_entries.TryAdd(address.GrainId, address))
+            {
+                return ValueTask.FromResult(address);
+            }
+
+            if (!_entries.TryGetValue(address.GrainId, out GrainAddress? existing))
+            {
+                continue;
+            }
+
+            if (previousAddress is not null && existing == previousAddress)
+            {
+                if (_entries.TryUpdate(address.GrainId, address, existing))
+                {
+                    return ValueTask.FromResult(address);
+                }
+
+                continue;
+            }
+
+            return ValueTask.FromResult(existing);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask UnregisterAsync(GrainAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _entries.TryRemove(new KeyValuePair<GrainId, GrainAddress>(address.GrainId, address));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<GrainAddress?> LookupAsync(GrainId grainId) =>
+        ValueTask.FromResult(_entries.TryGetValue(grainId, out GrainAddress? address) ? address : null);
+}

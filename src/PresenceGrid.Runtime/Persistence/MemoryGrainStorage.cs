@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using PresenceGrid.Persistence;
+
+namespace PresenceGrid.Runtime.Persistence;
+
+/// <summary>
+/// Grain storage in this process's memory, with the same ETag rules as durable providers. State is
+/// kept serialized, so a grain's unsaved changes never leak into storage. For the embedded
+/// default and tests: it dies with the process.
+/// </summary>
+public sealed class MemoryGrainStorage : IGrainStorage
+{
+    private readonly ConcurrentDictionary<(string StateName, GrainId GrainId), StoredRecord> _records = new();
+    private readonly IGrainStateSerializer _serializer;
+    private readonly string _name;
+    private long _version;
+
+    /// <summary>Creates the storage.</summary>
+    /// <param name="name">The provider's name, for messages.</param>
+    /// <param name="serializer">The state serializer.</param>
+    public MemoryGrainStorage(string name, IGrainStateSerializer serializer)
+    {
+        _name = name;
+        _serializer = serializer;
+    }
+
+    /// <summary>The number of stored records.</summary>
+    public int Count => _records.Count;
+
+    /// <inheritdoc />
+    public Task ReadStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
+    {
+        if (_records.TryGetValue((stateName, grainId), out StoredRecord? record))
+        {
+            grainState.State = _serializer.Deserialize<TState>(record.Data);
+            grainState.ETag = record.ETag;
+            grainState.RecordExists = true;
+        }
+        else
+        {
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task WriteStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
+    {
+        var key = (stateName, grainId);
+        byte[] data = _serializer.Serialize(grainState.State);
+        var updated = new StoredRecord(data, NextETag());
+        while (true)
+        {
+            if (_records.TryGetValue(key, out StoredRecord? existing))
+            {
+                if (!string.Equals(existing.ETag, grainState.ETag, StringComparison.Ordinal))
+                {
+                    throw Conflict("write", stateName, grainId, existing.ETag, grainState.ETag);
+                }
+
+                if (!_records.TryUpdate(key, updated, existing))
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                if (grainState.ETag is not null)
+                {
+                    throw Conflict("write", stateName, grainId, null, grainState.ETag);
+                }
+
+                if (!_records.TryAdd(key, updated))
+                {
+                    continue;
+                }
+            }
+
+            grainState.ETag = updated.ETag;
+            grainState.RecordExists = true;
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task ClearStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
+    {
+        var key = (stateName, grainId);
+        if (_records.TryGetValue(key, out StoredRecord? existing))
+        {
+            if (!string.Equals(existing.ETag, grainState.ETag, StringComparison.Ordinal))
+            {
+                throw Conflict("clear", stateName, grainId, existing.ETag, grainState.ETag);
+            }
+
+            if (!_records.TryRemove(new KeyValuePair<(string, GrainId), StoredRecord>(key, existing)))
+            {
+                throw Conflict("clear", stateName, grainId, "(changed concurrently)", grainState.ETag);
+            }
+        }
+        else if (grainState.ETag is not null)
+        {
+            throw Conflict("clear", stateName, grainId, null, grainState.ETag);
+        }
+
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+        return Task.CompletedTask;
+    }
+
+    private string NextETag() => Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
+
+    private InconsistentStateException Conflict(string operation, string stateName, GrainId grainId, string? stored, string? current) =>
+        new($"Storage '{_name}' refused to {operation} state '{stateName}' of grain {grainId}: the stored ETag is {stored ?? "(none)"} but the writer expected {current ?? "(none)"}; another activation changed it.",
+            stored,
+            current);
+
+    private sealed record StoredRecord(byte[] Data, string ETag);
+}

@@ -1,0 +1,105 @@
+using PresenceGrid.Runtime.Catalog;
+
+namespace PresenceGrid.Runtime.Timers;
+
+/// <summary>
+/// A grain timer: each tick is queued to the activation like a request, so it never overlaps a
+/// request (unless <see cref="GrainTimerCreationOptions.Interleave"/>), and the next tick is
+/// scheduled one period after the callback finished.
+/// </summary>
+internal abstract class GrainTimer : IGrainTimer
+{
+    private readonly ITimer _timer;
+    private TimeSpan _period;
+    private int _disposed;
+    private bool _changedDuringTick;
+    private bool _ticking;
+
+    protected GrainTimer(ActivationData activation, GrainTimerCreationOptions options)
+    {
+        Activation = activation;
+        Interleave = options.Interleave;
+        KeepAlive = options.KeepAlive;
+        _period = options.Period;
+        using (ExecutionContext.SuppressFlow())
+        {
+            _timer = activation.Runtime.TimeProvider.CreateTimer(static s => ((GrainTimer)s!).OnDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public ActivationData Activation { get; }
+
+    public bool Interleave { get; }
+
+    public bool KeepAlive { get; }
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    public void Start(TimeSpan dueTime) => _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
+
+    public void Change(TimeSpan dueTime, TimeSpan period)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        _period = period;
+        if (_ticking)
+        {
+            _changedDuringTick = true;
+        }
+
+        _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Runs the callback (on the activation's turn).</summary>
+    public Task InvokeCallback()
+    {
+        _ticking = true;
+        _changedDuringTick = false;
+        return InvokeCallbackCore();
+    }
+
+    /// <summary>After the callback finished (on the turn): schedule the next tick.</summary>
+    public void OnTickCompleted()
+    {
+        _ticking = false;
+        if (!IsDisposed && !_changedDuringTick && _period != Timeout.InfiniteTimeSpan)
+        {
+            _timer.Change(_period, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _timer.Dispose();
+        Activation.RemoveTimer(this);
+    }
+
+    protected abstract Task InvokeCallbackCore();
+
+    private void OnDue()
+    {
+        if (!IsDisposed)
+        {
+            Activation.EnqueueWork(this, null);
+        }
+    }
+}
+
+internal sealed class GrainTimer<TState> : GrainTimer
+{
+    private readonly Func<TState, CancellationToken, Task> _callback;
+    private readonly TState _state;
+
+    public GrainTimer(ActivationData activation, Func<TState, CancellationToken, Task> callback, TState state, GrainTimerCreationOptions options)
+        : base(activation, options)
+    {
+        _callback = callback;
+        _state = state;
+    }
+
+    protected override Task InvokeCallbackCore() => _callback(_state, CancellationToken.None);
+}
