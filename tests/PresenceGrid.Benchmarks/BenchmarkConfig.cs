@@ -1,23 +1,17 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace PresenceGrid.Benchmarks;
 
 /// <summary>
-/// In-process runs (no child project build), memory diagnoser on. Pass <c>--job short</c> or
-/// <c>--job dry</c> on the command line for other lengths.
+/// BenchmarkDotNet's defaults plus the memory diagnoser. Choose the job on the command line:
+/// <c>--inProcess --job short</c> for recorded figures, <c>--inProcess --job dry</c> for a smoke run.
 /// </summary>
 public sealed class BenchmarkConfig : ManualConfig
 {
     public BenchmarkConfig()
     {
-        AddJob(Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
-            .WithWarmupCount(3)
-            .WithIterationCount(10));
+        Add(DefaultConfig.Instance);
         AddDiagnoser(MemoryDiagnoser.Default);
-        WithOptions(ConfigOptions.DisableOptimizationsValidator);
     }
 }

@@ -44,7 +44,7 @@ public abstract class GrainReference : IAddressable, IEquatable<GrainReference>
     /// <param name="request">The request.</param>
     protected void Send(GrainRequest request)
     {
-        request.TargetId = GrainId;
+        request.Target = this;
         Sink.Send(this, request);
     }
 

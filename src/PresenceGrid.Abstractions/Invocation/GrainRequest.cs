@@ -19,8 +19,11 @@ public abstract class GrainRequest
     /// <summary>The method this request calls.</summary>
     public abstract GrainMethodDescriptor Method { get; }
 
-    /// <summary>The target grain (set by the runtime).</summary>
-    public GrainId TargetId { get; set; }
+    /// <summary>The reference the call was made on (set when the request is sent).</summary>
+    public GrainReference? Target { get; set; }
+
+    /// <summary>The target grain.</summary>
+    public GrainId TargetId => Target?.GrainId ?? default;
 
     /// <summary>Runtime-owned: a deadline timestamp of the runtime's time provider, 0 for none.</summary>
     public long Deadline { get; set; }

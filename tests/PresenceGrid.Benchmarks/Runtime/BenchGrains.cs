@@ -6,6 +6,11 @@ public interface IEchoGrain : IGrainWithStringKey
 {
     Task<int> Echo(int value);
 
+    Task Ping();
+
+    /// <summary>Calls <paramref name="peer"/>'s Ping <paramref name="count"/> times in sequence.</summary>
+    Task PingPeerVoid(string peer, int count);
+
     /// <summary>Calls <paramref name="peer"/>'s Echo <paramref name="count"/> times in sequence (grain-to-grain round trips).</summary>
     Task<int> PingPeer(string peer, int count);
 
@@ -25,6 +30,17 @@ public sealed class EchoGrain : Grain, IEchoGrain
     private TaskCompletionSource? _waiter;
 
     public Task<int> Echo(int value) => Task.FromResult(value);
+
+    public Task Ping() => Task.CompletedTask;
+
+    public async Task PingPeerVoid(string peer, int count)
+    {
+        IEchoGrain target = GrainFactory.GetGrain<IEchoGrain>(peer);
+        for (int i = 0; i < count; i++)
+        {
+            await target.Ping();
+        }
+    }
 
     public async Task<int> PingPeer(string peer, int count)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using BenchmarkDotNet.Attributes;
 using PresenceGrid.Benchmarks.Runtime;
 using PresenceGrid.Testing;
@@ -40,6 +41,10 @@ public class GrainCallBenchmarks
     /// <summary>Grain-to-grain request/response round trip (one grain awaits another, in sequence).</summary>
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
     public Task<int> GrainToGrainRoundTrip() => _caller.PingPeer("echo", CallsPerInvoke);
+
+    /// <summary>Grain-to-grain round trip of a method with no result (the callee allocates nothing).</summary>
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task GrainToGrainRoundTripNoResult() => _caller.PingPeerVoid("echo", CallsPerInvoke);
 
     /// <summary>Client-to-grain round trip from outside any grain.</summary>
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
