@@ -352,20 +352,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
         MarkActive();
         request.RuntimeState = this;
-        Task invocation;
-        SynchronizationContext.SetSynchronizationContext(_syncContext);
-        try
-        {
-            invocation = request.Invoke(_grain!);
-        }
-        catch (Exception exception)
-        {
-            invocation = Task.FromException(exception);
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(null);
-        }
+        Task invocation = RunGrainCode(static s => s.Request.Invoke(s.Grain), (Request: request, Grain: _grain!));
 
         if (invocation.IsCompleted)
         {
@@ -420,20 +407,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
             MarkActive();
         }
 
-        Task tick;
-        SynchronizationContext.SetSynchronizationContext(_syncContext);
-        try
-        {
-            tick = timer.InvokeCallback();
-        }
-        catch (Exception exception)
-        {
-            tick = Task.FromException(exception);
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(null);
-        }
+        Task tick = RunGrainCode(static t => t.InvokeCallback(), timer);
 
         if (tick.IsCompleted)
         {
@@ -528,7 +502,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         switch (command.Kind)
         {
             case CommandKind.Activate when _state == ActivationState.Creating:
-                RunOnTurn(static self => self.ActivateAsync(), this);
+                _ = RunGrainCode(static self => self.ActivateAsync(), this);
                 break;
             case CommandKind.DeactivateOnIdle:
                 _deactivateOnIdle = true;
@@ -560,7 +534,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
                     {
                         // Never activated: nothing to run, just go.
                         _state = ActivationState.Deactivating;
-                        RunOnTurn(static (self, r) => self.FinishDeactivationAsync(r), this, reason);
+                        _ = RunGrainCode(static s => s.Self.FinishDeactivationAsync(s.Reason), (Self: this, Reason: reason));
                     }
                 }
 
@@ -568,26 +542,20 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         }
     }
 
-    /// <summary>Starts an async flow on this activation's turn (its continuations come back here).</summary>
-    private void RunOnTurn(Func<ActivationData, Task> flow, ActivationData self)
+    /// <summary>
+    /// Runs grain code (or a runtime flow around it) with the activation's synchronization context
+    /// current, so its continuations come back to this activation; an exception becomes a faulted task.
+    /// </summary>
+    private Task RunGrainCode<TArg>(Func<TArg, Task> code, TArg arg)
     {
         SynchronizationContext.SetSynchronizationContext(_syncContext);
         try
         {
-            _ = flow(self);
+            return code(arg);
         }
-        finally
+        catch (Exception exception)
         {
-            SynchronizationContext.SetSynchronizationContext(null);
-        }
-    }
-
-    private void RunOnTurn(Func<ActivationData, DeactivationReason, Task> flow, ActivationData self, DeactivationReason reason)
-    {
-        SynchronizationContext.SetSynchronizationContext(_syncContext);
-        try
-        {
-            _ = flow(self, reason);
+            return Task.FromException(exception);
         }
         finally
         {
@@ -688,7 +656,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         }
 
         _state = ActivationState.Deactivating;
-        RunOnTurn(static (self, r) => self.DeactivateAsync(r), this, reason);
+        _ = RunGrainCode(static s => s.Self.DeactivateAsync(s.Reason), (Self: this, Reason: reason));
     }
 
     private async Task DeactivateAsync(DeactivationReason reason)

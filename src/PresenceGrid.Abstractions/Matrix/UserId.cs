@@ -1,0 +1,141 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace PresenceGrid.Matrix;
+
+/// <summary>
+/// A Matrix user id (MXID), <c>@localpart:server_name</c>.
+/// </summary>
+/// <remarks>
+/// Grammar (Matrix spec, appendices, "User Identifiers"), applied the way Synapse accepts ids:
+/// <list type="bullet">
+/// <item>the id starts with <c>@</c>; the localpart runs up to the first <c>:</c> and the rest is the server name;</item>
+/// <item>the localpart is non-empty and uses the historical character set <c>%x21-39 / %x3B-7E</c>
+/// (printable ASCII except <c>:</c> and space), so upper case and punctuation are accepted, whitespace and control
+/// characters are not;</item>
+/// <item>the server name is a valid <see cref="ServerName"/>;</item>
+/// <item>the whole id is at most 255 bytes of UTF-8.</item>
+/// </list>
+/// Equality is ordinal on the original string; <see cref="ToString"/> returns that string.
+/// </remarks>
+public sealed class UserId : IEquatable<UserId>
+{
+    private readonly string _value;
+
+    private UserId(string value, string localpart, ServerName server)
+    {
+        _value = value;
+        Localpart = localpart;
+        Server = server;
+    }
+
+    /// <summary>The part between <c>@</c> and the first <c>:</c>.</summary>
+    public string Localpart { get; }
+
+    /// <summary>The server part (the user's homeserver).</summary>
+    public ServerName Server { get; }
+
+    /// <summary>Parses a user id, returning <see langword="false"/> when it is invalid.</summary>
+    /// <param name="value">The candidate MXID.</param>
+    /// <param name="userId">The parsed id when the result is <see langword="true"/>.</param>
+    /// <returns><see langword="true"/> when <paramref name="value"/> is a valid user id.</returns>
+    public static bool TryParse(string? value, [NotNullWhen(true)] out UserId? userId)
+    {
+        userId = null;
+        if (Validate(value, out var localpart, out var server) is not null)
+        {
+            return false;
+        }
+
+        userId = new UserId(value!, localpart!, server!);
+        return true;
+    }
+
+    /// <summary>Parses a user id or throws.</summary>
+    /// <param name="value">The candidate MXID.</param>
+    /// <param name="field">The field name reported in the exception (default <c>user_id</c>).</param>
+    /// <returns>The parsed user id.</returns>
+    /// <exception cref="MatrixValidationException">The id is invalid (errcode <c>M_INVALID_PARAM</c>).</exception>
+    public static UserId Parse(string value, string field = "user_id")
+    {
+        var error = Validate(value, out var localpart, out var server);
+        if (error is not null)
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, field, $"Invalid {field}: {error}.");
+        }
+
+        return new UserId(value, localpart!, server!);
+    }
+
+    private static string? Validate(string? value, out string? localpart, out ServerName? server)
+    {
+        localpart = null;
+        server = null;
+        if (string.IsNullOrEmpty(value))
+        {
+            return "user id is empty";
+        }
+
+        if (MatrixIdentifier.ExceedsLength(value))
+        {
+            return "user id is longer than 255 bytes";
+        }
+
+        if (value[0] != '@')
+        {
+            return "user id must start with '@'";
+        }
+
+        var colon = value.IndexOf(':', 1);
+        if (colon < 0)
+        {
+            return "user id has no ':' separating localpart and server name";
+        }
+
+        if (colon == 1)
+        {
+            return "user id localpart is empty";
+        }
+
+        var local = value.AsSpan(1, colon - 1);
+        if (!MatrixIdentifier.IsPrintableAsciiWithoutSpace(local))
+        {
+            return "user id localpart contains whitespace, control or non-ASCII characters";
+        }
+
+        var serverPart = value[(colon + 1)..];
+        var serverError = ServerName.TryValidate(serverPart, out var host, out var port);
+        if (serverError is not null)
+        {
+            return serverError;
+        }
+
+        localpart = local.ToString();
+        server = ServerName.Create(serverPart, host!, port);
+        return null;
+    }
+
+    /// <summary>Returns the id exactly as parsed.</summary>
+    /// <returns>The original MXID string.</returns>
+    public override string ToString() => _value;
+
+    /// <inheritdoc />
+    public bool Equals(UserId? other) => other is not null && string.Equals(_value, other._value, StringComparison.Ordinal);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as UserId);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(_value);
+
+    /// <summary>Value equality.</summary>
+    /// <param name="left">The first operand.</param>
+    /// <param name="right">The second operand.</param>
+    /// <returns><see langword="true"/> when both are equal or both are null.</returns>
+    public static bool operator ==(UserId? left, UserId? right) => left is null ? right is null : left.Equals(right);
+
+    /// <summary>Value inequality.</summary>
+    /// <param name="left">The first operand.</param>
+    /// <param name="right">The second operand.</param>
+    /// <returns><see langword="true"/> when the operands differ.</returns>
+    public static bool operator !=(UserId? left, UserId? right) => !(left == right);
+}
