@@ -14,4 +14,13 @@ public static class MatrixErrorCodes
 
     /// <summary>Synapse's default errcode for a plain 400 (for example "Invalid presence state").</summary>
     public const string Unknown = "M_UNKNOWN";
+
+    /// <summary>The requester may not do or see this (HTTP 403).</summary>
+    public const string Forbidden = "M_FORBIDDEN";
+
+    /// <summary>Too many requests (HTTP 429).</summary>
+    public const string LimitExceeded = "M_LIMIT_EXCEEDED";
+
+    /// <summary>Not found (HTTP 404).</summary>
+    public const string NotFound = "M_NOT_FOUND";
 }

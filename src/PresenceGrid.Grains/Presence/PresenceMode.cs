@@ -1,7 +1,7 @@
 namespace PresenceGrid.Presence;
 
 /// <summary>The <c>presence.enabled</c> setting (true, false or <c>"untracked"</c>).</summary>
-internal enum PresenceMode
+public enum PresenceMode
 {
     /// <summary>Presence is enabled and tracked: syncs, PUTs and timers drive it (<c>enabled: true</c>).</summary>
     Enabled = 0,

@@ -6,7 +6,7 @@ namespace PresenceGrid.Presence;
 /// Presence timers and limits (reference §2.1). Defaults are exactly Synapse's. Durations are <see cref="TimeSpan"/>s;
 /// the state machine works in whole milliseconds through the <c>...Ms</c> accessors.
 /// </summary>
-internal sealed class PresenceTimings
+public sealed class PresenceTimings
 {
     /// <summary>Synapse's defaults. Do not mutate the shared instance; create a new one to customise.</summary>
     public static PresenceTimings Default { get; } = new();

@@ -1,0 +1,403 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PresenceGrid.Federation;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+using PresenceGrid.Routing;
+
+namespace PresenceGrid.Fanout;
+
+/// <summary>What a published state is for.</summary>
+internal enum PublishKind
+{
+    /// <summary>A notified change: local recipients and, for local users, federation.</summary>
+    Notify,
+
+    /// <summary>A federation keep-alive ping of a local user: federation only.</summary>
+    FederationPing,
+}
+
+/// <summary>
+/// Fans published presence out to recipients. User grains publish without waiting (one-way); one
+/// loop drains everything queued as a batch, asks the router grain once per batch, computes each
+/// state's recipients (self ∪ members of the sender's non-excluded joined rooms ∪ the modules'
+/// <c>get_users_for_states</c> keys ∪ ALL-interest users), deduplicates them with a stamp array,
+/// and writes each recipient's inbox directly (no grain call per recipient). Local users' changes
+/// are also queued per destination server for federation, one call per destination per batch.
+/// </summary>
+internal sealed partial class PresenceFanout : IAsyncDisposable
+{
+    private const int MaxBatch = 4096;
+
+    private readonly Channel<(UserPresenceState State, PublishKind Kind)> _queue =
+        Channel.CreateUnbounded<(UserPresenceState, PublishKind)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+
+    private readonly UserTable _users;
+    private readonly RoomMembershipIndex _rooms;
+    private readonly IGrainFactory _grainFactory;
+    private readonly IPresenceRouting _routing;
+    private readonly PresenceOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _allUsersLock = new();
+    private readonly PresenceMetrics _metrics;
+    private int[] _stamps = new int[1024];
+    private DeliveryKind[] _kinds = new DeliveryKind[1024];
+    private int _stamp;
+    private int[] _allUsers = [];
+    private Task? _loop;
+    private long _published;
+    private long _processed;
+    private long _deliveries;
+
+    public PresenceFanout(
+        UserTable users,
+        RoomMembershipIndex rooms,
+        IGrainFactory grainFactory,
+        IPresenceRouting routing,
+        IOptions<PresenceOptions> options,
+        ILogger<PresenceFanout> logger,
+        PresenceMetrics metrics)
+    {
+        _users = users;
+        _rooms = rooms;
+        _grainFactory = grainFactory;
+        _routing = routing;
+        _options = options.Value;
+        _logger = logger;
+        _metrics = metrics;
+    }
+
+    /// <summary>Inbox writes so far.</summary>
+    public long Deliveries => Interlocked.Read(ref _deliveries);
+
+    /// <summary>States published so far.</summary>
+    public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>States processed so far (published minus queued).</summary>
+    public long Processed => Interlocked.Read(ref _processed);
+
+    /// <summary>Queues a state for fan-out; never blocks.</summary>
+    public void Publish(UserPresenceState state, PublishKind kind)
+    {
+        EnsureStarted();
+        Interlocked.Increment(ref _published);
+        _queue.Writer.TryWrite((state, kind));
+    }
+
+    /// <summary>Completes when everything published so far has been processed (for tests and benchmarks).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        long target = Published;
+        while (Processed < target)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Yield();
+        }
+    }
+
+    /// <summary>Registers or removes a user whose interest is ALL (learnt when it syncs).</summary>
+    public void SetAllInterest(int user, bool all)
+    {
+        lock (_allUsersLock)
+        {
+            bool has = Array.IndexOf(_allUsers, user) >= 0;
+            if (all && !has)
+            {
+                _allUsers = [.. _allUsers, user];
+            }
+            else if (!all && has)
+            {
+                _allUsers = [.. _allUsers.Where(u => u != user)];
+            }
+        }
+    }
+
+    /// <summary>Delivers states straight to one recipient (join-time snapshots).</summary>
+    public void DeliverDirect(int recipient, IEnumerable<UserPresenceState> states, DeliveryKind kind)
+    {
+        Inbox? inbox = _users[recipient].Inbox;
+        if (inbox is null)
+        {
+            return;
+        }
+
+        foreach (UserPresenceState state in states)
+        {
+            inbox.Deliver(_users.GetOrAdd(state.UserId), state, kind);
+            Interlocked.Increment(ref _deliveries);
+        }
+    }
+
+    /// <summary>The latest state this silo knows for a user (default offline).</summary>
+    public UserPresenceState LatestState(UserId userId) =>
+        _users.TryGetIndex(userId.ToString(), out int index) ? _users[index].LatestState ?? UserPresenceState.Default(userId) : UserPresenceState.Default(userId);
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+    }
+
+    private void EnsureStarted()
+    {
+        if (_loop is null)
+        {
+            lock (_queue)
+            {
+                _loop ??= Task.Run(RunAsync);
+            }
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<(UserPresenceState State, PublishKind Kind)>(MaxBatch);
+        ChannelReader<(UserPresenceState, PublishKind)> reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out (UserPresenceState, PublishKind) item))
+            {
+                batch.Add(item);
+            }
+
+            try
+            {
+                await ProcessBatchAsync(batch).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                LogBatchFailed(_logger, exception, batch.Count);
+            }
+
+            Interlocked.Add(ref _processed, batch.Count);
+            batch.Clear();
+        }
+    }
+
+    private async Task ProcessBatchAsync(List<(UserPresenceState State, PublishKind Kind)> batch)
+    {
+        var notified = new List<UserPresenceState>(batch.Count);
+        foreach ((UserPresenceState state, PublishKind kind) in batch)
+        {
+            if (kind == PublishKind.Notify)
+            {
+                notified.Add(state);
+            }
+        }
+
+        IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>? routed = null;
+        IReadOnlyDictionary<string, IReadOnlySet<string>>? replaced = null;
+        if (notified.Count > 0 && (_routing.RoutesStates || _routing.ReplacesRoomRecipients))
+        {
+            IPresenceRouterGrain router = _grainFactory.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key);
+            if (_routing.RoutesStates)
+            {
+                routed = await router.GetUsersForStates(notified).ConfigureAwait(false);
+            }
+
+            if (_routing.ReplacesRoomRecipients)
+            {
+                replaced = await router.ReplaceRoomRecipients(notified).ConfigureAwait(false);
+            }
+        }
+
+        // Router keys per state, so each state's module recipients are found without a scan.
+        Dictionary<UserPresenceState, List<int>>? moduleRecipients = null;
+        if (routed is { Count: > 0 })
+        {
+            moduleRecipients = new Dictionary<UserPresenceState, List<int>>(ReferenceEqualityComparer.Instance);
+            foreach ((string key, IReadOnlySet<UserPresenceState> states) in routed)
+            {
+                if (!UserId.TryParse(key, out UserId? recipient))
+                {
+                    continue;
+                }
+
+                int index = _users.GetOrAdd(recipient);
+                foreach (UserPresenceState state in states)
+                {
+                    if (!moduleRecipients.TryGetValue(state, out List<int>? list))
+                    {
+                        moduleRecipients[state] = list = [];
+                    }
+
+                    list.Add(index);
+                }
+            }
+        }
+
+        var federation = new Dictionary<string, List<UserPresenceState>>(StringComparer.OrdinalIgnoreCase);
+        var recipients = new List<int>();
+        long deliveries = 0;
+        foreach ((UserPresenceState state, PublishKind kind) in batch)
+        {
+            int sender = _users.GetOrAdd(state.UserId);
+            bool local = _options.IsMine(state.UserId);
+            if (kind == PublishKind.Notify)
+            {
+                _users[sender].LatestState = state;
+                recipients.Clear();
+                int stamp = NextStamp();
+                Add(recipients, sender, DeliveryKind.Self, stamp);
+                if (replaced is not null && replaced.TryGetValue(state.UserId.ToString(), out IReadOnlySet<string>? replacement))
+                {
+                    foreach (string userId in replacement)
+                    {
+                        if (UserId.TryParse(userId, out UserId? recipient))
+                        {
+                            Add(recipients, _users.GetOrAdd(recipient), DeliveryKind.Room, stamp);
+                        }
+                    }
+                }
+                else
+                {
+                    foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))
+                    {
+                        if (room.Excluded)
+                        {
+                            continue;
+                        }
+
+                        foreach (int member in room.Members)
+                        {
+                            Add(recipients, member, DeliveryKind.Room, stamp);
+                        }
+                    }
+                }
+
+                if (moduleRecipients is not null && moduleRecipients.TryGetValue(state, out List<int>? keys))
+                {
+                    foreach (int key in keys)
+                    {
+                        Add(recipients, key, DeliveryKind.Module, stamp);
+                    }
+                }
+
+                foreach (int user in Volatile.Read(ref _allUsers))
+                {
+                    Add(recipients, user, DeliveryKind.AllUsers, stamp);
+                }
+
+                foreach (int recipient in recipients)
+                {
+                    Inbox? inbox = _users[recipient].Inbox;
+                    if (inbox is not null)
+                    {
+                        inbox.Deliver(sender, state, _kinds[recipient]);
+                        deliveries++;
+                    }
+                }
+
+                _metrics.RecordFanout(recipients.Count);
+            }
+
+            if (local)
+            {
+                CollectDestinations(federation, sender, state, moduleRecipients);
+            }
+        }
+
+        Interlocked.Add(ref _deliveries, deliveries);
+        _metrics.Deliveries(deliveries);
+        foreach ((string destination, List<UserPresenceState> states) in federation)
+        {
+            _ = _grainFactory.GetGrain<IFederationOutboxGrain>(destination).Enqueue(states);
+        }
+    }
+
+    /// <summary>Remote servers that must hear of a local user's state: hosts of its rooms and the modules' keys.</summary>
+    private void CollectDestinations(
+        Dictionary<string, List<UserPresenceState>> federation,
+        int sender,
+        UserPresenceState state,
+        Dictionary<UserPresenceState, List<int>>? moduleRecipients)
+    {
+        var hosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))
+        {
+            if (room.Excluded)
+            {
+                continue;
+            }
+
+            foreach (int member in room.Members)
+            {
+                UserId memberId = _users[member].UserId;
+                if (!_options.IsMine(memberId))
+                {
+                    hosts.Add(memberId.Server.ToString());
+                }
+            }
+        }
+
+        if (moduleRecipients is not null && moduleRecipients.TryGetValue(state, out List<int>? keys))
+        {
+            foreach (int key in keys)
+            {
+                UserId keyId = _users[key].UserId;
+                if (!_options.IsMine(keyId))
+                {
+                    hosts.Add(keyId.Server.ToString());
+                }
+            }
+        }
+
+        foreach (string host in hosts)
+        {
+            if (!federation.TryGetValue(host, out List<UserPresenceState>? states))
+            {
+                federation[host] = states = [];
+            }
+
+            states.Add(state);
+        }
+    }
+
+    private int NextStamp()
+    {
+        if (++_stamp == int.MaxValue)
+        {
+            Array.Clear(_stamps);
+            _stamp = 1;
+        }
+
+        int count = _users.Count;
+        if (_stamps.Length < count)
+        {
+            int size = Math.Max(count, _stamps.Length * 2);
+            Array.Resize(ref _stamps, size);
+            Array.Resize(ref _kinds, size);
+        }
+
+        return _stamp;
+    }
+
+    private void Add(List<int> recipients, int user, DeliveryKind kind, int stamp)
+    {
+        if (user >= _stamps.Length)
+        {
+            int size = Math.Max(user + 1, _stamps.Length * 2);
+            Array.Resize(ref _stamps, size);
+            Array.Resize(ref _kinds, size);
+        }
+
+        if (_stamps[user] != stamp)
+        {
+            _stamps[user] = stamp;
+            _kinds[user] = kind;
+            recipients.Add(user);
+        }
+        else
+        {
+            _kinds[user] |= kind;
+        }
+    }
+
+    [LoggerMessage(EventId = 3100, EventName = "FanoutBatchFailed", Level = LogLevel.Error,
+        Message = "A fan-out batch of {Count} states failed")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+}

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+using Microsoft.Extensions.Options;
+
+namespace PresenceGrid.Fanout;
+
+/// <summary>
+/// This silo's read-optimised view of joined memberships (room grains are the source of truth and
+/// keep it current): room → joined members as user indexes, user → joined rooms. Fan-out reads
+/// member arrays without locks (copy-on-write, rebuilt lazily after a change).
+/// </summary>
+internal sealed class RoomMembershipIndex
+{
+    private readonly ConcurrentDictionary<string, Room> _rooms = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int, UserRooms> _userRooms = new();
+    private readonly UserTable _users;
+    private readonly HashSet<string> _excluded;
+
+    public RoomMembershipIndex(UserTable users, IOptions<PresenceOptions> options)
+    {
+        _users = users;
+        _excluded = new HashSet<string>(options.Value.ExcludeRoomsFromPresence, StringComparer.Ordinal);
+    }
+
+    public UserTable Users => _users;
+
+    public bool IsExcluded(string roomId) => _excluded.Contains(roomId);
+
+    /// <summary>Records whether <paramref name="userId"/> is joined to <paramref name="roomId"/>; returns whether it was.</summary>
+    public bool SetJoined(string roomId, UserId userId, bool joined)
+    {
+        int user = _users.GetOrAdd(userId);
+        Room room = _rooms.GetOrAdd(roomId, static (id, excluded) => new Room(id, excluded.Contains(id)), _excluded);
+        bool was = room.Set(user, joined);
+        UserRooms rooms = _userRooms.GetOrAdd(user, static _ => new UserRooms());
+        rooms.Set(room, joined);
+        return was;
+    }
+
+    /// <summary>The joined members of a room (empty when unknown).</summary>
+    public int[] GetMembers(string roomId) => _rooms.TryGetValue(roomId, out Room? room) ? room.Members : [];
+
+    /// <summary>The rooms a user is joined to (excluded ones included; check <see cref="Room.Excluded"/>).</summary>
+    public Room[] GetRooms(int user) => _userRooms.TryGetValue(user, out UserRooms? rooms) ? rooms.Rooms : [];
+
+    public Room[] GetRooms(UserId userId) => _users.TryGetIndex(userId.ToString(), out int user) ? GetRooms(user) : [];
+
+    /// <summary>True when the two users share a joined room that is not excluded from presence.</summary>
+    public bool ShareRoom(UserId a, UserId b)
+    {
+        if (!_users.TryGetIndex(a.ToString(), out int ia) || !_users.TryGetIndex(b.ToString(), out int ib))
+        {
+            return false;
+        }
+
+        Room[] roomsOfB = GetRooms(ib);
+        foreach (Room room in GetRooms(ia))
+        {
+            if (!room.Excluded && Array.IndexOf(roomsOfB, room) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>One room's joined members.</summary>
+    internal sealed class Room
+    {
+        private readonly HashSet<int> _members = [];
+        private int[]? _snapshot = [];
+
+        public Room(string id, bool excluded)
+        {
+            Id = id;
+            Excluded = excluded;
+        }
+
+        public string Id { get; }
+
+        public bool Excluded { get; }
+
+        /// <summary>The members; the array is shared and must not be changed.</summary>
+        public int[] Members
+        {
+            get
+            {
+                int[]? snapshot = Volatile.Read(ref _snapshot);
+                if (snapshot is not null)
+                {
+                    return snapshot;
+                }
+
+                lock (_members)
+                {
+                    snapshot = [.. _members];
+                    Volatile.Write(ref _snapshot, snapshot);
+                    return snapshot;
+                }
+            }
+        }
+
+        public int Count
+        {
+            get
+            {
+                lock (_members)
+                {
+                    return _members.Count;
+                }
+            }
+        }
+
+        public bool Set(int user, bool joined)
+        {
+            lock (_members)
+            {
+                bool was = _members.Contains(user);
+                if (joined != was)
+                {
+                    if (joined)
+                    {
+                        _members.Add(user);
+                    }
+                    else
+                    {
+                        _members.Remove(user);
+                    }
+
+                    Volatile.Write(ref _snapshot, null);
+                }
+
+                return was;
+            }
+        }
+    }
+
+    private sealed class UserRooms
+    {
+        private readonly object _lock = new();
+        private Room[] _rooms = [];
+
+        public Room[] Rooms => Volatile.Read(ref _rooms);
+
+        public void Set(Room room, bool joined)
+        {
+            lock (_lock)
+            {
+                bool has = Array.IndexOf(_rooms, room) >= 0;
+                if (joined && !has)
+                {
+                    _rooms = [.. _rooms, room];
+                }
+                else if (!joined && has)
+                {
+                    _rooms = [.. _rooms.Where(r => r != room)];
+                }
+            }
+        }
+    }
+}

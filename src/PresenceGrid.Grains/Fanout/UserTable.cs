@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using PresenceGrid.Matrix;
+
+namespace PresenceGrid.Fanout;
+
+/// <summary>
+/// Interns user ids as dense integers for this silo, so fan-out works on arrays: room member lists,
+/// dedup stamps, inboxes and the latest state per user are all indexed by the same number.
+/// </summary>
+internal sealed class UserTable
+{
+    private readonly ConcurrentDictionary<string, int> _indexes = new(StringComparer.Ordinal);
+    private readonly object _growLock = new();
+    private Entry[] _entries = new Entry[1024];
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>The index of <paramref name="userId"/>, added if new.</summary>
+    public int GetOrAdd(UserId userId)
+    {
+        if (_indexes.TryGetValue(userId.ToString(), out int index))
+        {
+            return index;
+        }
+
+        lock (_growLock)
+        {
+            if (_indexes.TryGetValue(userId.ToString(), out index))
+            {
+                return index;
+            }
+
+            index = _count;
+            if (index == _entries.Length)
+            {
+                Array.Resize(ref _entries, _entries.Length * 2);
+            }
+
+            _entries[index] = new Entry(userId);
+            Volatile.Write(ref _count, index + 1);
+            _indexes[userId.ToString()] = index;
+            return index;
+        }
+    }
+
+    public bool TryGetIndex(string userId, out int index) => _indexes.TryGetValue(userId, out index);
+
+    public Entry this[int index] => Volatile.Read(ref _entries)[index];
+
+    /// <summary>What the silo keeps per known user: its id, its latest state, its inbox (created on first delivery or sync).</summary>
+    internal sealed class Entry
+    {
+        public Entry(UserId userId) => UserId = userId;
+
+        public UserId UserId { get; }
+
+        /// <summary>The latest state this silo has seen (published here or delivered to a recipient here).</summary>
+        public UserPresenceState? LatestState;
+
+        /// <summary>This user's inbox as a recipient, if it has one.</summary>
+        public Inbox? Inbox;
+    }
+}

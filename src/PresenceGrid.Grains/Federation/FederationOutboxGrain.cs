@@ -1,0 +1,75 @@
+using PresenceGrid.Concurrency;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+
+namespace PresenceGrid.Federation;
+
+/// <summary>One outgoing <c>m.presence</c> EDU: at most <see cref="FederationOutboxGrain.MaxStatesPerEdu"/> states.</summary>
+/// <param name="Push">The states, oldest first; serialise each with <c>WriteContent(now, includeUserId: true)</c>.</param>
+public sealed record PresenceEdu(IReadOnlyList<UserPresenceState> Push);
+
+/// <summary>
+/// The presence waiting for one remote server (key: its server name): the latest state per user
+/// wins; the homeserver takes it as EDUs of at most 50 states.
+/// </summary>
+public interface IFederationOutboxGrain : IGrainWithStringKey
+{
+    /// <summary>Queues states for the destination (latest per user wins).</summary>
+    /// <param name="states">Local users' states.</param>
+    /// <returns>A task that completes when queued.</returns>
+    [OneWay]
+    Task Enqueue(IReadOnlyList<UserPresenceState> states);
+
+    /// <summary>Removes and returns up to <paramref name="maxEdus"/> EDUs, oldest states first.</summary>
+    /// <param name="maxEdus">How many EDUs at most (positive).</param>
+    /// <returns>The EDUs.</returns>
+    Task<IReadOnlyList<PresenceEdu>> Take(int maxEdus);
+
+    /// <summary>How many users have a state waiting.</summary>
+    /// <returns>The count.</returns>
+    [ReadOnly]
+    Task<int> PendingCount();
+}
+
+/// <inheritdoc cref="IFederationOutboxGrain"/>
+internal sealed class FederationOutboxGrain(PresenceMetrics metrics) : Grain, IFederationOutboxGrain
+{
+    /// <summary>Synapse's <c>MAX_PRESENCE_STATES_PER_EDU</c>.</summary>
+    public const int MaxStatesPerEdu = 50;
+
+    private readonly OrderedDictionary<string, UserPresenceState> _pending = new(StringComparer.Ordinal);
+
+    public Task Enqueue(IReadOnlyList<UserPresenceState> states)
+    {
+        foreach (UserPresenceState state in states)
+        {
+            // Replacing keeps the user's place in line, as Synapse's OrderedDict does.
+            _pending[state.UserId.ToString()] = state;
+        }
+
+        metrics.FederationOut(states.Count);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<PresenceEdu>> Take(int maxEdus)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEdus);
+        var edus = new List<PresenceEdu>();
+        while (edus.Count < maxEdus && _pending.Count > 0)
+        {
+            int take = Math.Min(MaxStatesPerEdu, _pending.Count);
+            var push = new UserPresenceState[take];
+            for (int i = 0; i < take; i++)
+            {
+                push[i] = _pending.GetAt(0).Value;
+                _pending.RemoveAt(0);
+            }
+
+            edus.Add(new PresenceEdu(push));
+        }
+
+        return Task.FromResult<IReadOnlyList<PresenceEdu>>(edus);
+    }
+
+    public Task<int> PendingCount() => Task.FromResult(_pending.Count);
+}

@@ -1,0 +1,241 @@
+using Microsoft.Extensions.Options;
+using PresenceGrid.Fanout;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+using PresenceGrid.Persistence;
+using PresenceGrid.Presence;
+
+namespace PresenceGrid.Grains;
+
+/// <summary>The stored part of a user's presence (the seven fields less the id).</summary>
+public sealed class PresenceRecord
+{
+    /// <summary>The presence value's wire string.</summary>
+    public string State { get; set; } = "offline";
+
+    /// <summary>Last active, ms since the epoch.</summary>
+    public long LastActiveTs { get; set; }
+
+    /// <summary>Last federation update, ms since the epoch.</summary>
+    public long LastFederationUpdateTs { get; set; }
+
+    /// <summary>Last sync, ms since the epoch.</summary>
+    public long LastUserSyncTs { get; set; }
+
+    /// <summary>The status message.</summary>
+    public string? StatusMsg { get; set; }
+
+    /// <summary>Currently active.</summary>
+    public bool CurrentlyActive { get; set; }
+}
+
+/// <inheritdoc cref="IUserPresenceGrain"/>
+internal sealed class UserPresenceGrain(
+    [PersistentState("presence")] IPersistentState<PresenceRecord> record,
+    PresenceFanout fanout,
+    PresenceMetrics metrics,
+    IOptions<PresenceOptions> options,
+    TimeProvider timeProvider) : Grain, IUserPresenceGrain
+{
+    private readonly PresenceOptions _options = options.Value;
+    private UserPresenceAggregate _aggregate = null!;
+    private IGrainTimer? _timer;
+    private bool _dirty;
+    private double _tokens;
+    private long _tokensAt;
+
+    private PresenceTimings Timings => _options.Timings;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var userId = UserId.Parse(GetPrimaryKeyString());
+        bool isMine = _options.IsMine(userId);
+        _tokens = Timings.RatelimitBurstCount;
+        _tokensAt = Now();
+        if (record.RecordExists && PresenceStates.TryParse(record.State.State, busyEnabled: true, out PresenceState state))
+        {
+            var stored = new UserPresenceState(
+                userId, state, record.State.LastActiveTs, record.State.LastFederationUpdateTs, record.State.LastUserSyncTs, record.State.StatusMsg, record.State.CurrentlyActive);
+            _aggregate = UserPresenceAggregate.Restore(stored, isMine);
+            Reschedule(PresenceOperations.NextWakeup(_aggregate, Now(), Timings, _options.Mode));
+        }
+        else
+        {
+            _aggregate = UserPresenceAggregate.Create(userId, isMine);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty)
+        {
+            await PersistAsync();
+        }
+    }
+
+    public async Task<PresenceCommandResult> SetPresence(string? deviceId, PresenceState presence, string? statusMsg)
+    {
+        if (_options.Mode != PresenceMode.Enabled)
+        {
+            return PresenceCommandResult.Ignored;
+        }
+
+        RequireLocal();
+        StatusMessageRules.Validate(statusMsg);
+        long now = Now();
+        long retryAfter = TakeRateToken(now);
+        if (retryAfter > 0)
+        {
+            return new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter);
+        }
+
+        await ApplyAsync(PresenceOperations.SetState(_aggregate, deviceId, presence, statusMsg, now, Timings, _options.Mode));
+        return PresenceCommandResult.Applied;
+    }
+
+    public Task StartSyncing(string? deviceId, PresenceState setPresence)
+    {
+        RequireLocal();
+        return ApplyAsync(PresenceOperations.StartSyncing(_aggregate, deviceId, setPresence, Now(), Timings, _options.Mode));
+    }
+
+    public Task KeepAlive(string? deviceId)
+    {
+        RequireLocal();
+        return ApplyAsync(PresenceOperations.KeepAlive(_aggregate, deviceId, Now(), Timings, _options.Mode));
+    }
+
+    public Task StopSyncing(string? deviceId)
+    {
+        RequireLocal();
+        return ApplyAsync(PresenceOperations.StopSyncing(_aggregate, deviceId, Now(), Timings, _options.Mode));
+    }
+
+    public Task BumpActive(string? deviceId)
+    {
+        RequireLocal();
+        return ApplyAsync(PresenceOperations.BumpActiveTime(_aggregate, deviceId, Now(), Timings, _options.Mode));
+    }
+
+    public Task<UserPresenceState> GetPresence() => Task.FromResult(_aggregate.State);
+
+    public Task ApplyFederationUpdate(FederationPresenceUpdate update)
+    {
+        if (_aggregate.IsMine)
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.Forbidden, "user_id", $"{update.UserId} is a local user; federation cannot set its presence.");
+        }
+
+        return ApplyAsync(PresenceOperations.ApplyFederationUpdate(_aggregate, update, Now(), Timings, _options.Mode));
+    }
+
+    public Task SetPresenceFromModule(PresenceState presence, string? statusMsg) =>
+        ApplyAsync(PresenceOperations.SetPresenceFromModule(_aggregate, presence, statusMsg, Now(), Timings, _options.Mode));
+
+    private async Task ApplyAsync(PresenceTransition transition)
+    {
+        _aggregate = transition.Current;
+        if (transition.StateChanged || transition.Notify)
+        {
+            metrics.Committed(transition.Previous.State.State, transition.Current.State.State, transition.Notify, transition.Reason);
+        }
+
+        if (transition.Notify)
+        {
+            fanout.Publish(transition.Current.State, PublishKind.Notify);
+            await PersistAsync();
+        }
+        else
+        {
+            if (transition.SendFederationPing)
+            {
+                fanout.Publish(transition.Current.State, PublishKind.FederationPing);
+            }
+
+            if (transition.StateChanged)
+            {
+                // last_active-only changes are written lazily (on deactivation), as Synapse does.
+                _dirty = true;
+            }
+        }
+
+        Reschedule(transition.NextWakeupAt);
+    }
+
+    private async Task OnTimerAsync()
+    {
+        metrics.TimerFired();
+        await ApplyAsync(PresenceOperations.HandleTimer(_aggregate, Now(), Timings, _options.Mode));
+    }
+
+    private void Reschedule(long? wakeAt)
+    {
+        if (wakeAt is not { } at)
+        {
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        TimeSpan due = TimeSpan.FromMilliseconds(Math.Max(0, at - Now()));
+        if (_timer is null)
+        {
+            _timer = RegisterGrainTimer(static (self, _) => self.OnTimerAsync(), this, new GrainTimerCreationOptions { DueTime = due, Period = Timeout.InfiniteTimeSpan });
+        }
+        else
+        {
+            _timer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+
+        // A pending timer must outlive idle collection.
+        DelayDeactivation(due + TimeSpan.FromMinutes(1));
+    }
+
+    private async Task PersistAsync()
+    {
+        UserPresenceState state = _aggregate.State;
+        record.State = new PresenceRecord
+        {
+            State = PresenceStates.ToWireString(state.State),
+            LastActiveTs = state.LastActiveTs,
+            LastFederationUpdateTs = state.LastFederationUpdateTs,
+            LastUserSyncTs = state.LastUserSyncTs,
+            StatusMsg = state.StatusMsg,
+            CurrentlyActive = state.CurrentlyActive,
+        };
+        await record.WriteStateAsync();
+        _dirty = false;
+    }
+
+    /// <summary>Token bucket for <c>rc_presence</c>; returns 0 when allowed, else ms until a token.</summary>
+    private long TakeRateToken(long now)
+    {
+        double perSecond = Timings.RatelimitPerSecond;
+        if (perSecond <= 0)
+        {
+            return 0;
+        }
+
+        int burst = Math.Max(1, Timings.RatelimitBurstCount);
+        _tokens = Math.Min(burst, _tokens + ((now - _tokensAt) / 1000.0 * perSecond));
+        _tokensAt = now;
+        if (_tokens >= 1)
+        {
+            _tokens -= 1;
+            return 0;
+        }
+
+        return (long)Math.Ceiling((1 - _tokens) / perSecond * 1000);
+    }
+
+    private void RequireLocal()
+    {
+        if (!_aggregate.IsMine)
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "user_id", $"{_aggregate.UserId} is not a local user of this grid.");
+        }
+    }
+
+    private long Now() => timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+}

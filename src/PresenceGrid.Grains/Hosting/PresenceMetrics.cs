@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+using PresenceGrid.Matrix;
+using PresenceGrid.Presence;
+
+namespace PresenceGrid.Hosting;
+
+/// <summary>
+/// Presence metrics, equivalent to Synapse's <c>synapse_handler_presence_*</c> plus the grid's own
+/// fan-out costs. Meter <see cref="MeterName"/>.
+/// </summary>
+internal sealed class PresenceMetrics : IDisposable
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "PresenceGrid.Presence";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _updates;
+    private readonly Counter<long> _notified;
+    private readonly Counter<long> _stateTransitions;
+    private readonly Counter<long> _notifyReasons;
+    private readonly Counter<long> _timersFired;
+    private readonly Counter<long> _federationOut;
+    private readonly Counter<long> _deliveries;
+    private readonly Histogram<int> _recipientsPerChange;
+
+    public PresenceMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _updates = _meter.CreateCounter<long>("presencegrid.presence.updates", "{update}", "Presence updates committed (synapse_handler_presence_presence_updates).");
+        _notified = _meter.CreateCounter<long>("presencegrid.presence.notified", "{update}", "Updates that notified (synapse_handler_presence_notified_presence).");
+        _stateTransitions = _meter.CreateCounter<long>("presencegrid.presence.state_transitions", "{transition}", "State transitions by from/to (synapse_handler_presence_state_transition).");
+        _notifyReasons = _meter.CreateCounter<long>("presencegrid.presence.notify_reasons", "{update}", "Why updates notified (synapse_handler_presence_notify_reason).");
+        _timersFired = _meter.CreateCounter<long>("presencegrid.presence.timers_fired", "{timer}", "Presence timers that fired (synapse_handler_presence_timers_fired).");
+        _federationOut = _meter.CreateCounter<long>("presencegrid.presence.federation_out", "{state}", "States queued for federation (synapse_handler_presence_federation_presence_out).");
+        _deliveries = _meter.CreateCounter<long>("presencegrid.presence.deliveries", "{delivery}", "Inbox writes.");
+        _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change.");
+    }
+
+    public void Committed(PresenceState from, PresenceState to, bool notified, NotifyReason reason)
+    {
+        _updates.Add(1);
+        if (from != to && _stateTransitions.Enabled)
+        {
+            _stateTransitions.Add(1, new KeyValuePair<string, object?>("from", from.ToString()), new KeyValuePair<string, object?>("to", to.ToString()));
+        }
+
+        if (notified)
+        {
+            _notified.Add(1);
+            if (_notifyReasons.Enabled)
+            {
+                _notifyReasons.Add(1, new KeyValuePair<string, object?>("reason", reason.ToMetricLabel()));
+            }
+        }
+    }
+
+    public void TimerFired() => _timersFired.Add(1);
+
+    public void FederationOut(int states) => _federationOut.Add(states);
+
+    public void Deliveries(long count) => _deliveries.Add(count);
+
+    public void RecordFanout(int recipients)
+    {
+        if (_recipientsPerChange.Enabled)
+        {
+            _recipientsPerChange.Record(recipients);
+        }
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,291 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using PresenceGrid.Fanout;
+using PresenceGrid.Federation;
+using PresenceGrid.Grains;
+using PresenceGrid.Matrix;
+using PresenceGrid.Presence;
+using PresenceGrid.Routing;
+using PresenceGrid.Sync;
+
+namespace PresenceGrid.Hosting;
+
+/// <summary>An incoming federation item that was rejected; the others still applied.</summary>
+/// <param name="Index">Its index in <c>push</c>.</param>
+/// <param name="ErrCode">The Matrix error code.</param>
+/// <param name="Error">What is wrong, naming the field.</param>
+public sealed record FederationItemError(int Index, string ErrCode, string Error);
+
+/// <summary>
+/// The presence grid as the frontends use it: every operation of the HTTP API, validated, on top of
+/// the grains. Bad input throws <see cref="MatrixValidationException"/> (naming the field) and
+/// changes nothing.
+/// </summary>
+public sealed class PresenceService
+{
+    private readonly IGrainFactory _grains;
+    private readonly PresenceSyncService _sync;
+    private readonly RoomMembershipIndex _rooms;
+    private readonly PresenceFanout _fanout;
+    private readonly PresenceOptions _options;
+    private readonly IPresenceRouting _routing;
+
+    internal PresenceService(
+        IGrainFactory grains,
+        PresenceSyncService sync,
+        RoomMembershipIndex rooms,
+        PresenceFanout fanout,
+        IPresenceRouting routing,
+        IOptions<PresenceOptions> options)
+    {
+        _grains = grains;
+        _sync = sync;
+        _rooms = rooms;
+        _fanout = fanout;
+        _routing = routing;
+        _options = options.Value;
+    }
+
+    /// <summary>The options in force.</summary>
+    public PresenceOptions Options => _options;
+
+    /// <summary>PUT status.</summary>
+    /// <param name="userId">The (local) user.</param>
+    /// <param name="request">The parsed body.</param>
+    /// <param name="deviceId">The device, if known.</param>
+    /// <returns>Applied, ignored, or rate limited (nothing changed).</returns>
+    public Task<PresenceCommandResult> SetPresenceAsync(string userId, PresenceStatusRequest request, string? deviceId = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        UserId user = ParseLocalUser(userId);
+        if (request.Presence == PresenceState.Busy && !_options.BusyEnabled)
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "presence", "presence 'org.matrix.msc3026.busy' is not enabled on this grid.");
+        }
+
+        return User(user).SetPresence(deviceId, request.Presence, request.StatusMsg);
+    }
+
+    /// <summary>GET status: the target's presence if the requester may see it (self, or a shared non-excluded room).</summary>
+    /// <param name="userId">The target.</param>
+    /// <param name="requester">Who asks.</param>
+    /// <returns>The state.</returns>
+    /// <exception cref="MatrixValidationException">M_FORBIDDEN when not visible.</exception>
+    public async Task<UserPresenceState> GetPresenceAsync(string userId, string requester)
+    {
+        UserId target = UserId.Parse(userId, "user_id");
+        UserId asking = UserId.Parse(requester, "requester");
+        if (_options.Mode == PresenceMode.Disabled)
+        {
+            return UserPresenceState.Default(target);
+        }
+
+        if (!target.Equals(asking) && !_rooms.ShareRoom(target, asking))
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.Forbidden, "user_id", "You are not allowed to see their presence.");
+        }
+
+        return await User(target).GetPresence().ConfigureAwait(false);
+    }
+
+    /// <summary>A device starts or stops syncing.</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="deviceId">The device.</param>
+    /// <param name="start">True for start, false for stop.</param>
+    /// <param name="setPresence">For start: the requested presence (default online).</param>
+    /// <returns>A task.</returns>
+    public Task SetSyncingAsync(string userId, string deviceId, bool start, string? setPresence = null)
+    {
+        UserId user = ParseLocalUser(userId);
+        if (string.IsNullOrEmpty(deviceId))
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "device_id", "device_id must not be empty.");
+        }
+
+        if (!start)
+        {
+            return User(user).StopSyncing(deviceId);
+        }
+
+        PresenceState presence = PresenceState.Online;
+        if (setPresence is not null && !PresenceStates.TryParseSetPresence(setPresence, out presence))
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "set_presence", $"set_presence must be online, unavailable or offline; got '{setPresence}'.");
+        }
+
+        return User(user).StartSyncing(deviceId, presence);
+    }
+
+    /// <summary>A device's sync is still open.</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="deviceId">The device.</param>
+    /// <returns>A task.</returns>
+    public Task KeepAliveAsync(string userId, string deviceId) => User(ParseLocalUser(userId)).KeepAlive(deviceId);
+
+    /// <summary>The user was active on a device.</summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="deviceId">The device.</param>
+    /// <returns>A task.</returns>
+    public Task BumpActiveAsync(string userId, string? deviceId) => User(ParseLocalUser(userId)).BumpActive(deviceId);
+
+    /// <summary>The presence part of a sync.</summary>
+    /// <param name="userId">The syncing user.</param>
+    /// <param name="since">The previous <c>next_batch</c>, or null for an initial sync.</param>
+    /// <param name="fullState">Synapse's <c>full_state</c>.</param>
+    /// <param name="timeout">How long an incremental sync may wait for events.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>Events and the next token.</returns>
+    public Task<PresenceSyncResult> SyncAsync(string userId, string? since = null, bool fullState = false, TimeSpan timeout = default, CancellationToken cancellationToken = default) =>
+        _sync.SyncAsync(UserId.Parse(userId, "user_id"), string.IsNullOrEmpty(since) ? null : since, fullState, timeout, cancellationToken);
+
+    /// <summary>Sets a room membership as the homeserver reports it.</summary>
+    /// <param name="roomId">The room.</param>
+    /// <param name="userId">The user.</param>
+    /// <param name="membership">join, leave, invite, ban or knock.</param>
+    /// <returns>A task.</returns>
+    public Task SetMembershipAsync(string roomId, string userId, string membership)
+    {
+        RoomId room = RoomId.Parse(roomId, "room_id");
+        UserId.Parse(userId, "user_id");
+        return _grains.GetGrain<IRoomGrain>(room.ToString()).SetMembership(userId, membership);
+    }
+
+    /// <summary>An incoming <c>m.presence</c> EDU: items are validated one by one; bad ones are rejected, the rest apply.</summary>
+    /// <param name="origin">The sending server.</param>
+    /// <param name="content">The EDU content (<c>{push: [...]}</c>).</param>
+    /// <returns>The rejected items.</returns>
+    public async Task<IReadOnlyList<FederationItemError>> ReceiveFederationAsync(string origin, JsonElement content)
+    {
+        if (!ServerName.TryParse(origin, out ServerName? originName))
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "origin", $"origin is not a server name: '{origin}'.");
+        }
+
+        if (content.ValueKind != JsonValueKind.Object || !content.TryGetProperty("push", out JsonElement push) || push.ValueKind != JsonValueKind.Array)
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.BadJson, "content.push", "content.push must be an array of presence items.");
+        }
+
+        var errors = new List<FederationItemError>();
+        if (_options.Mode != PresenceMode.Enabled)
+        {
+            return errors;
+        }
+
+        var applies = new List<Task>();
+        int index = 0;
+        foreach (JsonElement item in push.EnumerateArray())
+        {
+            int at = index++;
+            FederationPresenceUpdate update;
+            try
+            {
+                update = FederationPresenceUpdate.Parse(item);
+            }
+            catch (MatrixValidationException exception)
+            {
+                errors.Add(new FederationItemError(at, exception.ErrCode, exception.Message));
+                continue;
+            }
+
+            if (!update.IsFrom(originName))
+            {
+                errors.Add(new FederationItemError(at, MatrixErrorCodes.Forbidden, $"push[{at}].user_id {update.UserId} does not belong to the origin {origin}."));
+                continue;
+            }
+
+            if (_options.IsMine(update.UserId))
+            {
+                errors.Add(new FederationItemError(at, MatrixErrorCodes.Forbidden, $"push[{at}].user_id {update.UserId} is a local user."));
+                continue;
+            }
+
+            applies.Add(User(update.UserId).ApplyFederationUpdate(update));
+        }
+
+        await Task.WhenAll(applies).ConfigureAwait(false);
+        return errors;
+    }
+
+    /// <summary>Takes the EDUs waiting for a remote server.</summary>
+    /// <param name="destination">The server.</param>
+    /// <param name="maxEdus">At most this many EDUs (1 to 100).</param>
+    /// <returns>The EDUs.</returns>
+    public Task<IReadOnlyList<PresenceEdu>> TakeOutgoingAsync(string destination, int maxEdus = 1)
+    {
+        if (!ServerName.TryParse(destination, out _))
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "destination", $"destination is not a server name: '{destination}'.");
+        }
+
+        if (maxEdus is < 1 or > 100)
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "limit", $"limit must be between 1 and 100; got {maxEdus}.");
+        }
+
+        return _grains.GetGrain<IFederationOutboxGrain>(destination).Take(maxEdus);
+    }
+
+    /// <summary>
+    /// <c>send_local_online_presence_to</c>: local users get a full snapshot on their next sync
+    /// (once per token); remote users' servers get the online states of local users they would see.
+    /// Nobody's status message is touched (unlike Synapse's quirk 2).
+    /// </summary>
+    /// <param name="userIds">The users.</param>
+    /// <returns>A task.</returns>
+    public async Task SendLocalOnlinePresenceToAsync(IEnumerable<string> userIds)
+    {
+        ArgumentNullException.ThrowIfNull(userIds);
+        List<UserId> users = [.. userIds.Select(u => UserId.Parse(u, "users"))];
+        foreach (UserId user in users.Where(_options.IsMine))
+        {
+            _sync.InboxOf(user).MarkFullPresence();
+        }
+
+        foreach (UserId remote in users.Where(u => !_options.IsMine(u)))
+        {
+            // Synapse's initial-sync view for the remote user, filtered to local, non-offline users (quirk 3).
+            PresenceSyncResult view = await _sync.SyncAsync(remote, since: null, fullState: true, TimeSpan.Zero, CancellationToken.None).ConfigureAwait(false);
+            var states = view.Events.Where(s => _options.IsMine(s.UserId) && s.State != PresenceState.Offline).ToList();
+            if (states.Count > 0)
+            {
+                await _grains.GetGrain<IFederationOutboxGrain>(remote.Server.ToString()).Enqueue(states).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary><c>set_presence_for_users</c>: forced updates without devices (the input for <c>untracked</c> mode).</summary>
+    /// <param name="updates">User → (presence, status).</param>
+    /// <returns>A task.</returns>
+    public Task SetPresenceForUsersAsync(IReadOnlyDictionary<string, (PresenceState Presence, string? StatusMsg)> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        var parsed = updates.Select(u => (User: UserId.Parse(u.Key, "users"), u.Value)).ToList();
+        foreach ((UserId _, (PresenceState _, string? status)) in parsed)
+        {
+            StatusMessageRules.Validate(status);
+        }
+
+        return Task.WhenAll(parsed.Select(u => User(u.User).SetPresenceFromModule(u.Value.Presence, u.Value.StatusMsg)));
+    }
+
+    /// <summary>Waits until every published change has reached the inboxes (tests, benchmarks).</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task.</returns>
+    public Task DrainAsync(CancellationToken cancellationToken = default) => _fanout.DrainAsync(cancellationToken);
+
+    internal IPresenceRouting Routing => _routing;
+
+    private IUserPresenceGrain User(UserId userId) => _grains.GetGrain<IUserPresenceGrain>(userId.ToString());
+
+    private UserId ParseLocalUser(string userId)
+    {
+        UserId user = UserId.Parse(userId, "user_id");
+        if (!_options.IsMine(user))
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "user_id", $"{user} is not a local user of this grid (local servers: {string.Join(", ", _options.ServerNames)}).");
+        }
+
+        return user;
+    }
+}
