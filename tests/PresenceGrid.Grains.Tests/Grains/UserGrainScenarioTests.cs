@@ -1,0 +1,249 @@
+using Microsoft.Extensions.DependencyInjection;
+using System.Text.Json;
+using PresenceGrid.Matrix;
+using PresenceGrid.Persistence;
+using PresenceGrid.Presence;
+using PresenceGrid.Runtime.Persistence;
+
+namespace PresenceGrid.Grains.Tests;
+
+/// <summary>§7 scenarios of the user grain: timers on the grain clock, status rules, modes, rate limit, federation.</summary>
+public sealed class UserGrainScenarioTests
+{
+    private const string U1 = "@user1:test";
+    private const string U2 = "@user2:test";
+
+    [Fact]
+    public async Task S33_UserGoesOfflineByTimeout_StatusMsgRemains()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Put(U1, PresenceState.Online, "I'm here!");
+        Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
+
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(31));
+
+        var state = await silo.Get(U1);
+        Assert.Equal(PresenceState.Offline, state.State);
+        Assert.Equal("I'm here!", state.StatusMsg);
+    }
+
+    [Fact]
+    public async Task S16_IdleTimer_OnTheGrainClock_SyncingUserBecomesUnavailable()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: true);
+        await silo.AdvanceAsync(TimeSpan.FromMinutes(2));
+        await silo.Presence.KeepAliveAsync(U1, "dev-1");
+        await silo.AdvanceAsync(TimeSpan.FromMinutes(2));
+        await silo.Presence.KeepAliveAsync(U1, "dev-1");
+        Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
+
+        await silo.AdvanceAsync(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(PresenceState.Unavailable, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task EdgeTriggeredSync_StopThenSyncTimeout_GoesOffline_AndNotifiesRoomMates()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Join("!room:test", U1, U2);
+        var (_, token) = await silo.Sync(U2);
+        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: true);
+        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: false);
+        Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
+
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(31));
+
+        Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
+        var (events, _) = await silo.Sync(U2, token);
+        Assert.Equal(PresenceState.Offline, Assert.Single(events).State);
+    }
+
+    [Fact]
+    public async Task EdgeTriggeredSync_RepeatedStarts_DoNotNotifyAgain()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Join("!room:test", U1, U2);
+        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: true);
+        var (_, token) = await silo.Sync(U2);
+
+        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: true);
+        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: true);
+
+        Assert.Empty((await silo.Sync(U2, token)).Events);
+    }
+
+    [Fact]
+    public async Task S44_Untracked_ModuleUpdateDoesNotIdle_AndClientInputIsIgnored()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = PresenceMode.Untracked);
+        await silo.Presence.SetPresenceForUsersAsync(new Dictionary<string, (PresenceState, string?)> { [U1] = (PresenceState.Online, "from module") });
+
+        await silo.AdvanceAsync(TimeSpan.FromDays(2));
+        var result = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Offline, null));
+
+        Assert.Equal(PresenceCommandOutcome.Ignored, result.Outcome);
+        var state = await silo.Get(U1);
+        Assert.Equal(PresenceState.Online, state.State);
+        Assert.Equal("from module", state.StatusMsg);
+    }
+
+    [Fact]
+    public async Task S65_PutWithPresenceDisabled_IsAcceptedAndNotApplied_GetSaysOffline()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = PresenceMode.Disabled);
+
+        var result = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Online, "x"));
+
+        Assert.Equal(PresenceCommandOutcome.Ignored, result.Outcome);
+        Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
+        Assert.Equal(PresenceState.Offline, (await silo.Grains.GetGrain<IUserPresenceGrain>(U1).GetPresence()).State);
+    }
+
+    [Fact]
+    public async Task S66_S67_RateLimit_SecondImmediatePutIsRefused_AfterTheIntervalAllowed()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o =>
+        {
+            o.Timings.RatelimitPerSecond = 0.1;
+            o.Timings.RatelimitBurstCount = 1;
+        });
+
+        var first = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Online, "one"));
+        var second = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Unavailable, "two"));
+
+        Assert.Equal(PresenceCommandOutcome.Applied, first.Outcome);
+        Assert.Equal(PresenceCommandOutcome.RateLimited, second.Outcome);
+        Assert.Equal(10_000, second.RetryAfterMs);
+        Assert.Equal("one", (await silo.Get(U1)).StatusMsg);
+
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(10));
+        var third = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Unavailable, "three"));
+        Assert.Equal(PresenceCommandOutcome.Applied, third.Outcome);
+        Assert.Equal("three", (await silo.Get(U1)).StatusMsg);
+    }
+
+    [Fact]
+    public async Task BadInput_ChangesNothing_AndNamesTheField()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Put(U1, PresenceState.Online, "kept");
+
+        var notMxid = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetPresenceAsync("alice", new PresenceStatusRequest(PresenceState.Online, null)));
+        var remote = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetPresenceAsync("@bob:elsewhere", new PresenceStatusRequest(PresenceState.Online, null)));
+        var busy = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Busy, null)));
+        var tooLong = await Assert.ThrowsAnyAsync<Exception>(() => silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Online, new string('x', 3000))));
+        var membership = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetMembershipAsync("!r:test", U1, "joined"));
+        var room = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetMembershipAsync("not-a-room", U1, "join"));
+
+        Assert.Equal("user_id", notMxid.Field);
+        Assert.Equal("user_id", remote.Field);
+        Assert.Equal("presence", busy.Field);
+        Assert.Contains("status_msg", tooLong.Message);
+        Assert.Equal("membership", membership.Field);
+        Assert.Equal("room_id", room.Field);
+        var state = await silo.Get(U1);
+        Assert.Equal(PresenceState.Online, state.State);
+        Assert.Equal("kept", state.StatusMsg);
+        Assert.Empty(await silo.Grains.GetGrain<IRoomGrain>("!r:test").GetMembers());
+    }
+
+    [Fact]
+    public async Task S24_RestoredPresence_Idles_ToOfflineAfterSyncTimeout()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        long now = silo.NowMs;
+        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var stored = new StoredPresence
+        {
+            State = new PresenceRecord { State = "online", LastActiveTs = now, LastFederationUpdateTs = now, LastUserSyncTs = now, CurrentlyActive = true },
+        };
+        await storage.WriteStateAsync("presence", new GrainId("userpresence", U1), stored);
+
+        Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(31));
+
+        Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task PresenceSurvivesDeactivation_OfTheUserGrain()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Put(U1, PresenceState.Unavailable, "persisted");
+        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var read = new StoredPresence();
+
+        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), read);
+
+        Assert.True(read.RecordExists);
+        Assert.Equal("unavailable", read.State.State);
+        Assert.Equal("persisted", read.State.StatusMsg);
+    }
+
+    [Fact]
+    public async Task S22_RemoteUser_FromFederation_TimesOutAfter30Minutes()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        using var edu = JsonDocument.Parse("""{"push":[{"user_id":"@far:remote.example","presence":"online","status_msg":"hello","last_active_ago":1000,"currently_active":true}]}""");
+
+        var errors = await silo.Presence.ReceiveFederationAsync("remote.example", edu.RootElement);
+
+        Assert.Empty(errors);
+        var grain = silo.Grains.GetGrain<IUserPresenceGrain>("@far:remote.example");
+        Assert.Equal(PresenceState.Online, (await grain.GetPresence()).State);
+        await silo.AdvanceAsync(TimeSpan.FromMinutes(30) + TimeSpan.FromSeconds(1));
+        var expired = await grain.GetPresence();
+        Assert.Equal(PresenceState.Offline, expired.State);
+        Assert.Equal("hello", expired.StatusMsg);
+    }
+
+    [Fact]
+    public async Task IncomingFederation_BadItemsRejectedOneByOne_RestApply()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        using var edu = JsonDocument.Parse("""
+            {"push":[
+              {"user_id":"@ok:remote.example","presence":"online"},
+              {"user_id":"@spoof:other.example","presence":"online"},
+              {"user_id":"@nopresence:remote.example"},
+              {"user_id":"@local:test","presence":"online"},
+              {"user_id":"@ok2:remote.example","presence":"unavailable","status_msg":5}
+            ]}
+            """);
+
+        var errors = await silo.Presence.ReceiveFederationAsync("remote.example", edu.RootElement);
+
+        Assert.Equal([1, 2, 3, 4], errors.Select(e => e.Index));
+        Assert.Contains("origin", errors[0].Error);
+        Assert.Contains("presence", errors[1].Error);
+        Assert.Contains("local", errors[2].Error);
+        Assert.Contains("status_msg", errors[3].Error);
+        Assert.Equal(PresenceState.Online, (await silo.Grains.GetGrain<IUserPresenceGrain>("@ok:remote.example").GetPresence()).State);
+        Assert.Equal(PresenceState.Offline, (await silo.Grains.GetGrain<IUserPresenceGrain>("@spoof:other.example").GetPresence()).State);
+        Assert.Equal(PresenceState.Offline, (await silo.Get("@local:test")).State);
+    }
+
+    [Fact]
+    public async Task IncomingFederation_MalformedEnvelope_IsRejectedNamingTheField()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        using var noPush = JsonDocument.Parse("""{"pushy":[]}""");
+
+        var error = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.ReceiveFederationAsync("remote.example", noPush.RootElement));
+        var origin = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.ReceiveFederationAsync("bad origin!", noPush.RootElement));
+
+        Assert.Equal("content.push", error.Field);
+        Assert.Equal("origin", origin.Field);
+    }
+
+    private sealed class StoredPresence : IGrainState<PresenceRecord>
+    {
+        public PresenceRecord State { get; set; } = new();
+
+        public string? ETag { get; set; }
+
+        public bool RecordExists { get; set; }
+    }
+}
