@@ -1,5 +1,4 @@
 using System.Globalization;
-using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Fanout;
 
@@ -23,15 +22,21 @@ internal enum DeliveryKind : byte
 }
 
 /// <summary>
-/// One recipient's inbox on its silo: the states delivered to it since it began to sync, each with
-/// an inbox-local position; the latest state of a sender wins when it is read (and when the inbox
-/// compacts). Syncs read the positions after their token; waiting syncs and watches are woken.
+/// One recipient's inbox on its silo: which senders' states were delivered to it, each with an
+/// inbox-local position and why (<see cref="DeliveryKind"/>). The states themselves stay in the
+/// silo's latest-state table, so the latest state of a sender wins by construction and the inbox
+/// holds no object references (16 bytes an entry; the GC does not trace it). When full it keeps
+/// only the latest entry per sender. Syncs read the positions after their token; waiting syncs and
+/// watches are woken.
 /// </summary>
 internal sealed class Inbox
 {
     private static long s_epochCounter = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    private readonly object _lock = new();
+    [ThreadStatic]
+    private static Dictionary<int, int>? t_scratch;
+
+    private readonly Lock _lock = new();
     private Entry[] _entries = new Entry[4];
     private int _count;
     private long _position;
@@ -61,8 +66,11 @@ internal sealed class Inbox
     /// <summary>Entries held (for memory accounting).</summary>
     public int Count => _count;
 
-    /// <summary>Delivers a state; wakes waiting readers.</summary>
-    public void Deliver(int sender, UserPresenceState state, DeliveryKind kind)
+    /// <summary>Bytes held by the entries.</summary>
+    public int CapacityBytes => _entries.Length * 16;
+
+    /// <summary>Records that <paramref name="sender"/>'s latest state reached this recipient; wakes waiting readers.</summary>
+    public void Deliver(int sender, DeliveryKind kind)
     {
         TaskCompletionSource? waiter;
         lock (_lock)
@@ -72,7 +80,7 @@ internal sealed class Inbox
                 Compact();
             }
 
-            _entries[_count++] = new Entry(sender, kind, ++_position, state);
+            _entries[_count++] = new Entry(sender, kind, ++_position);
             waiter = _waiter;
             _waiter = null;
         }
@@ -107,11 +115,11 @@ internal sealed class Inbox
         }
     }
 
-    /// <summary>The latest state per sender delivered after <paramref name="since"/>, with the union of their kinds.</summary>
-    public List<(UserPresenceState State, DeliveryKind Kind)> ReadSince(long since, out long position)
+    /// <summary>The senders delivered after <paramref name="since"/>, once each, with the union of their kinds.</summary>
+    public List<(int Sender, DeliveryKind Kind)> ReadSince(long since, out long position)
     {
         var bySender = new Dictionary<int, int>();
-        var result = new List<(UserPresenceState State, DeliveryKind Kind)>();
+        var result = new List<(int Sender, DeliveryKind Kind)>();
         lock (_lock)
         {
             position = _position;
@@ -125,12 +133,12 @@ internal sealed class Inbox
 
                 if (bySender.TryGetValue(entry.Sender, out int at))
                 {
-                    result[at] = (entry.State, result[at].Kind | entry.Kind);
+                    result[at] = (entry.Sender, result[at].Kind | entry.Kind);
                 }
                 else
                 {
                     bySender[entry.Sender] = result.Count;
-                    result.Add((entry.State, entry.Kind));
+                    result.Add((entry.Sender, entry.Kind));
                 }
             }
         }
@@ -164,13 +172,21 @@ internal sealed class Inbox
         }
     }
 
-    /// <summary>Keeps only the latest entry per sender (kinds merged); grows when that is not enough.</summary>
+    /// <summary>Keeps only the latest entry per sender (kinds merged); grows when that frees too little.</summary>
     private void Compact()
     {
-        var latest = new Dictionary<int, int>(_count);
+        Dictionary<int, int> latest = t_scratch ??= [];
+        latest.Clear();
         for (int i = 0; i < _count; i++)
         {
-            latest[_entries[i].Sender] = i;
+            ref Entry entry = ref _entries[i];
+            if (latest.TryGetValue(entry.Sender, out int previous))
+            {
+                entry = entry with { Kind = entry.Kind | _entries[previous].Kind };
+                _entries[previous] = default;
+            }
+
+            latest[entry.Sender] = i;
         }
 
         if (latest.Count > _entries.Length / 2)
@@ -179,19 +195,12 @@ internal sealed class Inbox
             return;
         }
 
-        var kinds = new Dictionary<int, DeliveryKind>(latest.Count);
-        for (int i = 0; i < _count; i++)
-        {
-            kinds[_entries[i].Sender] = kinds.GetValueOrDefault(_entries[i].Sender) | _entries[i].Kind;
-        }
-
         int kept = 0;
         for (int i = 0; i < _count; i++)
         {
-            if (latest[_entries[i].Sender] == i)
+            if (_entries[i].Position != 0)
             {
-                Entry entry = _entries[i];
-                _entries[kept++] = entry with { Kind = kinds[entry.Sender] };
+                _entries[kept++] = _entries[i];
             }
         }
 
@@ -199,5 +208,5 @@ internal sealed class Inbox
         _count = kept;
     }
 
-    private readonly record struct Entry(int Sender, DeliveryKind Kind, long Position, UserPresenceState State);
+    private readonly record struct Entry(int Sender, DeliveryKind Kind, long Position);
 }

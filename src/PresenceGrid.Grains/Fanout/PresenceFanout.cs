@@ -113,8 +113,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
     }
 
-    /// <summary>Delivers states straight to one recipient (join-time snapshots).</summary>
-    public void DeliverDirect(int recipient, IEnumerable<UserPresenceState> states, DeliveryKind kind)
+    /// <summary>Delivers senders' latest states straight to one recipient (join-time snapshots).</summary>
+    public void DeliverDirect(int recipient, IEnumerable<int> senders, DeliveryKind kind)
     {
         Inbox? inbox = _users[recipient].Inbox;
         if (inbox is null)
@@ -122,11 +122,18 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             return;
         }
 
-        foreach (UserPresenceState state in states)
+        foreach (int sender in senders)
         {
-            inbox.Deliver(_users.GetOrAdd(state.UserId), state, kind);
+            inbox.Deliver(sender, kind);
             Interlocked.Increment(ref _deliveries);
         }
+    }
+
+    /// <summary>The latest state of a user by index (default offline).</summary>
+    public UserPresenceState LatestState(int user)
+    {
+        UserTable.Entry entry = _users[user];
+        return entry.LatestState ?? UserPresenceState.Default(entry.UserId);
     }
 
     /// <summary>The latest state this silo knows for a user (default offline).</summary>
@@ -236,7 +243,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         foreach ((UserPresenceState state, PublishKind kind) in batch)
         {
             int sender = _users.GetOrAdd(state.UserId);
-            bool local = _options.IsMine(state.UserId);
+            bool local = _users[sender].IsLocal;
             if (kind == PublishKind.Notify)
             {
                 _users[sender].LatestState = state;
@@ -287,7 +294,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                     Inbox? inbox = _users[recipient].Inbox;
                     if (inbox is not null)
                     {
-                        inbox.Deliver(sender, state, _kinds[recipient]);
+                        inbox.Deliver(sender, _kinds[recipient]);
                         deliveries++;
                     }
                 }
@@ -316,21 +323,12 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         UserPresenceState state,
         Dictionary<UserPresenceState, List<int>>? moduleRecipients)
     {
-        var hosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        HashSet<string>? hosts = null;
         foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))
         {
-            if (room.Excluded)
+            if (!room.Excluded && room.RemoteHosts.Length > 0)
             {
-                continue;
-            }
-
-            foreach (int member in room.Members)
-            {
-                UserId memberId = _users[member].UserId;
-                if (!_options.IsMine(memberId))
-                {
-                    hosts.Add(memberId.Server.ToString());
-                }
+                (hosts ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).UnionWith(room.RemoteHosts);
             }
         }
 
@@ -338,12 +336,17 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         {
             foreach (int key in keys)
             {
-                UserId keyId = _users[key].UserId;
-                if (!_options.IsMine(keyId))
+                UserTable.Entry entry = _users[key];
+                if (!entry.IsLocal)
                 {
-                    hosts.Add(keyId.Server.ToString());
+                    (hosts ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(entry.UserId.Server.ToString());
                 }
             }
+        }
+
+        if (hosts is null)
+        {
+            return;
         }
 
         foreach (string host in hosts)

@@ -31,7 +31,7 @@ internal sealed class RoomMembershipIndex
     public bool SetJoined(string roomId, UserId userId, bool joined)
     {
         int user = _users.GetOrAdd(userId);
-        Room room = _rooms.GetOrAdd(roomId, static (id, excluded) => new Room(id, excluded.Contains(id)), _excluded);
+        Room room = _rooms.GetOrAdd(roomId, static (id, self) => new Room(id, self._excluded.Contains(id), self._users), this);
         bool was = room.Set(user, joined);
         UserRooms rooms = _userRooms.GetOrAdd(user, static _ => new UserRooms());
         rooms.Set(room, joined);
@@ -70,12 +70,15 @@ internal sealed class RoomMembershipIndex
     internal sealed class Room
     {
         private readonly HashSet<int> _members = [];
+        private readonly UserTable _users;
         private int[]? _snapshot = [];
+        private string[]? _remoteHosts = [];
 
-        public Room(string id, bool excluded)
+        public Room(string id, bool excluded, UserTable users)
         {
             Id = id;
             Excluded = excluded;
+            _users = users;
         }
 
         public string Id { get; }
@@ -99,6 +102,33 @@ internal sealed class RoomMembershipIndex
                     Volatile.Write(ref _snapshot, snapshot);
                     return snapshot;
                 }
+            }
+        }
+
+        /// <summary>The servers of the remote joined members (no duplicates); shared, not to be changed.</summary>
+        public string[] RemoteHosts
+        {
+            get
+            {
+                string[]? hosts = Volatile.Read(ref _remoteHosts);
+                if (hosts is not null)
+                {
+                    return hosts;
+                }
+
+                var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                foreach (int member in Members)
+                {
+                    UserTable.Entry entry = _users[member];
+                    if (!entry.IsLocal)
+                    {
+                        set.Add(entry.UserId.Server.ToString());
+                    }
+                }
+
+                hosts = [.. set];
+                Volatile.Write(ref _remoteHosts, hosts);
+                return hosts;
             }
         }
 
@@ -130,6 +160,7 @@ internal sealed class RoomMembershipIndex
                     }
 
                     Volatile.Write(ref _snapshot, null);
+                    Volatile.Write(ref _remoteHosts, null);
                 }
 
                 return was;

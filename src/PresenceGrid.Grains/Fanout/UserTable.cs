@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Fanout;
@@ -10,9 +12,12 @@ namespace PresenceGrid.Fanout;
 internal sealed class UserTable
 {
     private readonly ConcurrentDictionary<string, int> _indexes = new(StringComparer.Ordinal);
+    private readonly PresenceOptions _options;
     private readonly object _growLock = new();
     private Entry[] _entries = new Entry[1024];
     private int _count;
+
+    public UserTable(IOptions<PresenceOptions> options) => _options = options.Value;
 
     public int Count => Volatile.Read(ref _count);
 
@@ -37,7 +42,7 @@ internal sealed class UserTable
                 Array.Resize(ref _entries, _entries.Length * 2);
             }
 
-            _entries[index] = new Entry(userId);
+            _entries[index] = new Entry(userId, _options.IsMine(userId));
             Volatile.Write(ref _count, index + 1);
             _indexes[userId.ToString()] = index;
             return index;
@@ -51,9 +56,16 @@ internal sealed class UserTable
     /// <summary>What the silo keeps per known user: its id, its latest state, its inbox (created on first delivery or sync).</summary>
     internal sealed class Entry
     {
-        public Entry(UserId userId) => UserId = userId;
+        public Entry(UserId userId, bool isLocal)
+        {
+            UserId = userId;
+            IsLocal = isLocal;
+        }
 
         public UserId UserId { get; }
+
+        /// <summary>True for users of a local server name.</summary>
+        public bool IsLocal { get; }
 
         /// <summary>The latest state this silo has seen (published here or delivered to a recipient here).</summary>
         public UserPresenceState? LatestState;

@@ -110,7 +110,8 @@ internal sealed class RoomGrain(
     private void OnJoined(UserId joiner, HashSet<string> hostsBefore)
     {
         int joinerIndex = index.Users.GetOrAdd(joiner);
-        UserPresenceState joinerState = fanout.LatestState(joiner);
+        UserPresenceState joinerState = fanout.LatestState(joinerIndex);
+        var members = new List<int>();
         var memberStates = new List<UserPresenceState>();
         foreach (int member in index.GetMembers(RoomId))
         {
@@ -119,12 +120,12 @@ internal sealed class RoomGrain(
                 continue;
             }
 
-            UserId memberId = index.Users[member].UserId;
-            memberStates.Add(fanout.LatestState(memberId));
-            fanout.DeliverDirect(member, [joinerState], DeliveryKind.Room);
+            members.Add(member);
+            memberStates.Add(fanout.LatestState(member));
+            fanout.DeliverDirect(member, [joinerIndex], DeliveryKind.Room);
         }
 
-        fanout.DeliverDirect(joinerIndex, memberStates, DeliveryKind.Room);
+        fanout.DeliverDirect(joinerIndex, members, DeliveryKind.Room);
 
         if (_options.IsMine(joiner))
         {

@@ -80,10 +80,11 @@ internal sealed class PresenceSyncService
                 }
             }
 
-            List<(UserPresenceState State, DeliveryKind Kind)> delivered = inbox.ReadSince(from, out long position);
+            List<(int Sender, DeliveryKind Kind)> delivered = inbox.ReadSince(from, out long position);
             var events = new List<UserPresenceState>(delivered.Count);
-            foreach ((UserPresenceState state, DeliveryKind kind) in delivered)
+            foreach ((int sender, DeliveryKind kind) in delivered)
             {
+                UserPresenceState state = _fanout.LatestState(sender);
                 if (IsVisible(state, kind, interest))
                 {
                     events.Add(state);

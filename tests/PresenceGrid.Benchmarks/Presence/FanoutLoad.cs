@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using PresenceGrid.Fanout;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+using PresenceGrid.Runtime.Configuration;
+using PresenceGrid.Sync;
+using PresenceGrid.Testing;
+
+namespace PresenceGrid.Benchmarks.Presence;
+
+/// <summary>
+/// The routing-and-fan-out load on one silo: N users in rooms of skewed sizes (many of 10–50 members,
+/// a few of 1,000–5,000), about 5 rooms each; every user syncs (has an inbox); random users change
+/// presence. Reports updates/s, deliveries/s, memory per online user and the cost of an incremental
+/// sync that returns 1,000 changes.
+/// Run: <c>dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates]</c>.
+/// </summary>
+internal static class FanoutLoad
+{
+    public static async Task RunAsync(string[] args)
+    {
+        int users = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
+        int updates = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 400_000;
+        Action<IServiceCollection>? extra = ModuleHook;
+        await using InProcessSilo silo = await InProcessSilo.StartAsync(
+            s => s.AddMemoryGrainStorage().AddGrainAssembly(PresenceGrains.Assembly)
+                .Configure<SiloMessagingOptions>(o => o.MaxEnqueuedRequests = 0),
+            configureServices: sc =>
+            {
+                sc.AddPresenceGrid(o =>
+                {
+                    o.ServerNames.Add("bench");
+                    o.Timings.RatelimitPerSecond = 0;
+                });
+                extra?.Invoke(sc);
+            });
+        var presence = silo.Services.GetRequiredService<PresenceService>();
+        var index = silo.Services.GetRequiredService<RoomMembershipIndex>();
+        var sync = silo.Services.GetRequiredService<PresenceSyncService>();
+        var fanout = silo.Services.GetRequiredService<PresenceFanout>();
+        var random = new Random(42);
+        UserId[] ids = [.. Enumerable.Range(0, users).Select(i => UserId.Parse($"@u{i}:bench"))];
+
+        // Rooms: a few big ones, many small ones; each user in ~5 rooms.
+        var stopwatch = Stopwatch.StartNew();
+        long memberships = 0;
+        int bigRooms = Math.Max(1, users / 5000);
+        for (int r = 0; r < bigRooms; r++)
+        {
+            int size = random.Next(1000, 5001);
+            for (int m = 0; m < size; m++)
+            {
+                index.SetJoined($"!big{r}:bench", ids[random.Next(users)], joined: true);
+                memberships++;
+            }
+        }
+
+        int smallRoom = 0;
+        long target = (long)users * 5;
+        while (memberships < target)
+        {
+            int size = random.Next(10, 51);
+            for (int m = 0; m < size; m++)
+            {
+                index.SetJoined($"!small{smallRoom}:bench", ids[random.Next(users)], joined: true);
+            }
+
+            memberships += size;
+            smallRoom++;
+        }
+
+        Console.WriteLine($"rooms: {bigRooms} big + {smallRoom} small, {memberships} memberships, built in {stopwatch.Elapsed.TotalSeconds:F1} s");
+        long roomEdgesBytes = GC.GetTotalMemory(forceFullCollection: true);
+
+        // Every user goes online once and has an inbox (it syncs).
+        foreach (UserId id in ids)
+        {
+            sync.InboxOf(id);
+        }
+
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (id, _) =>
+            await presence.SetPresenceAsync(id.ToString(), new PresenceStatusRequest(PresenceState.Online, null)));
+        await presence.DrainAsync();
+        long onlineBytes = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine($"memory per online user beyond room edges: {(onlineBytes - roomEdgesBytes) / (double)users:F0} B (includes its inbox after {fanout.Deliveries} deliveries)");
+
+        // Load: random users change presence, up to 512 calls in flight.
+        long deliveriesBefore = fanout.Deliveries;
+        stopwatch.Restart();
+        var inFlight = new SemaphoreSlim(512);
+        var tasks = new List<Task>(updates);
+        for (int i = 0; i < updates; i++)
+        {
+            await inFlight.WaitAsync();
+            UserId who = ids[random.Next(users)];
+            var request = new PresenceStatusRequest(i % 2 == 0 ? PresenceState.Unavailable : PresenceState.Online, i % 3 == 0 ? "busy" : null);
+            tasks.Add(presence.SetPresenceAsync(who.ToString(), request).ContinueWith(_ => inFlight.Release(), TaskScheduler.Default));
+        }
+
+        await Task.WhenAll(tasks);
+        double accepted = stopwatch.Elapsed.TotalSeconds;
+        await presence.DrainAsync();
+        double elapsed = stopwatch.Elapsed.TotalSeconds;
+        long deliveries = fanout.Deliveries - deliveriesBefore;
+        Console.WriteLine($"updates: {updates} in {elapsed:F2} s (grain calls done in {accepted:F2} s) = {updates / elapsed:N0} updates/s");
+        Console.WriteLine($"deliveries: {deliveries:N0} = {deliveries / elapsed:N0} deliveries/s ({deliveries / (double)updates:F0} per update)");
+
+        // Incremental sync of a user with 1,000 interested users who all changed.
+        UserId reader = UserId.Parse("@reader:bench");
+        for (int i = 0; i < 1000; i++)
+        {
+            index.SetJoined("!thousand:bench", ids[i], joined: true);
+        }
+
+        index.SetJoined("!thousand:bench", reader, joined: true);
+        PresenceSyncResult initial = await presence.SyncAsync(reader.ToString());
+        await Parallel.ForEachAsync(ids.Take(1000), async (id, _) =>
+            await presence.SetPresenceAsync(id.ToString(), new PresenceStatusRequest(PresenceState.Unavailable, "later")));
+        await presence.DrainAsync();
+        var samples = new List<double>();
+        for (int i = 0; i < 200; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            PresenceSyncResult result = await presence.SyncAsync(reader.ToString(), initial.NextBatch);
+            samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            if (result.Events.Count < 1000)
+            {
+                throw new InvalidOperationException($"expected ≥ 1000 events, got {result.Events.Count}");
+            }
+        }
+
+        samples.Sort();
+        Console.WriteLine($"incremental sync with 1,000 changed interested users: p50 {samples[100]:F3} ms, p99 {samples[198]:F3} ms");
+    }
+
+    /// <summary>Adds routing modules to the load (set by the module integration).</summary>
+    internal static Action<IServiceCollection>? ModuleHook { get; set; }
+}
