@@ -27,9 +27,6 @@ public sealed class PresenceOptions
     /// <summary>The longest a sync may wait for new events (a client's <c>timeout</c> is capped to it). Default 5 minutes.</summary>
     public TimeSpan MaxSyncTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long a presence routing module callback may run before it is skipped. Default 1 second.</summary>
-    public TimeSpan ModuleCallbackTimeout { get; set; } = TimeSpan.FromSeconds(1);
-
     /// <summary>True when <paramref name="userId"/> belongs to a local server name.</summary>
     /// <param name="userId">The user.</param>
     /// <returns>Whether the user is local.</returns>

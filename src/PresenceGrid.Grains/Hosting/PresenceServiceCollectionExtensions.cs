@@ -1,10 +1,14 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Fanout;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
+using PresenceGrid.Modules;
+using PresenceGrid.Presence;
 using PresenceGrid.Routing;
 using PresenceGrid.Sync;
 
@@ -50,6 +54,99 @@ public static class PresenceServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Loads presence routing modules from Synapse-shaped configuration: the <c>modules:</c> list
+    /// (new style) and <c>presence:presence_router</c> (legacy style, run last), with
+    /// <c>presence:router:module_callback_timeout</c> (see <see cref="RouterOptions"/>). Modules are
+    /// constructed when the host starts; a bad module stops start-up with <see cref="ModuleLoadException"/>.
+    /// </summary>
+    /// <param name="services">The silo's services.</param>
+    /// <param name="configuration">The configuration root.</param>
+    /// <param name="configureRouter">Optionally sets <see cref="RouterOptions"/>.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddPresenceModules(this IServiceCollection services, IConfiguration configuration, Action<RouterOptions>? configureRouter = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        (IReadOnlyList<ModuleConfiguration> modules, ModuleConfiguration? legacy) = ModuleLoader.ReadConfiguration(configuration);
+        OptionsBuilder<RouterOptions> router = services.AddOptions<RouterOptions>();
+        if (configuration.GetSection(RouterOptions.SectionName).Exists())
+        {
+            TimeSpan? timeout = ReadTimeout(configuration.GetSection(RouterOptions.SectionName)["module_callback_timeout"]);
+            if (timeout is { } value)
+            {
+                router.Configure(o => o.ModuleCallbackTimeout = value);
+            }
+        }
+
+        if (configureRouter is not null)
+        {
+            router.Configure(configureRouter);
+        }
+
+        router.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RouterOptions>, RouterOptionsValidator>());
+        services.AddSingleton(sp =>
+        {
+            var pipeline = new PresenceRouterPipeline(
+                sp.GetRequiredService<IOptions<RouterOptions>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILogger<PresenceRouterPipeline>>() ?? Logging.Abstractions.NullLogger<PresenceRouterPipeline>.Instance,
+                new RoutingInstruments(sp.GetService<IMeterFactory>()));
+            PresenceOptions options = sp.GetRequiredService<IOptions<PresenceOptions>>().Value;
+            var host = new ModuleHost(
+                new PresenceModuleOperations(sp),
+                options.ServerNames.Select(n => ServerName.Parse(n)),
+                sp.GetService<ILoggerFactory>() ?? Logging.Abstractions.NullLoggerFactory.Instance,
+                sp.GetRequiredService<TimeProvider>());
+            IReadOnlyList<LoadedModule> loaded = new ModuleLoader(pipeline, host).Load(modules, legacy);
+            return new LoadedModules(pipeline, loaded);
+        });
+        services.AddSingleton<IPresenceRouting>(sp => new PipelinePresenceRouting(sp.GetRequiredService<LoadedModules>().Pipeline));
+        services.AddHostedService<ModuleStartup>();
+        return services;
+    }
+
+    private static TimeSpan? ReadTimeout(string? value) => value is null ? null : PresenceTimings.ParseDuration(value);
+
+    /// <summary>The pipeline and the modules loaded into it (disposed with the host).</summary>
+    internal sealed class LoadedModules(PresenceRouterPipeline pipeline, IReadOnlyList<LoadedModule> modules) : IAsyncDisposable
+    {
+        public PresenceRouterPipeline Pipeline { get; } = pipeline;
+
+        public IReadOnlyList<LoadedModule> Modules { get; } = modules;
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (LoadedModule module in Modules)
+            {
+                switch (module.Instance)
+                {
+                    case IAsyncDisposable asyncDisposable:
+                        await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                        break;
+                    case IDisposable disposable:
+                        disposable.Dispose();
+                        break;
+                }
+            }
+
+            Pipeline.Dispose();
+        }
+    }
+
+    /// <summary>Constructs the modules when the host starts, so a bad module stops start-up.</summary>
+    private sealed class ModuleStartup(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = services.GetRequiredService<IPresenceRouting>();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     private sealed class PresenceOptionsValidator : IValidateOptions<PresenceOptions>
     {
         public ValidateOptionsResult Validate(string? name, PresenceOptions options)
@@ -88,11 +185,6 @@ public static class PresenceServiceCollectionExtensions
             if (options.MaxSyncTimeout < TimeSpan.Zero)
             {
                 failures.Add("presence.max_sync_timeout must not be negative.");
-            }
-
-            if (options.ModuleCallbackTimeout <= TimeSpan.Zero)
-            {
-                failures.Add("presence.module_callback_timeout must be positive.");
             }
 
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

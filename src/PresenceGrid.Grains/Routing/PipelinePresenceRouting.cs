@@ -1,0 +1,67 @@
+using PresenceGrid.Matrix;
+
+namespace PresenceGrid.Routing;
+
+/// <summary>The loaded modules' pipeline as the grain layer uses it.</summary>
+internal sealed class PipelinePresenceRouting(PresenceRouterPipeline pipeline) : IPresenceRouting
+{
+    public bool RoutesStates => pipeline.HasPresenceRouter;
+
+    public bool ReplacesRoomRecipients => pipeline.HasRoomRecipientsReplacement;
+
+    public PresenceRouterPipeline Pipeline => pipeline;
+
+    public async Task<IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>> GetUsersForStatesAsync(IReadOnlyList<UserPresenceState> states)
+    {
+        IReadOnlyDictionary<UserId, HashSet<UserPresenceState>> merged = await pipeline.GetUsersForStatesAsync(states).ConfigureAwait(false);
+        var result = new Dictionary<string, IReadOnlySet<UserPresenceState>>(merged.Count, StringComparer.Ordinal);
+        foreach ((UserId user, HashSet<UserPresenceState> routed) in merged)
+        {
+            result[user.ToString()] = routed;
+        }
+
+        return result;
+    }
+
+    public async Task<PresenceInterest> GetInterestedUsersAsync(string userId)
+    {
+        RouterInterest interest = await pipeline.GetInterestedUsersAsync(UserId.Parse(userId, "user_id")).ConfigureAwait(false);
+        if (interest.IsAll)
+        {
+            return PresenceInterest.AllUsers;
+        }
+
+        return interest.Users.Count == 0
+            ? PresenceInterest.None
+            : new PresenceInterest(false, interest.Users.Select(u => u.ToString()).ToHashSet(StringComparer.Ordinal));
+    }
+
+    public async Task<IReadOnlyDictionary<string, IReadOnlySet<string>>?> ReplaceRoomRecipientsAsync(IReadOnlyList<UserPresenceState> states)
+    {
+        if (!pipeline.HasRoomRecipientsReplacement)
+        {
+            return null;
+        }
+
+        IReadOnlyDictionary<UserId, HashSet<UserId>> merged = await pipeline.ReplaceRoomRecipientsAsync(states).ConfigureAwait(false);
+        var result = new Dictionary<string, IReadOnlySet<string>>(merged.Count, StringComparer.Ordinal);
+        foreach ((UserId sender, HashSet<UserId> recipients) in merged)
+        {
+            result[sender.ToString()] = recipients.Select(r => r.ToString()).ToHashSet(StringComparer.Ordinal);
+        }
+
+        return result;
+    }
+}
+
+/// <summary>The module API's operations, carried out by <see cref="Hosting.PresenceService"/> (resolved lazily: it depends on the router).</summary>
+internal sealed class PresenceModuleOperations(IServiceProvider services) : IPresenceModuleOperations
+{
+    private Hosting.PresenceService Presence => (Hosting.PresenceService)services.GetService(typeof(Hosting.PresenceService))!;
+
+    public Task SendLocalOnlinePresenceToAsync(IReadOnlyList<UserId> userIds) =>
+        Presence.SendLocalOnlinePresenceToAsync(userIds.Select(u => u.ToString()));
+
+    public Task SetPresenceForUsersAsync(IReadOnlyDictionary<UserId, Modules.PresenceUpdate> updates) =>
+        Presence.SetPresenceForUsersAsync(updates.ToDictionary(u => u.Key.ToString(), u => (u.Value.State, u.Value.StatusMsg)));
+}
