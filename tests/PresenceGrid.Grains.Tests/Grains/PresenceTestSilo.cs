@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
@@ -25,6 +26,10 @@ internal sealed class PresenceTestSilo : IAsyncDisposable
     public IGrainFactory Grains => Silo.GrainFactory;
 
     public long NowMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>A silo with routing modules from Synapse-shaped configuration keys.</summary>
+    public static Task<PresenceTestSilo> StartWithModulesAsync(IDictionary<string, string?> config, Action<PresenceOptions>? configure = null) =>
+        StartAsync(configure, sc => sc.AddPresenceModules(new ConfigurationBuilder().AddInMemoryCollection(config).Build()));
 
     public static async Task<PresenceTestSilo> StartAsync(Action<PresenceOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
