@@ -27,7 +27,7 @@ internal enum DeliveryKind : byte
 /// silo's latest-state table, so the latest state of a sender wins by construction and the inbox
 /// holds no object references (16 bytes an entry; the GC does not trace it). When full it keeps
 /// only the latest entry per sender. Syncs read the positions after their token; waiting syncs and
-/// watches are woken.
+/// watches are woken. It locks itself (no separate lock object: one cache line less per delivery).
 /// </summary>
 internal sealed class Inbox
 {
@@ -36,11 +36,12 @@ internal sealed class Inbox
     [ThreadStatic]
     private static Dictionary<int, int>? t_scratch;
 
-    private readonly Lock _lock = new();
     private Entry[] _entries = new Entry[4];
     private int _count;
     private long _position;
     private long _fullPresenceMarker = -1;
+    private long _floor;
+    private long _lastSince = long.MaxValue;
     private TaskCompletionSource? _waiter;
 
     public Inbox()
@@ -56,7 +57,7 @@ internal sealed class Inbox
     {
         get
         {
-            lock (_lock)
+            lock (this)
             {
                 return _position;
             }
@@ -73,7 +74,7 @@ internal sealed class Inbox
     public void Deliver(int sender, DeliveryKind kind)
     {
         TaskCompletionSource? waiter;
-        lock (_lock)
+        lock (this)
         {
             if (_count == _entries.Length)
             {
@@ -95,7 +96,7 @@ internal sealed class Inbox
     public void MarkFullPresence()
     {
         TaskCompletionSource? waiter;
-        lock (_lock)
+        lock (this)
         {
             _fullPresenceMarker = _position;
             _position++;
@@ -109,9 +110,9 @@ internal sealed class Inbox
     /// <summary>True when a sync from <paramref name="since"/> must get a full snapshot instead.</summary>
     public bool NeedsFullSnapshot(long since)
     {
-        lock (_lock)
+        lock (this)
         {
-            return since <= _fullPresenceMarker || since > _position;
+            return since <= _fullPresenceMarker || since > _position || since < _floor;
         }
     }
 
@@ -120,8 +121,11 @@ internal sealed class Inbox
     {
         var bySender = new Dictionary<int, int>();
         var result = new List<(int Sender, DeliveryKind Kind)>();
-        lock (_lock)
+        lock (this)
         {
+            // The last two tokens read from are kept (two devices alternating); older ones get a snapshot.
+            Trim(Math.Min(since, _lastSince));
+            _lastSince = since;
             position = _position;
             for (int i = 0; i < _count; i++)
             {
@@ -146,11 +150,26 @@ internal sealed class Inbox
         return result;
     }
 
+    /// <summary>A task that completes when the position moves past <paramref name="since"/> (at once if it has).</summary>
+    public Task Changed(long since)
+    {
+        lock (this)
+        {
+            if (_position > since)
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _waiter.Task;
+        }
+    }
+
     /// <summary>Completes when a delivery moves the position past <paramref name="since"/>, or the time is up.</summary>
     public async Task<bool> WaitAsync(long since, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         Task changed;
-        lock (_lock)
+        lock (this)
         {
             if (_position > since)
             {
@@ -169,6 +188,32 @@ internal sealed class Inbox
         catch (TimeoutException)
         {
             return false;
+        }
+    }
+
+    /// <summary>Drops entries at or before <paramref name="floor"/> (under the lock).</summary>
+    private void Trim(long floor)
+    {
+        if (floor <= _floor || floor == long.MaxValue)
+        {
+            return;
+        }
+
+        _floor = floor;
+        int kept = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            if (_entries[i].Position > floor)
+            {
+                _entries[kept++] = _entries[i];
+            }
+        }
+
+        Array.Clear(_entries, kept, _count - kept);
+        _count = kept;
+        if (_count < _entries.Length / 4 && _entries.Length > 4)
+        {
+            Array.Resize(ref _entries, Math.Max(4, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)_count * 2)));
         }
     }
 

@@ -49,6 +49,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private long _published;
     private long _processed;
     private long _deliveries;
+    private long _roomLogAppends;
+    private long _roomLogRecipients;
+    private long _position;
 
     public PresenceFanout(
         UserTable users,
@@ -70,6 +73,18 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 
     /// <summary>Inbox writes so far.</summary>
     public long Deliveries => Interlocked.Read(ref _deliveries);
+
+    /// <summary>Broadcast-room log appends so far (each one serves every member of the room).</summary>
+    public long RoomLogAppends => Interlocked.Read(ref _roomLogAppends);
+
+    /// <summary>Members reached through broadcast-room log appends so far.</summary>
+    public long RoomLogRecipients => Interlocked.Read(ref _roomLogRecipients);
+
+    /// <summary>
+    /// The silo-wide fan-out position: every change at or before it is in every broadcast room log
+    /// it belongs to. Sync tokens carry it.
+    /// </summary>
+    public long Position => Volatile.Read(ref _position);
 
     /// <summary>States published so far.</summary>
     public long Published => Interlocked.Read(ref _published);
@@ -116,7 +131,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <summary>Delivers senders' latest states straight to one recipient (join-time snapshots).</summary>
     public void DeliverDirect(int recipient, IEnumerable<int> senders, DeliveryKind kind)
     {
-        Inbox? inbox = _users[recipient].Inbox;
+        Inbox? inbox = _users.InboxOf(recipient);
         if (inbox is null)
         {
             return;
@@ -240,6 +255,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         var federation = new Dictionary<string, List<UserPresenceState>>(StringComparer.OrdinalIgnoreCase);
         var recipients = new List<int>();
         long deliveries = 0;
+        long logAppends = 0;
+        long logRecipients = 0;
         foreach ((UserPresenceState state, PublishKind kind) in batch)
         {
             int sender = _users.GetOrAdd(state.UserId);
@@ -269,7 +286,17 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                             continue;
                         }
 
-                        foreach (int member in room.Members)
+                        int[] members = room.Members;
+                        if (members.Length >= _options.BroadcastRoomThreshold)
+                        {
+                            RoomLog log = room.GetOrCreateLog(_options.BroadcastRoomLogCapacity);
+                            log.Append(sender, _position + 1);
+                            logAppends++;
+                            logRecipients += members.Length;
+                            continue;
+                        }
+
+                        foreach (int member in members)
                         {
                             Add(recipients, member, DeliveryKind.Room, stamp);
                         }
@@ -291,7 +318,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 
                 foreach (int recipient in recipients)
                 {
-                    Inbox? inbox = _users[recipient].Inbox;
+                    Inbox? inbox = _users.InboxOf(recipient);
                     if (inbox is not null)
                     {
                         inbox.Deliver(sender, _kinds[recipient]);
@@ -300,6 +327,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 }
 
                 _metrics.RecordFanout(recipients.Count);
+                Volatile.Write(ref _position, _position + 1);
             }
 
             if (local)
@@ -309,6 +337,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
 
         Interlocked.Add(ref _deliveries, deliveries);
+        Interlocked.Add(ref _roomLogAppends, logAppends);
+        Interlocked.Add(ref _roomLogRecipients, logRecipients);
         _metrics.Deliveries(deliveries);
         foreach ((string destination, List<UserPresenceState> states) in federation)
         {

@@ -85,6 +85,23 @@ internal sealed class RoomMembershipIndex
 
         public bool Excluded { get; }
 
+        private RoomLog? _log;
+
+        /// <summary>The change log, once the room is (or was) a broadcast room.</summary>
+        public RoomLog? Log => Volatile.Read(ref _log);
+
+        /// <summary>The change log, created if needed.</summary>
+        public RoomLog GetOrCreateLog(int capacity)
+        {
+            if (Volatile.Read(ref _log) is { } log)
+            {
+                return log;
+            }
+
+            Interlocked.CompareExchange(ref _log, new RoomLog(capacity), null);
+            return _log!;
+        }
+
         /// <summary>The members; the array is shared and must not be changed.</summary>
         public int[] Members
         {

@@ -24,6 +24,15 @@ public sealed class PresenceOptions
     /// <summary>The state machine's timers and the <c>rc_presence</c> rate limit.</summary>
     public PresenceTimings Timings { get; set; } = new();
 
+    /// <summary>
+    /// Rooms with at least this many joined members are broadcast rooms: a change is written once to
+    /// the room's log instead of once per member's inbox, and members' syncs read the log. Default 500.
+    /// </summary>
+    public int BroadcastRoomThreshold { get; set; } = 500;
+
+    /// <summary>How many recent changes a broadcast room keeps for incremental syncs. Default 4,096.</summary>
+    public int BroadcastRoomLogCapacity { get; set; } = 4096;
+
     /// <summary>The longest a sync may wait for new events (a client's <c>timeout</c> is capped to it). Default 5 minutes.</summary>
     public TimeSpan MaxSyncTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -47,54 +47,104 @@ internal sealed class PresenceSyncService
     }
 
     /// <summary>The user's inbox, created on its first sync.</summary>
-    public Inbox InboxOf(UserId userId)
-    {
-        UserTable.Entry entry = _users[_users.GetOrAdd(userId)];
-        if (entry.Inbox is null)
-        {
-            Interlocked.CompareExchange(ref entry.Inbox, new Inbox(), null);
-        }
-
-        return entry.Inbox!;
-    }
+    public Inbox InboxOf(UserId userId) => _users.GetOrCreateInbox(_users.GetOrAdd(userId));
 
     public async Task<PresenceSyncResult> SyncAsync(UserId userId, string? since, bool fullState, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        (string Epoch, long Position)? token = since is null ? null : ParseToken(since);
+        SyncToken? token = since is null ? null : ParseToken(since);
         Inbox inbox = InboxOf(userId);
         int userIndex = _users.GetOrAdd(userId);
         PresenceInterest interest = await GetInterestAsync(userId).ConfigureAwait(false);
         _fanout.SetAllInterest(userIndex, interest.All);
 
-        bool snapshot = token is null || fullState || token.Value.Epoch != inbox.Epoch || inbox.NeedsFullSnapshot(token.Value.Position);
-        if (!snapshot)
+        if (token is not { } from || fullState || from.Epoch != inbox.Epoch || inbox.NeedsFullSnapshot(from.Inbox) || from.Fanout > _fanout.Position + 1)
         {
-            long from = token!.Value.Position;
-            TimeSpan wait = timeout > _options.MaxSyncTimeout ? _options.MaxSyncTimeout : timeout;
-            if (wait > TimeSpan.Zero && inbox.Position <= from)
-            {
-                await inbox.WaitAsync(from, wait, _timeProvider, cancellationToken).ConfigureAwait(false);
-                if (inbox.NeedsFullSnapshot(from))
-                {
-                    return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
-                }
-            }
-
-            List<(int Sender, DeliveryKind Kind)> delivered = inbox.ReadSince(from, out long position);
-            var events = new List<UserPresenceState>(delivered.Count);
-            foreach ((int sender, DeliveryKind kind) in delivered)
-            {
-                UserPresenceState state = _fanout.LatestState(sender);
-                if (IsVisible(state, kind, interest))
-                {
-                    events.Add(state);
-                }
-            }
-
-            return new PresenceSyncResult(events, FormatToken(inbox.Epoch, position));
+            return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
         }
 
-        return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
+        PresenceSyncResult? result = ReadIncremental(userId, userIndex, inbox, from, interest);
+        TimeSpan wait = timeout > _options.MaxSyncTimeout ? _options.MaxSyncTimeout : timeout;
+        if (result is { Events.Count: 0 } && wait > TimeSpan.Zero)
+        {
+            var changes = new List<Task> { inbox.Changed(from.Inbox) };
+            foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
+            {
+                if (!room.Excluded && (room.Log is not null || room.Members.Length >= _options.BroadcastRoomThreshold))
+                {
+                    changes.Add(room.GetOrCreateLog(_options.BroadcastRoomLogCapacity).Changed());
+                }
+            }
+
+            try
+            {
+                await Task.WhenAny(changes).WaitAsync(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return result;
+            }
+
+            if (inbox.NeedsFullSnapshot(from.Inbox))
+            {
+                return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
+            }
+
+            result = ReadIncremental(userId, userIndex, inbox, from, interest);
+        }
+
+        return result ?? await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What was delivered since the token: the inbox after its position, plus the broadcast-room logs
+    /// after the fan-out position; each sender once, at its latest state. Null when a log no longer
+    /// reaches back to the token (the caller sends a snapshot).
+    /// </summary>
+    private PresenceSyncResult? ReadIncremental(UserId userId, int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
+    {
+        long fanoutPosition = _fanout.Position;
+        List<(int Sender, DeliveryKind Kind)> delivered = inbox.ReadSince(from.Inbox, out long inboxPosition);
+        var senders = new List<int>();
+        if (!interest.All)
+        {
+            foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
+            {
+                if (room.Log is { } log && !room.Excluded)
+                {
+                    long? newest = log.ReadSince(from.Fanout, senders);
+                    if (newest is null)
+                    {
+                        return null;
+                    }
+
+                    // Entries past the captured position belong to a change being fanned out now:
+                    // every earlier change is complete, and a later log entry of that change names
+                    // the same sender, so the token may move up to it.
+                    fanoutPosition = Math.Max(fanoutPosition, newest.Value);
+                }
+            }
+        }
+
+        var seen = new HashSet<int>();
+        var events = new List<UserPresenceState>(delivered.Count + senders.Count);
+        foreach ((int sender, DeliveryKind kind) in delivered)
+        {
+            UserPresenceState state = _fanout.LatestState(sender);
+            if (IsVisible(state, kind, interest) && seen.Add(sender))
+            {
+                events.Add(state);
+            }
+        }
+
+        foreach (int sender in senders)
+        {
+            if (seen.Add(sender))
+            {
+                events.Add(_fanout.LatestState(sender));
+            }
+        }
+
+        return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, inboxPosition, fanoutPosition).ToString());
     }
 
     /// <summary>Synapse's filter on what a recipient sees: ALL users see exactly the modules' result.</summary>
@@ -110,6 +160,7 @@ internal sealed class PresenceSyncService
 
     private async Task<PresenceSyncResult> SnapshotAsync(UserId userId, Inbox inbox, PresenceInterest interest)
     {
+        long fanoutPosition = _fanout.Position;
         long position = inbox.Position;
         bool includeOffline = _options.IncludeOfflineUsersOnSync;
         var events = new List<UserPresenceState>();
@@ -136,7 +187,7 @@ internal sealed class PresenceSyncService
                 }
             }
 
-            return new PresenceSyncResult(events, FormatToken(inbox.Epoch, position));
+            return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, position, fanoutPosition).ToString());
         }
 
         var candidates = new HashSet<string>(StringComparer.Ordinal) { userId.ToString() };
@@ -168,7 +219,7 @@ internal sealed class PresenceSyncService
             }
         }
 
-        return new PresenceSyncResult(events, FormatToken(inbox.Epoch, position));
+        return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, position, fanoutPosition).ToString());
     }
 
     private async Task<PresenceInterest> GetInterestAsync(UserId userId) =>
@@ -176,17 +227,23 @@ internal sealed class PresenceSyncService
             ? await _grainFactory.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key).GetInterestedUsers(userId.ToString()).ConfigureAwait(false)
             : PresenceInterest.None;
 
-    private static string FormatToken(string epoch, long position) => $"p{epoch}_{position.ToString(CultureInfo.InvariantCulture)}";
-
-    private static (string Epoch, long Position) ParseToken(string token)
+    private static SyncToken ParseToken(string token)
     {
-        int underscore = token.IndexOf('_', StringComparison.Ordinal);
-        if (token.Length < 4 || token[0] != 'p' || underscore < 2
-            || !long.TryParse(token.AsSpan(underscore + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long position))
+        string[] parts = token.Split('_');
+        if (parts.Length != 3 || parts[0].Length < 2 || parts[0][0] != 'p'
+            || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long inbox)
+            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long fanout))
         {
             throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "since", $"since is not a presence token of this grid: '{token}'.");
         }
 
-        return (token[1..underscore], position);
+        return new SyncToken(parts[0][1..], inbox, fanout);
+    }
+
+    /// <summary>A sync token: the inbox's epoch and position, and the silo's fan-out position.</summary>
+    private readonly record struct SyncToken(string Epoch, long Inbox, long Fanout)
+    {
+        public override string ToString() =>
+            string.Create(CultureInfo.InvariantCulture, $"p{Epoch}_{Inbox}_{Fanout}");
     }
 }

@@ -45,7 +45,7 @@ internal static class FanoutLoad
         // Rooms: a few big ones, many small ones; each user in ~5 rooms.
         var stopwatch = Stopwatch.StartNew();
         long memberships = 0;
-        int bigRooms = Math.Max(1, users / 5000);
+        int bigRooms = Math.Max(1, users / 20_000);
         for (int r = 0; r < bigRooms; r++)
         {
             int size = random.Next(1000, 5001);
@@ -87,6 +87,8 @@ internal static class FanoutLoad
 
         // Load: random users change presence, up to 512 calls in flight.
         long deliveriesBefore = fanout.Deliveries;
+        long logAppendsBefore = fanout.RoomLogAppends;
+        long logRecipientsBefore = fanout.RoomLogRecipients;
         stopwatch.Restart();
         var inFlight = new SemaphoreSlim(512);
         var tasks = new List<Task>(updates);
@@ -104,7 +106,22 @@ internal static class FanoutLoad
         double elapsed = stopwatch.Elapsed.TotalSeconds;
         long deliveries = fanout.Deliveries - deliveriesBefore;
         Console.WriteLine($"updates: {updates} in {elapsed:F2} s (grain calls done in {accepted:F2} s) = {updates / elapsed:N0} updates/s");
-        Console.WriteLine($"deliveries: {deliveries:N0} = {deliveries / elapsed:N0} deliveries/s ({deliveries / (double)updates:F0} per update)");
+        long appends = fanout.RoomLogAppends - logAppendsBefore;
+        long logRecipients = fanout.RoomLogRecipients - logRecipientsBefore;
+        Console.WriteLine($"inbox deliveries: {deliveries:N0} = {deliveries / elapsed:N0}/s ({deliveries / (double)updates:F0} per update)");
+        Console.WriteLine($"broadcast-room log appends: {appends:N0}, reaching {logRecipients:N0} members = {logRecipients / elapsed:N0} member deliveries/s");
+        Console.WriteLine($"all recipients reached: {(deliveries + logRecipients) / elapsed:N0}/s ({(deliveries + logRecipients) / (double)updates:F0} per update)");
+
+        // Every user syncs twice (as a client would), which lets inboxes drop what was read.
+        long beforeSyncs = GC.GetTotalMemory(forceFullCollection: true);
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (id, _) =>
+        {
+            PresenceSyncResult first = await sync.SyncAsync(id, null, false, TimeSpan.Zero, CancellationToken.None);
+            PresenceSyncResult second = await sync.SyncAsync(id, first.NextBatch, false, TimeSpan.Zero, CancellationToken.None);
+            await sync.SyncAsync(id, second.NextBatch, false, TimeSpan.Zero, CancellationToken.None);
+        });
+        long afterSyncs = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine($"memory per online user beyond room edges, after the load: {(beforeSyncs - roomEdgesBytes) / (double)users:F0} B; after every user synced: {(afterSyncs - roomEdgesBytes) / (double)users:F0} B");
 
         // Incremental sync of a user with 1,000 interested users who all changed.
         UserId reader = UserId.Parse("@reader:bench");
