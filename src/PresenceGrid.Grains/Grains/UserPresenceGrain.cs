@@ -57,6 +57,13 @@ internal sealed class UserPresenceGrain(
             var stored = new UserPresenceState(
                 userId, state, record.State.LastActiveTs, record.State.LastFederationUpdateTs, record.State.LastUserSyncTs, record.State.StatusMsg, record.State.CurrentlyActive);
             _aggregate = UserPresenceAggregate.Restore(stored, isMine);
+            if (_options.Mode == PresenceMode.Disabled && stored.State != PresenceState.Offline)
+            {
+                // Synapse #19948: with presence disabled, a stale stored state is flushed offline
+                // (and told to those who saw it), instead of showing forever.
+                return FlushOfflineAsync(stored);
+            }
+
             Reschedule(PresenceOperations.NextWakeup(_aggregate, Now(), Timings, _options.Mode));
         }
         else
@@ -65,6 +72,14 @@ internal sealed class UserPresenceGrain(
         }
 
         return Task.CompletedTask;
+    }
+
+    private async Task FlushOfflineAsync(UserPresenceState stored)
+    {
+        UserPresenceState offline = stored with { State = PresenceState.Offline, CurrentlyActive = false };
+        _aggregate = _aggregate with { State = offline, Devices = [] };
+        fanout.Publish(offline, PublishKind.Notify);
+        await PersistAsync();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -98,7 +113,15 @@ internal sealed class UserPresenceGrain(
     public Task StartSyncing(string? deviceId, PresenceState setPresence)
     {
         RequireLocal();
-        return ApplyAsync(PresenceOperations.StartSyncing(_aggregate, deviceId, setPresence, Now(), Timings, _options.Mode));
+        long now = Now();
+        PresenceState current = _aggregate.State.State;
+        if (setPresence != PresenceState.Offline && setPresence != current && TakeRateToken(now) > 0 && current != PresenceState.Offline)
+        {
+            // Over rc_presence: the sync goes on, but its set_presence change is dropped (§7 S14).
+            setPresence = current;
+        }
+
+        return ApplyAsync(PresenceOperations.StartSyncing(_aggregate, deviceId, setPresence, now, Timings, _options.Mode));
     }
 
     public Task KeepAlive(string? deviceId)

@@ -247,3 +247,69 @@ public sealed class UserGrainScenarioTests
         public bool RecordExists { get; set; }
     }
 }
+
+/// <summary>§7 S14, S15 (set_presence on sync under rc_presence) and S26/S27 (presence disabled flushes stale state).</summary>
+public sealed class SyncRateLimitAndDisabledTests
+{
+    private const string U1 = "@user1:test";
+
+    private static Task<PresenceTestSilo> Limited() => PresenceTestSilo.StartAsync(o =>
+    {
+        o.Timings.RatelimitPerSecond = 0.1;
+        o.Timings.RatelimitBurstCount = 1;
+    });
+
+    [Fact]
+    public async Task S14_OverRatelimit_SyncOnlineThenUnavailable_UserStaysOnline()
+    {
+        await using var silo = await Limited();
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "unavailable");
+
+        Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task S15_WithinRatelimit_SyncOnlineThenUnavailable30sLater_UserBecomesUnavailable()
+    {
+        await using var silo = await Limited();
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(30));
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "unavailable");
+
+        Assert.Equal(PresenceState.Unavailable, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task S26_S27_PresenceDisabled_StaleStoredStateIsFlushedOffline_AndRoomMatesAreTold()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = Presence.PresenceMode.Disabled);
+        const string Bob = "@bob:test";
+        await silo.Join("!room:test", U1, Bob);
+        var (_, token) = await silo.Sync(Bob);
+        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var stale = new StoredRecord { State = new PresenceRecord { State = "online", LastActiveTs = silo.NowMs, StatusMsg = "stale" } };
+        await storage.WriteStateAsync("presence", new GrainId("userpresence", U1), stale);
+
+        var state = await silo.Grains.GetGrain<IUserPresenceGrain>(U1).GetPresence();
+
+        Assert.Equal(PresenceState.Offline, state.State);
+        var read = new StoredRecord();
+        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), read);
+        Assert.Equal("offline", read.State.State);
+        var (events, next) = await silo.Sync(Bob, token);
+        Assert.Equal((U1, PresenceState.Offline), (Assert.Single(events).UserId.ToString(), events[0].State));
+        Assert.Empty((await silo.Sync(Bob, next)).Events);
+    }
+
+    private sealed class StoredRecord : IGrainState<PresenceRecord>
+    {
+        public PresenceRecord State { get; set; } = new();
+
+        public string? ETag { get; set; }
+
+        public bool RecordExists { get; set; }
+    }
+}
