@@ -107,7 +107,17 @@ public static class PresenceServiceCollectionExtensions
         return services;
     }
 
-    private static TimeSpan? ReadTimeout(string? value) => value is null ? null : PresenceTimings.ParseDuration(value);
+    private static TimeSpan? ReadTimeout(string? value)
+    {
+        try
+        {
+            return value is null ? null : PresenceTimings.ParseDuration(value);
+        }
+        catch (FormatException exception)
+        {
+            throw new FormatException($"presence.router.module_callback_timeout: {exception.Message} Use a Synapse duration such as 500 (ms), 2s or 1m.", exception);
+        }
+    }
 
     /// <summary>The pipeline and the modules loaded into it (disposed with the host).</summary>
     internal sealed class LoadedModules(PresenceRouterPipeline pipeline, IReadOnlyList<LoadedModule> modules) : IAsyncDisposable

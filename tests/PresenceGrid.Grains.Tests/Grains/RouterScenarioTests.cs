@@ -130,6 +130,20 @@ public sealed class RouterScenarioTests
     }
 
     [Fact]
+    public async Task ModuleCallbackTimeout_IsReadFromPresenceRouterSection_AndBadValuesNameTheKey()
+    {
+        var config = AlwaysSendTo("modules", Gobbler);
+        config["presence:router:module_callback_timeout"] = "2s";
+        await using var silo = await PresenceTestSilo.StartWithModulesAsync(config);
+        var options = (Microsoft.Extensions.Options.IOptions<RouterOptions>)silo.Silo.Services.GetService(typeof(Microsoft.Extensions.Options.IOptions<RouterOptions>))!;
+        Assert.Equal(TimeSpan.FromSeconds(2), options.Value.ModuleCallbackTimeout);
+
+        config["presence:router:module_callback_timeout"] = "soon";
+        var error = await Assert.ThrowsAsync<FormatException>(() => PresenceTestSilo.StartWithModulesAsync(config));
+        Assert.Contains("presence.router.module_callback_timeout", error.Message);
+    }
+
+    [Fact]
     public async Task BadModuleConfig_StopsStartup_NamingModuleAndLocation()
     {
         var error = await Assert.ThrowsAsync<ModuleLoadException>(() => PresenceTestSilo.StartWithModulesAsync(new Dictionary<string, string?>
