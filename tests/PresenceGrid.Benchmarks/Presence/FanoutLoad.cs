@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using PresenceGrid.Fanout;
@@ -14,15 +15,26 @@ namespace PresenceGrid.Benchmarks.Presence;
 /// a few of 1,000–5,000), about 5 rooms each; every user syncs (has an inbox); random users change
 /// presence. Reports updates/s, deliveries/s, memory per online user and the cost of an incremental
 /// sync that returns 1,000 changes.
-/// Run: <c>dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates]</c>.
+/// Run: <c>dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates] [--router]</c>
+/// (<c>--router</c>: the "always send to" router with one ALL user).
 /// </summary>
 internal static class FanoutLoad
 {
     public static async Task RunAsync(string[] args)
     {
+        bool router = args.Contains("--router");
+        args = [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))];
         int users = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
         int updates = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 400_000;
-        Action<IServiceCollection>? extra = ModuleHook;
+        Action<IServiceCollection>? extra = router
+            ? sc => sc.AddPresenceModules(new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["modules:0:module"] = "PresenceGrid.Modules.AlwaysSendToUsersRouter",
+                    ["modules:0:config:always_send_to_users:0"] = "@gobbler:bench",
+                })
+                .Build())
+            : null;
         await using InProcessSilo silo = await InProcessSilo.StartAsync(
             s => s.AddMemoryGrainStorage().AddGrainAssembly(PresenceGrains.Assembly)
                 .Configure<SiloMessagingOptions>(o => o.MaxEnqueuedRequests = 0),
@@ -68,6 +80,13 @@ internal static class FanoutLoad
 
             memberships += size;
             smallRoom++;
+        }
+
+        if (router)
+        {
+            // The ALL user syncs once, so the fan-out knows its interest and it gets every change.
+            await presence.SyncAsync("@gobbler:bench");
+            Console.WriteLine("router: AlwaysSendToUsersRouter with one ALL user (@gobbler:bench)");
         }
 
         Console.WriteLine($"rooms: {bigRooms} big + {smallRoom} small, {memberships} memberships, built in {stopwatch.Elapsed.TotalSeconds:F1} s");
@@ -150,7 +169,4 @@ internal static class FanoutLoad
         samples.Sort();
         Console.WriteLine($"incremental sync with 1,000 changed interested users: p50 {samples[100]:F3} ms, p99 {samples[198]:F3} ms");
     }
-
-    /// <summary>Adds routing modules to the load (set by the module integration).</summary>
-    internal static Action<IServiceCollection>? ModuleHook { get; set; }
 }
