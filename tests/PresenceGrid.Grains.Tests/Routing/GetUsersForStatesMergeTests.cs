@@ -164,7 +164,7 @@ public sealed class GetUsersForStatesMergeTests : IDisposable
         Assert.Single(_h.Metrics.Failures(RoutingInstruments.KindTimeout, "Slow"));
         Assert.Equal(1.0, Assert.Single(_h.Metrics.Durations("Slow")).Value, 3);
         Assert.Contains(_h.Logs.Entries, static e => e.EventId.Id == 3001 && e.Message.Contains("1000 ms", StringComparison.Ordinal));
-        Assert.Equal(0, _h.Clock.ScheduledTimerCount);
+        Assert.Equal(0, _h.Clock.ActiveTimerCount);
 
         // The abandoned callback finishing later changes nothing.
         never.SetException(new InvalidOperationException("too late"));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Matrix;
 using PresenceGrid.Modules;
+using PresenceGrid.Testing;
 
 namespace PresenceGrid.Routing.Tests.Infrastructure;
 
