@@ -61,20 +61,6 @@ public sealed class UserGrainScenarioTests
     }
 
     [Fact]
-    public async Task EdgeTriggeredSync_RepeatedStarts_DoNotNotifyAgain()
-    {
-        await using var silo = await PresenceTestSilo.StartAsync();
-        await silo.Join("!room:test", U1, U2);
-        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: true);
-        var (_, token) = await silo.Sync(U2);
-
-        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: true);
-        await silo.Presence.SetSyncingAsync(U1, "dev-1", start: true);
-
-        Assert.Empty((await silo.Sync(U2, token)).Events);
-    }
-
-    [Fact]
     public async Task S44_Untracked_ModuleUpdateDoesNotIdle_AndClientInputIsIgnored()
     {
         await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = PresenceMode.Untracked);
