@@ -45,6 +45,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private DeliveryKind[] _kinds = new DeliveryKind[1024];
     private int _stamp;
     private int[] _allUsers = [];
+    private readonly Lock _drainLock = new();
+    private TaskCompletionSource? _batchDone;
     private Task? _loop;
     private long _published;
     private long _processed;
@@ -104,10 +106,21 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     public async Task DrainAsync(CancellationToken cancellationToken = default)
     {
         long target = Published;
-        while (Processed < target)
+        while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            await Task.Yield();
+            Task batchDone;
+            lock (_drainLock)
+            {
+                if (Processed >= target)
+                {
+                    return;
+                }
+
+                _batchDone ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                batchDone = _batchDone.Task;
+            }
+
+            await batchDone.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -195,7 +208,15 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 LogBatchFailed(_logger, exception, batch.Count);
             }
 
-            Interlocked.Add(ref _processed, batch.Count);
+            TaskCompletionSource? batchDone;
+            lock (_drainLock)
+            {
+                Interlocked.Add(ref _processed, batch.Count);
+                batchDone = _batchDone;
+                _batchDone = null;
+            }
+
+            batchDone?.TrySetResult();
             batch.Clear();
         }
     }
