@@ -89,6 +89,29 @@ internal sealed class Inbox
         waiter?.TrySetResult();
     }
 
+    /// <summary>Records several deliveries at once (one lock, one wake-up).</summary>
+    public void DeliverMany(ReadOnlySpan<int> senders, ReadOnlySpan<DeliveryKind> kinds)
+    {
+        TaskCompletionSource? waiter;
+        lock (this)
+        {
+            for (int i = 0; i < senders.Length; i++)
+            {
+                if (_count == _entries.Length)
+                {
+                    Compact();
+                }
+
+                _entries[_count++] = new Entry(senders[i], kinds[i], ++_position);
+            }
+
+            waiter = _waiter;
+            _waiter = null;
+        }
+
+        waiter?.TrySetResult();
+    }
+
     /// <summary>
     /// <c>send_local_online_presence_to</c>: the next sync from any token up to now gets a full
     /// snapshot, once (the position moves past the marker).

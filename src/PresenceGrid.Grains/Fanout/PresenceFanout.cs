@@ -41,6 +41,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Lock _allUsersLock = new();
     private readonly PresenceMetrics _metrics;
+    private readonly DeferredDeliveries _deferred = new();
     private int[] _stamps = new int[1024];
     private DeliveryKind[] _kinds = new DeliveryKind[1024];
     private int _stamp;
@@ -339,12 +340,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 
                 foreach (int recipient in recipients)
                 {
-                    Inbox? inbox = _users.InboxOf(recipient);
-                    if (inbox is not null)
-                    {
-                        inbox.Deliver(sender, _kinds[recipient]);
-                        deliveries++;
-                    }
+                    _deferred.Add(recipient, sender, _kinds[recipient]);
                 }
 
                 _metrics.RecordFanout(recipients.Count);
@@ -357,6 +353,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             }
         }
 
+        deliveries += _deferred.Flush(_users);
         Interlocked.Add(ref _deliveries, deliveries);
         Interlocked.Add(ref _roomLogAppends, logAppends);
         Interlocked.Add(ref _roomLogRecipients, logRecipients);
