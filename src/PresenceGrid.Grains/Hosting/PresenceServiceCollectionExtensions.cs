@@ -5,6 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Fanout;
+using PresenceGrid.Grains;
+using PresenceGrid.Persistence;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
 using PresenceGrid.Modules;
@@ -31,6 +33,7 @@ public static class PresenceServiceCollectionExtensions
         services.AddOptions<PresenceOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PresenceOptions>, PresenceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.Configure<GrainStateSerializerOptions>(o => o.JsonOptions.TypeInfoResolverChain.Insert(0, PresenceStateJsonContext.Default));
         services.TryAddSingleton<UserTable>();
         services.TryAddSingleton<RoomMembershipIndex>();
         services.TryAddSingleton(sp => new PresenceMetrics(sp.GetService<IMeterFactory>()));

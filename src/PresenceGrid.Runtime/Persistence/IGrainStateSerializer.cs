@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Options;
+using PresenceGrid.Persistence;
 
 namespace PresenceGrid.Runtime.Persistence;
 
@@ -18,20 +19,6 @@ public interface IGrainStateSerializer
     /// <param name="data">The bytes.</param>
     /// <returns>The state.</returns>
     TState Deserialize<TState>(ReadOnlySpan<byte> data);
-}
-
-/// <summary>Options of the JSON grain state serializer.</summary>
-public sealed class GrainStateSerializerOptions
-{
-    /// <summary>
-    /// The JSON options. Insert source-generated contexts into
-    /// <see cref="JsonSerializerOptions.TypeInfoResolverChain"/> so state is (de)serialized without
-    /// reflection; the default resolver (reflection) is the fallback.
-    /// </summary>
-    public JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.General)
-    {
-        TypeInfoResolver = JsonTypeInfoResolver.Combine(),
-    };
 }
 
 /// <summary>The default grain state serializer: System.Text.Json with the configured type info.</summary>

@@ -32,3 +32,20 @@ public sealed class GrainCodeRulesTests
         }
     }
 }
+
+public sealed class PresenceStateSerializationTests
+{
+    [Fact]
+    public async Task PresenceState_IsSerializedBySourceGeneratedJson()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        var options = (Microsoft.Extensions.Options.IOptions<PresenceGrid.Persistence.GrainStateSerializerOptions>)
+            silo.Silo.Services.GetService(typeof(Microsoft.Extensions.Options.IOptions<PresenceGrid.Persistence.GrainStateSerializerOptions>))!;
+        await silo.Put("@a:test", Matrix.PresenceState.Online);
+
+        var info = options.Value.JsonOptions.GetTypeInfo(typeof(PresenceRecord));
+
+        Assert.Same(PresenceStateJsonContext.Default, info.OriginatingResolver);
+        Assert.Same(PresenceStateJsonContext.Default, options.Value.JsonOptions.GetTypeInfo(typeof(RoomRecord)).OriginatingResolver);
+    }
+}
