@@ -54,10 +54,10 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     private readonly GrainClassDescriptor _descriptor;
     private readonly StatelessWorkerPool? _pool;
     private readonly ActivationSynchronizationContext _syncContext;
-    private readonly object _lock = new();
     private readonly Queue<WorkItem> _work = new();
     private readonly Queue<object> _pending = new();
-    private readonly TaskCompletionSource _deactivated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _deactivated;
+    private bool _isDeactivated;
     private bool _scheduled;
     private volatile ActivationState _state;
     private Grain? _grain;
@@ -101,7 +101,16 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     public Grain? GrainInstance => _grain;
 
     /// <summary>Completes when the activation is gone.</summary>
-    public Task Deactivated => _deactivated.Task;
+    public Task Deactivated
+    {
+        get
+        {
+            lock (_work)
+            {
+                return _isDeactivated ? Task.CompletedTask : (_deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
 
     /// <summary>A rough load figure (read off the turn): queued work plus waiting and running requests.</summary>
     public int ApproximateLoad => _work.Count + _pending.Count + _running;
@@ -153,7 +162,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         }
 
         var timer = new GrainTimer<TState>(this, callback, state, options);
-        lock (_lock)
+        lock (_work)
         {
             (_timers ??= []).Add(timer);
         }
@@ -182,7 +191,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
     internal void RemoveTimer(GrainTimer timer)
     {
-        lock (_lock)
+        lock (_work)
         {
             _timers?.Remove(timer);
         }
@@ -192,7 +201,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     internal void EnqueueWork(object item, object? argument)
     {
         bool schedule;
-        lock (_lock)
+        lock (_work)
         {
             _work.Enqueue(new WorkItem(item, argument));
             schedule = !_scheduled;
@@ -210,7 +219,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         for (int processed = 0; processed < MaxItemsPerTurnBatch; processed++)
         {
             WorkItem item;
-            lock (_lock)
+            lock (_work)
             {
                 if (!_work.TryDequeue(out item))
                 {
@@ -585,7 +594,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
                     _state = ActivationState.Invalid;
                     _runtime.Catalog.Remove(this);
                     _runtime.Instruments.ActivationRemoved();
-                    _deactivated.TrySetResult();
+                    SignalDeactivated();
                     RerouteWaiting();
                     return;
                 }
@@ -645,7 +654,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
             }
         }
 
-        _deactivated.TrySetResult();
+        SignalDeactivated();
     }
 
     private void StartDeactivation(DeactivationReason reason)
@@ -685,7 +694,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         _runtime.Catalog.Remove(this);
         _runtime.Instruments.ActivationRemoved();
         RuntimeLog.Deactivated(_runtime.Logger, GrainId, reason.ReasonCode);
-        _deactivated.TrySetResult();
+        SignalDeactivated();
         RerouteWaiting();
     }
 
@@ -721,7 +730,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     private void DisposeTimers()
     {
         GrainTimer[] timers;
-        lock (_lock)
+        lock (_work)
         {
             if (_timers is null || _timers.Count == 0)
             {
@@ -739,6 +748,18 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     }
 
     public override string ToString() => $"{GrainId} #{ActivationId:N} ({_state})";
+
+    private void SignalDeactivated()
+    {
+        TaskCompletionSource? deactivated;
+        lock (_work)
+        {
+            _isDeactivated = true;
+            deactivated = _deactivated;
+        }
+
+        deactivated?.TrySetResult();
+    }
 
     private readonly record struct WorkItem(object Item, object? Argument);
 
