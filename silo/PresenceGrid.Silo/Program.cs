@@ -1,29 +1,26 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using PresenceGrid.Runtime.Configuration;
+using PresenceGrid.Silo;
+using PresenceGrid.Silo.Configuration;
 
-// The embedded default: one silo, in-memory providers, nothing else to install.
+// The embedded default with no arguments: one silo, in-memory providers, loopback, presencegrid.yaml.
 // Ctrl+C or SIGTERM stops it gracefully (every grain is deactivated first).
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
-builder.Logging.AddSimpleConsole(o =>
+WebApplication app;
+try
 {
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss ";
-});
-builder.UsePresenceGridSilo(silo => silo
-    .AddMemoryGrainStorage()
-    .Configure<SiloOptions>(o => o.SiloName = builder.Configuration["silo_name"] ?? "embedded"));
-
-using IHost host = builder.Build();
-await host.StartAsync().ConfigureAwait(false);
-host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PresenceGrid.Silo").LogSiloUp();
-await host.WaitForShutdownAsync().ConfigureAwait(false);
-
-/// <summary>The silo executable's log messages.</summary>
-internal static partial class SiloProgramLog
+    app = SiloApp.Build(args);
+}
+catch (SiloConfigException exception)
 {
-    [LoggerMessage(EventId = 100, EventName = "SiloUp", Level = LogLevel.Information,
-        Message = "PresenceGrid silo is up (embedded default: one silo, in-memory storage). Press Ctrl+C to stop.")]
-    public static partial void LogSiloUp(this ILogger logger);
+    Console.Error.WriteLine($"Bad configuration: {exception.Message}");
+    return 2;
+}
+
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception exception) when (exception is Microsoft.Extensions.Options.OptionsValidationException or PresenceGrid.Modules.ModuleLoadException or FormatException or IOException)
+{
+    Console.Error.WriteLine($"The silo could not start: {exception.Message}");
+    return 2;
 }

@@ -16,6 +16,16 @@ namespace PresenceGrid.Hosting;
 /// <param name="Error">What is wrong, naming the field.</param>
 public sealed record FederationItemError(int Index, string ErrCode, string Error);
 
+/// <summary>Why one user's presence does or does not reach another.</summary>
+/// <param name="Delivered">True when at least one reason applies.</param>
+/// <param name="Reasons">The reasons: kind <c>self</c>, <c>room</c> (with the room), <c>module</c>, <c>all_users</c>.</param>
+public sealed record PresenceExplanation(bool Delivered, IReadOnlyList<PresenceReason> Reasons);
+
+/// <summary>One reason a presence reaches a recipient.</summary>
+/// <param name="Kind"><c>self</c>, <c>room</c>, <c>module</c> or <c>all_users</c>.</param>
+/// <param name="RoomId">For <c>room</c>: the shared room.</param>
+public sealed record PresenceReason(string Kind, string? RoomId = null);
+
 /// <summary>
 /// The presence grid as the frontends use it: every operation of the HTTP API, validated, on top of
 /// the grains. Bad input throws <see cref="MatrixValidationException"/> (naming the field) and
@@ -267,6 +277,48 @@ public sealed class PresenceService
         }
 
         return Task.WhenAll(parsed.Select(u => User(u.User).SetPresenceFromModule(u.Value.Presence, u.Value.StatusMsg)));
+    }
+
+    /// <summary>Explains why <paramref name="from"/>'s presence does or does not reach <paramref name="to"/>.</summary>
+    /// <param name="from">The sender.</param>
+    /// <param name="to">The recipient.</param>
+    /// <returns>The reasons; none means it is not delivered.</returns>
+    public async Task<PresenceExplanation> ExplainAsync(string from, string to)
+    {
+        UserId sender = UserId.Parse(from, "from");
+        UserId recipient = UserId.Parse(to, "to");
+        var reasons = new List<PresenceReason>();
+        if (sender.Equals(recipient))
+        {
+            reasons.Add(new PresenceReason("self"));
+        }
+
+        RoomMembershipIndex.Room[] recipientRooms = _rooms.GetRooms(recipient);
+        foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))
+        {
+            if (!room.Excluded && Array.IndexOf(recipientRooms, room) >= 0)
+            {
+                reasons.Add(new PresenceReason("room", room.Id));
+            }
+        }
+
+        if (_routing.RoutesStates)
+        {
+            var router = _grains.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key);
+            UserPresenceState state = _fanout.LatestState(sender);
+            var routed = await router.GetUsersForStates([state]).ConfigureAwait(false);
+            if (routed.TryGetValue(recipient.ToString(), out IReadOnlySet<UserPresenceState>? states) && states.Count > 0)
+            {
+                reasons.Add(new PresenceReason("module"));
+            }
+
+            if ((await router.GetInterestedUsers(recipient.ToString()).ConfigureAwait(false)).All)
+            {
+                reasons.Add(new PresenceReason("all_users"));
+            }
+        }
+
+        return new PresenceExplanation(reasons.Count > 0, reasons);
     }
 
     /// <summary>Waits until every published change has reached the inboxes (tests, benchmarks).</summary>

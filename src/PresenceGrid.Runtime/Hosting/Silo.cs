@@ -26,6 +26,9 @@ public sealed class Silo : IHostedService, IDisposable
     /// <summary>This silo's address.</summary>
     public SiloAddress SiloAddress => _runtime.LocalSilo.SiloAddress;
 
+    /// <summary>This silo's name.</summary>
+    public string Name => _runtime.LocalSilo.Name;
+
     /// <summary>The number of activations in memory (stateless workers included).</summary>
     public int ActivationCount => _runtime.Catalog.All.Count();
 

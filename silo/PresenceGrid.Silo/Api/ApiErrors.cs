@@ -1,0 +1,59 @@
+using System.Text.Json;
+using PresenceGrid.Matrix;
+
+namespace PresenceGrid.Silo.Api;
+
+/// <summary>An API error: HTTP status, Matrix errcode, message naming the field.</summary>
+internal sealed class ApiException(int status, string errCode, string error, long? retryAfterMs = null) : Exception(error)
+{
+    public int Status { get; } = status;
+
+    public string ErrCode { get; } = errCode;
+
+    public long? RetryAfterMs { get; } = retryAfterMs;
+
+    public static ApiException BadJson(string field, string message) => new(400, MatrixErrorCodes.BadJson, $"{field}: {message}");
+
+    public static ApiException InvalidParam(string field, string message) => new(400, MatrixErrorCodes.InvalidParam, $"{field}: {message}");
+
+    /// <summary>Maps an exception from the grid to an API error.</summary>
+    public static ApiException From(Exception exception) => exception switch
+    {
+        ApiException api => api,
+        MatrixValidationException matrix => new ApiException(
+            matrix.ErrCode switch
+            {
+                MatrixErrorCodes.Forbidden => 403,
+                MatrixErrorCodes.NotFound => 404,
+                MatrixErrorCodes.LimitExceeded => 429,
+                _ => 400,
+            },
+            matrix.ErrCode == MatrixErrorCodes.Unknown ? MatrixErrorCodes.InvalidParam : matrix.ErrCode,
+            string.IsNullOrEmpty(matrix.Field) || matrix.Message.StartsWith(matrix.Field, StringComparison.Ordinal) ? matrix.Message : $"{matrix.Field}: {matrix.Message}"),
+        JsonException json => new ApiException(400, "M_NOT_JSON", $"body: not valid JSON: {json.Message}"),
+        ArgumentException argument when argument.Message.Contains("status_msg", StringComparison.Ordinal) =>
+            new ApiException(400, MatrixErrorCodes.InvalidParam, argument.Message),
+        _ => new ApiException(500, MatrixErrorCodes.Unknown, "internal error; see the silo's log"),
+    };
+
+    public async Task WriteAsync(HttpResponse response)
+    {
+        response.StatusCode = Status;
+        response.ContentType = "application/json";
+        if (RetryAfterMs is { } retry)
+        {
+            response.Headers.RetryAfter = ((retry + 999) / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await using var writer = new Utf8JsonWriter(response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("errcode", ErrCode);
+        writer.WriteString("error", Message);
+        if (RetryAfterMs is { } ms)
+        {
+            writer.WriteNumber("retry_after_ms", ms);
+        }
+
+        writer.WriteEndObject();
+    }
+}

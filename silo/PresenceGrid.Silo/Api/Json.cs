@@ -1,0 +1,97 @@
+using System.Text.Json;
+
+namespace PresenceGrid.Silo.Api;
+
+/// <summary>JSON in and out without reflection: bodies are read as <see cref="JsonDocument"/>, answers written with <see cref="Utf8JsonWriter"/>.</summary>
+internal static class Json
+{
+    /// <summary>The largest request body accepted (federation EDUs included).</summary>
+    public const int MaxBodyBytes = 1 << 20;
+
+    public static async Task<JsonDocument> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
+        }
+
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            throw new ApiException(400, "M_NOT_JSON", "body: empty; a JSON object is expected.");
+        }
+
+        try
+        {
+            JsonDocument document = JsonDocument.Parse(buffer.ToArray());
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                throw ApiException.BadJson("body", "must be a JSON object.");
+            }
+
+            return document;
+        }
+        catch (JsonException exception)
+        {
+            throw new ApiException(400, "M_NOT_JSON", $"body: not valid JSON: {exception.Message}");
+        }
+    }
+
+    public static string RequiredString(JsonElement body, string field)
+    {
+        if (!body.TryGetProperty(field, out JsonElement value))
+        {
+            throw ApiException.BadJson(field, "is required.");
+        }
+
+        return value.ValueKind == JsonValueKind.String ? value.GetString()! : throw ApiException.BadJson(field, "must be a string.");
+    }
+
+    public static string? OptionalString(JsonElement body, string field)
+    {
+        if (!body.TryGetProperty(field, out JsonElement value))
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw ApiException.BadJson(field, "must be a string.");
+    }
+
+    public static void OnlyKeys(JsonElement body, params string[] allowed)
+    {
+        foreach (JsonProperty property in body.EnumerateObject())
+        {
+            if (Array.IndexOf(allowed, property.Name) < 0)
+            {
+                throw ApiException.BadJson(property.Name, $"unknown field; allowed: {string.Join(", ", allowed)}.");
+            }
+        }
+    }
+
+    public static async Task WriteAsync(HttpResponse response, Action<Utf8JsonWriter> write, int status = 200)
+    {
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(response.Body);
+        write(writer);
+    }
+
+    public static Task WriteEmptyAsync(HttpResponse response) => WriteAsync(response, static w =>
+    {
+        w.WriteStartObject();
+        w.WriteEndObject();
+    });
+}

@@ -1,0 +1,308 @@
+using System.Globalization;
+using PresenceGrid.Hosting;
+using PresenceGrid.Presence;
+using YamlDotNet.RepresentationModel;
+
+namespace PresenceGrid.Silo.Configuration;
+
+/// <summary>A problem in the silo's configuration file: names the file, the key and what is wrong.</summary>
+public sealed class SiloConfigException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="file">The file.</param>
+    /// <param name="key">The key, as a dotted path (<c>presence.enabled</c>).</param>
+    /// <param name="message">What is wrong.</param>
+    public SiloConfigException(string file, string key, string message)
+        : base($"{file}: {key}: {message}")
+    {
+        File = file;
+        Key = key;
+    }
+
+    /// <summary>The file.</summary>
+    public string File { get; }
+
+    /// <summary>The key.</summary>
+    public string Key { get; }
+}
+
+/// <summary>
+/// The silo's YAML configuration in Synapse's shape: <c>server_name</c>, <c>frontend_tokens</c>,
+/// <c>presence:</c>, <c>modules:</c>, <c>exclude_rooms_from_presence</c>, <c>rc_presence</c>,
+/// <c>experimental_features</c>. Unknown keys are errors (typos must not pass silently).
+/// </summary>
+public sealed class SiloConfigFile
+{
+    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features"];
+    private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
+
+    /// <summary>The file it was read from.</summary>
+    public string Path { get; private init; } = "(none)";
+
+    /// <summary><c>server_name</c>.</summary>
+    public string ServerName { get; private set; } = "localhost";
+
+    /// <summary><c>silo_name</c>.</summary>
+    public string SiloName { get; private set; } = "embedded";
+
+    /// <summary><c>frontend_tokens</c>: bearer tokens accepted on /v1; none means loopback only.</summary>
+    public IReadOnlyList<string> FrontendTokens { get; private set; } = [];
+
+    /// <summary>Applies the presence settings to presence options.</summary>
+    public Action<PresenceOptions> ConfigurePresence { get; private set; } = _ => { };
+
+    /// <summary>The <c>modules</c> and <c>presence.presence_router</c> subtrees, flattened for <c>AddPresenceModules</c>.</summary>
+    public Dictionary<string, string?> ModuleKeys { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Reads and validates a configuration file.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="SiloConfigException">The file is unreadable, not YAML, or has a bad or unknown key.</exception>
+    public static SiloConfigFile Load(string path)
+    {
+        string text;
+        try
+        {
+            text = System.IO.File.ReadAllText(path);
+        }
+        catch (IOException exception)
+        {
+            throw new SiloConfigException(path, "(file)", $"cannot be read: {exception.Message}");
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses configuration text.</summary>
+    /// <param name="yaml">The YAML.</param>
+    /// <param name="path">Its file name, for messages.</param>
+    /// <returns>The configuration.</returns>
+    public static SiloConfigFile Parse(string yaml, string path)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException exception)
+        {
+            throw new SiloConfigException(path, $"(line {exception.Start.Line})", $"not valid YAML: {exception.Message}");
+        }
+
+        var config = new SiloConfigFile { Path = path };
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            return config;
+        }
+
+        var reader = new Reader(path);
+        var presence = new List<Action<PresenceOptions>>();
+        foreach ((YamlNode keyNode, YamlNode value) in root.Children)
+        {
+            string key = ((YamlScalarNode)keyNode).Value ?? string.Empty;
+            if (!TopLevel.Contains(key))
+            {
+                throw new SiloConfigException(path, key, $"unknown key (line {keyNode.Start.Line}); known keys: {string.Join(", ", TopLevel.Order())}.");
+            }
+
+            switch (key)
+            {
+                case "server_name":
+                    config.ServerName = reader.String(value, key);
+                    if (!Matrix.ServerName.TryParse(config.ServerName, out _))
+                    {
+                        throw new SiloConfigException(path, key, $"'{config.ServerName}' is not a valid server name.");
+                    }
+
+                    break;
+                case "silo_name":
+                    config.SiloName = reader.String(value, key);
+                    break;
+                case "frontend_tokens":
+                    config.FrontendTokens = reader.Strings(value, key);
+                    break;
+                case "exclude_rooms_from_presence":
+                    IReadOnlyList<string> rooms = reader.Strings(value, key);
+                    presence.Add(o =>
+                    {
+                        foreach (string room in rooms)
+                        {
+                            o.ExcludeRoomsFromPresence.Add(room);
+                        }
+                    });
+                    break;
+                case "rc_presence":
+                    foreach ((string sub, YamlNode subValue) in reader.Mapping(value, key))
+                    {
+                        switch (sub)
+                        {
+                            case "per_second":
+                                double perSecond = reader.Double(subValue, $"{key}.{sub}");
+                                presence.Add(o => o.Timings.RatelimitPerSecond = perSecond);
+                                break;
+                            case "burst_count":
+                                int burst = reader.Int(subValue, $"{key}.{sub}");
+                                presence.Add(o => o.Timings.RatelimitBurstCount = burst);
+                                break;
+                            default:
+                                throw new SiloConfigException(path, $"{key}.{sub}", "unknown key; known keys: per_second, burst_count.");
+                        }
+                    }
+
+                    break;
+                case "experimental_features":
+                    foreach ((string sub, YamlNode subValue) in reader.Mapping(value, key))
+                    {
+                        if (sub != "msc3026_enabled")
+                        {
+                            throw new SiloConfigException(path, $"{key}.{sub}", "unknown key; known keys: msc3026_enabled.");
+                        }
+
+                        bool busy = reader.Bool(subValue, $"{key}.{sub}");
+                        presence.Add(o => o.BusyEnabled = busy);
+                    }
+
+                    break;
+                case "modules":
+                    if (value is not YamlSequenceNode modules)
+                    {
+                        throw new SiloConfigException(path, key, "must be a list of {module, config} entries.");
+                    }
+
+                    Flatten(modules, "modules", config.ModuleKeys);
+                    break;
+                case "presence":
+                    foreach ((string sub, YamlNode subValue) in reader.Mapping(value, key))
+                    {
+                        string name = $"presence.{sub}";
+                        if (!PresenceKeys.Contains(sub))
+                        {
+                            throw new SiloConfigException(path, name, $"unknown key; known keys: {string.Join(", ", PresenceKeys.Order())}.");
+                        }
+
+                        switch (sub)
+                        {
+                            case "enabled":
+                                string enabled = reader.String(subValue, name);
+                                PresenceMode mode = enabled switch
+                                {
+                                    "true" or "True" => PresenceMode.Enabled,
+                                    "false" or "False" => PresenceMode.Disabled,
+                                    "untracked" => PresenceMode.Untracked,
+                                    _ => throw new SiloConfigException(path, name, $"must be true, false or untracked; got '{enabled}'."),
+                                };
+                                presence.Add(o => o.Mode = mode);
+                                break;
+                            case "include_offline_users_on_sync":
+                                bool include = reader.Bool(subValue, name);
+                                presence.Add(o => o.IncludeOfflineUsersOnSync = include);
+                                break;
+                            case "presence_router":
+                            case "router":
+                                Flatten(subValue, $"presence:{sub}", config.ModuleKeys);
+                                break;
+                            case "last_active_granularity":
+                                TimeSpan granularity = reader.Duration(subValue, name);
+                                presence.Add(o => o.Timings.LastActiveGranularity = granularity);
+                                break;
+                            case "sync_online_timeout":
+                                TimeSpan syncTimeout = reader.Duration(subValue, name);
+                                presence.Add(o => o.Timings.SyncOnlineTimeout = syncTimeout);
+                                break;
+                            case "idle_timeout":
+                                TimeSpan idle = reader.Duration(subValue, name);
+                                presence.Add(o => o.Timings.IdleTimeout = idle);
+                                break;
+                            case "max_sync_timeout":
+                                TimeSpan maxSync = reader.Duration(subValue, name);
+                                presence.Add(o => o.MaxSyncTimeout = maxSync);
+                                break;
+                            case "broadcast_room_threshold":
+                                int threshold = reader.Int(subValue, name);
+                                presence.Add(o => o.BroadcastRoomThreshold = threshold);
+                                break;
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        string serverName = config.ServerName;
+        config.ConfigurePresence = o =>
+        {
+            o.ServerNames.Add(serverName);
+            foreach (Action<PresenceOptions> apply in presence)
+            {
+                apply(o);
+            }
+        };
+        return config;
+    }
+
+    /// <summary>Flattens a YAML subtree into configuration keys (<c>modules:0:config:routes:...</c>).</summary>
+    private static void Flatten(YamlNode node, string prefix, Dictionary<string, string?> keys)
+    {
+        switch (node)
+        {
+            case YamlMappingNode mapping:
+                foreach ((YamlNode key, YamlNode value) in mapping.Children)
+                {
+                    Flatten(value, $"{prefix}:{((YamlScalarNode)key).Value}", keys);
+                }
+
+                break;
+            case YamlSequenceNode sequence:
+                for (int i = 0; i < sequence.Children.Count; i++)
+                {
+                    Flatten(sequence.Children[i], $"{prefix}:{i.ToString(CultureInfo.InvariantCulture)}", keys);
+                }
+
+                break;
+            case YamlScalarNode scalar:
+                keys[prefix] = scalar.Value;
+                break;
+        }
+    }
+
+    private sealed class Reader(string path)
+    {
+        public string String(YamlNode node, string key) =>
+            node is YamlScalarNode { Value: { } value } ? value : throw new SiloConfigException(path, key, "must be a string.");
+
+        public IReadOnlyList<string> Strings(YamlNode node, string key) =>
+            node is YamlSequenceNode sequence
+                ? [.. sequence.Children.Select((item, i) => String(item, $"{key}[{i}]"))]
+                : throw new SiloConfigException(path, key, "must be a list of strings.");
+
+        public IEnumerable<(string Key, YamlNode Value)> Mapping(YamlNode node, string key) =>
+            node is YamlMappingNode mapping
+                ? mapping.Children.Select(c => (((YamlScalarNode)c.Key).Value ?? string.Empty, c.Value))
+                : throw new SiloConfigException(path, key, "must be a mapping.");
+
+        public bool Bool(YamlNode node, string key) =>
+            bool.TryParse(String(node, key), out bool value) ? value : throw new SiloConfigException(path, key, "must be true or false.");
+
+        public int Int(YamlNode node, string key) =>
+            int.TryParse(String(node, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 0
+                ? value
+                : throw new SiloConfigException(path, key, "must be a whole number ≥ 0.");
+
+        public double Double(YamlNode node, string key) =>
+            double.TryParse(String(node, key), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0
+                ? value
+                : throw new SiloConfigException(path, key, "must be a number ≥ 0.");
+
+        public TimeSpan Duration(YamlNode node, string key)
+        {
+            try
+            {
+                return PresenceTimings.ParseDuration(String(node, key));
+            }
+            catch (FormatException exception)
+            {
+                throw new SiloConfigException(path, key, $"{exception.Message} Use a Synapse duration such as 500 (ms), 30s, 5m.");
+            }
+        }
+    }
+}

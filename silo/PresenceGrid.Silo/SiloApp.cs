@@ -1,0 +1,133 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using PresenceGrid.Matrix;
+using PresenceGrid.Runtime.Configuration;
+using PresenceGrid.Silo.Api;
+using PresenceGrid.Silo.Configuration;
+
+namespace PresenceGrid.Silo;
+
+/// <summary>
+/// Builds the silo: configuration (<c>--config FILE</c>, default the bundled <c>presencegrid.yaml</c>),
+/// the grid, the HTTP/JSON API on Kestrel (HTTP/1.1 and HTTP/2), bearer-token auth, /healthz and /metrics.
+/// </summary>
+public static partial class SiloApp
+{
+    /// <summary>The bundled sample configuration: the embedded default.</summary>
+    public const string DefaultConfigFile = "presencegrid.yaml";
+
+    /// <summary>The embedded default's address.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8787";
+
+    /// <summary>Builds the application from command-line arguments.</summary>
+    /// <param name="args"><c>--config FILE</c>, <c>--urls URL</c>, and configuration overrides.</param>
+    /// <returns>The application, not started.</returns>
+    /// <exception cref="SiloConfigException">The configuration is bad.</exception>
+    public static WebApplication Build(string[] args)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(args);
+        string configPath = builder.Configuration["config"] ?? Path.Combine(AppContext.BaseDirectory, DefaultConfigFile);
+        SiloConfigFile config = SiloConfigFile.Load(configPath);
+
+        string urls = builder.Configuration["urls"] ?? DefaultUrl;
+        if (config.FrontendTokens.Count == 0)
+        {
+            foreach (string url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!IsLoopback(url))
+                {
+                    throw new SiloConfigException(configPath, "frontend_tokens", $"no tokens are configured, so the silo listens on loopback only, but --urls asks for {url}. Add frontend_tokens or listen on 127.0.0.1.");
+                }
+            }
+        }
+
+        builder.WebHost.UseUrls(urls);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+
+        builder.UsePresenceGridSilo(silo => silo
+            .AddMemoryGrainStorage()
+            .AddGrainAssembly(PresenceGrains.Assembly)
+            .Configure<SiloOptions>(o => o.SiloName = config.SiloName));
+        builder.Services.AddPresenceGrid(config.ConfigurePresence);
+        if (config.ModuleKeys.Count > 0)
+        {
+            builder.Services.AddPresenceModules(new ConfigurationBuilder().AddInMemoryCollection(config.ModuleKeys).Build());
+        }
+
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton<PrometheusExporter>();
+
+        WebApplication app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/v1") && config.FrontendTokens.Count > 0)
+            {
+                string header = context.Request.Headers.Authorization.ToString();
+                if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
+                {
+                    await new ApiException(401, "M_MISSING_TOKEN", "Authorization: a bearer token is required.").WriteAsync(context.Response);
+                    return;
+                }
+
+                string token = header["Bearer ".Length..];
+                if (!config.FrontendTokens.Any(t => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                    System.Text.Encoding.UTF8.GetBytes(t), System.Text.Encoding.UTF8.GetBytes(token))))
+                {
+                    await new ApiException(401, "M_UNKNOWN_TOKEN", "Authorization: the bearer token is not known.").WriteAsync(context.Response);
+                    return;
+                }
+            }
+
+            await next(context);
+        });
+        PresenceApi.Map(app);
+        app.MapGet("/metrics", (RequestDelegate)(async context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4";
+            await context.Response.WriteAsync(context.RequestServices.GetRequiredService<PrometheusExporter>().Scrape());
+        }));
+        app.MapFallback((RequestDelegate)(context => new ApiException(404, MatrixErrorCodes.NotFound, $"{context.Request.Method} {context.Request.Path}: no such endpoint.").WriteAsync(context.Response)));
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PresenceGrid.Silo");
+            var presence = app.Services.GetRequiredService<IOptions<Hosting.PresenceOptions>>().Value;
+            string listening = string.Join(", ", app.Urls);
+            LogUp(logger, listening, configPath, string.Join(", ", presence.ServerNames), config.ModuleKeys.Count > 0 ? string.Join(", ", config.ModuleKeys.Where(k => k.Key.EndsWith(":module", StringComparison.OrdinalIgnoreCase)).Select(k => k.Value)) : "none");
+            if (config.FrontendTokens.Count == 0)
+            {
+                LogLoopbackOnly(logger);
+            }
+
+            LogHowTo(logger, app.Urls.FirstOrDefault() ?? DefaultUrl);
+        });
+        return app;
+    }
+
+    private static bool IsLoopback(string url)
+    {
+        if (!Uri.TryCreate(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out Uri? uri))
+        {
+            return false;
+        }
+
+        return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out IPAddress? address) && IPAddress.IsLoopback(address));
+    }
+
+    [LoggerMessage(EventId = 100, EventName = "SiloUp", Level = LogLevel.Information,
+        Message = "PresenceGrid silo is up: listening on {Urls}; config {ConfigFile}; server names {ServerNames}; modules: {Modules}. Ctrl+C stops it.")]
+    private static partial void LogUp(ILogger logger, string urls, string configFile, string serverNames, string modules);
+
+    [LoggerMessage(EventId = 101, EventName = "LoopbackOnly", Level = LogLevel.Warning,
+        Message = "No frontend_tokens are configured: the API accepts unauthenticated requests, so the silo listens on loopback only.")]
+    private static partial void LogLoopbackOnly(ILogger logger);
+
+    [LoggerMessage(EventId = 102, EventName = "HowTo", Level = LogLevel.Information,
+        Message = "Try: curl -X PUT {Url}/v1/presence/@alice:localhost/status -d '{{\"presence\":\"online\"}}'  then  curl '{Url}/v1/sync/@alice:localhost'")]
+    private static partial void LogHowTo(ILogger logger, string url);
+}
