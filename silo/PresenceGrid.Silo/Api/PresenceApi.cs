@@ -60,7 +60,8 @@ internal static class PresenceApi
         }
     };
 
-    private static string Route(HttpContext context, string name) => (string)context.Request.RouteValues[name]!;
+    /// <summary>A path segment, fully unescaped (routing leaves <c>%2F</c> escaped).</summary>
+    private static string Route(HttpContext context, string name) => Uri.UnescapeDataString((string)context.Request.RouteValues[name]!);
 
     private static long Now(HttpContext context) => context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -1,0 +1,12 @@
+namespace PresenceGrid.Client;
+
+/// <summary>The cluster membership as seen by the answering silo, from <c>GET /v1/admin/cluster</c>.</summary>
+/// <param name="Silos">The silos.</param>
+public sealed record ClusterStatus(IReadOnlyList<SiloInfo> Silos);
+
+/// <summary>One silo of the cluster.</summary>
+/// <param name="Name">The silo name.</param>
+/// <param name="Address">The silo address.</param>
+/// <param name="Status">The membership status, for example <c>"active"</c>.</param>
+/// <param name="Activations">The number of grain activations on the silo.</param>
+public sealed record SiloInfo(string Name, string Address, string Status, long Activations);

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using PresenceGrid.Client.Internal;
+
+namespace PresenceGrid.Client;
+
+/// <content>The NDJSON watch stream with reconnection.</content>
+public sealed partial class PresenceGridClient
+{
+    /// <summary>
+    /// Streams a user's presence batches (<c>GET /v1/watch/{userId}</c>, NDJSON, one <see cref="SyncBatch"/> per line) as they
+    /// arrive, for as long as the caller enumerates.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// When the connection drops (an I/O or connection error, or the server ends the stream), the client waits a short
+    /// back-off (<see cref="PresenceGridClientOptions.WatchReconnectDelay"/>, doubling up to
+    /// <see cref="PresenceGridClientOptions.WatchMaxReconnectDelay"/>, reset by every batch), then reconnects to the next
+    /// endpoint with <c>since</c> set to the <see cref="SyncBatch.NextBatch"/> of the last batch it yielded. A line cut off by
+    /// the drop is discarded, not yielded: the server sends it again after that token, so no batch is lost or duplicated.
+    /// Connection failures are retried until <paramref name="cancellationToken"/> is cancelled; an HTTP error answer
+    /// (for example 401 or 404) ends the enumeration with a <see cref="PresenceGridApiException"/>.
+    /// </para>
+    /// <para>Cancelling <paramref name="cancellationToken"/> (or the one given to <c>WithCancellation</c>) ends the enumeration with an
+    /// <see cref="OperationCanceledException"/>.</para>
+    /// </remarks>
+    /// <param name="userId">The watching user.</param>
+    /// <param name="since">The token to start after, or <see langword="null"/> to start from the current state.</param>
+    /// <param name="cancellationToken">Stops the stream.</param>
+    /// <returns>The batches, in order.</returns>
+    /// <exception cref="PresenceGridApiException">The server answered with an error, or sent a line that is not a sync batch.</exception>
+    public async IAsyncEnumerable<SyncBatch> WatchAsync(string userId, string? since = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        var failedTries = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = WithQuery($"v1/watch/{Escape(userId)}", ("since", since));
+            Exception? interruption = null;
+            string reason;
+            HttpResponseMessage? response = null;
+            var endpointIndex = -1;
+            try
+            {
+                (response, endpointIndex) = await SendCoreAsync(
+                    "Watch", HttpMethod.Get, path, null, AcceptNdjson, HttpCompletionOption.ResponseHeadersRead, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                reason = "stream ended";
+            }
+            catch (PresenceGridUnavailableException ex)
+            {
+                interruption = ex;
+                reason = "no endpoint reachable";
+            }
+
+            if (response is not null)
+            {
+                using (response)
+                {
+                    var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                    var reader = PipeReader.Create(stream);
+                    try
+                    {
+                        while (true)
+                        {
+                            SyncBatch? batch;
+                            try
+                            {
+                                batch = await ReadBatchAsync(reader, response.StatusCode, cancellationToken).ConfigureAwait(false);
+                            }
+                            catch (Exception ex) when (ex is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                            {
+                                interruption = ex;
+                                reason = "connection lost";
+                                batch = null;
+                            }
+
+                            if (batch is null)
+                            {
+                                break;
+                            }
+
+                            since = batch.NextBatch;
+                            failedTries = 0;
+                            yield return batch;
+                        }
+                    }
+                    finally
+                    {
+                        await reader.CompleteAsync().ConfigureAwait(false);
+                    }
+                }
+
+                // The silo that dropped the stream may be going away: start the reconnection with the next endpoint.
+                SkipEndpoint(endpointIndex);
+            }
+
+            var delay = GetReconnectDelay(failedTries++);
+            PresenceGridClientLog.WatchReconnecting(_logger, reason, delay, interruption);
+            await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private TimeSpan GetReconnectDelay(int failedTries)
+    {
+        var delay = _options.WatchReconnectDelay;
+        for (var i = 0; i < failedTries && delay < _options.WatchMaxReconnectDelay; i++)
+        {
+            delay *= 2;
+        }
+
+        return delay < _options.WatchMaxReconnectDelay ? delay : _options.WatchMaxReconnectDelay;
+    }
+
+    /// <summary>
+    /// Reads the next complete (newline-terminated) non-empty line as a batch; <see langword="null"/> at the end of the
+    /// stream, where an unterminated last line is discarded as cut off.
+    /// </summary>
+    private static async ValueTask<SyncBatch?> ReadBatchAsync(PipeReader reader, HttpStatusCode statusCode, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            while (TryReadLine(ref buffer, out var line))
+            {
+                if (IsBlank(line))
+                {
+                    continue;
+                }
+
+                SyncBatch batch;
+                try
+                {
+                    batch = ParseBatch(line, statusCode);
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.Start);
+                }
+
+                return batch;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
+    {
+        var newline = buffer.PositionOf((byte)'\n');
+        if (newline is null)
+        {
+            line = default;
+            return false;
+        }
+
+        line = buffer.Slice(0, newline.Value);
+        buffer = buffer.Slice(buffer.GetPosition(1, newline.Value));
+        return true;
+    }
+
+    private static bool IsBlank(ReadOnlySequence<byte> line)
+    {
+        foreach (var segment in line)
+        {
+            foreach (var b in segment.Span)
+            {
+                if (b is not ((byte)' ' or (byte)'\r' or (byte)'\t'))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static SyncBatch ParseBatch(ReadOnlySequence<byte> line, HttpStatusCode statusCode)
+    {
+        try
+        {
+            var jsonReader = new Utf8JsonReader(line);
+            return JsonSerializer.Deserialize(ref jsonReader, PresenceGridJsonContext.Default.SyncBatch)
+                ?? throw new JsonException("The line is JSON null.");
+        }
+        catch (JsonException ex)
+        {
+            throw new PresenceGridApiException(statusCode, PresenceGridErrorCodes.InvalidResponse, $"Watch: a stream line is not a sync batch ({ex.Message}).", ex);
+        }
+    }
+}
