@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using PresenceGrid.Client;
+
+namespace PresenceGrid.Cli;
+
+/// <summary>
+/// <c>pgrid load</c>: synthetic users in rooms, presence updates as fast as the concurrency allows,
+/// watchers that measure change-to-delivery latency, and a live progress line. The silo should run
+/// with <c>rc_presence.per_second: 0</c>, or most updates are refused with 429 (counted separately).
+/// </summary>
+internal static class LoadCommand
+{
+    public static Command Build(Option<string[]> urls, Option<string?> token)
+    {
+        var users = new Option<int>("--users") { DefaultValueFactory = _ => 1000, Description = "Synthetic users." };
+        var roomSize = new Option<int>("--room-size") { DefaultValueFactory = _ => 20, Description = "Members per room." };
+        var server = new Option<string>("--server") { DefaultValueFactory = _ => "localhost", Description = "The grid's server_name." };
+        var seconds = new Option<int>("--seconds") { DefaultValueFactory = _ => 10, Description = "How long to send updates." };
+        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 64, Description = "Requests in flight." };
+        var watchers = new Option<int>("--watchers") { DefaultValueFactory = _ => 50, Description = "Users whose watch streams measure delivery latency." };
+        var syncs = new Option<bool>("--syncs") { Description = "Send incremental syncs (each worker one user, from its last token) instead of status updates." };
+        var command = new Command("load", "Generate presence load against a running grid and report updates/s, deliveries/s and latencies.")
+        {
+            users, roomSize, server, seconds, concurrency, watchers, syncs,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            using PresenceGridClient client = PgridCommands.Client(parse);
+            var run = new LoadRun(client, new Uri((parse.GetValue(urls) ?? ["http://127.0.0.1:8787"])[0]), parse.GetValue(server)!,
+                parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs));
+            return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
+        });
+        return command;
+    }
+
+    private sealed class LoadRun(PresenceGridClient client, Uri metricsBase, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs)
+    {
+        private readonly ConcurrentQueue<double> _deliveryMs = new();
+        private readonly ConcurrentQueue<double> _requestMs = new();
+        private readonly string _runId = Guid.NewGuid().ToString("N")[..6];
+        private long _accepted;
+        private long _limited;
+        private long _failed;
+
+        private string User(int i) => $"@load{_runId}_{i}:{server}";
+
+        public async Task<int> RunAsync(TimeSpan duration, CancellationToken cancellationToken)
+        {
+            Console.WriteLine($"setting up {userCount} users in rooms of {roomSize}...");
+            await Parallel.ForEachAsync(Enumerable.Range(0, userCount), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+                await client.SetMembershipAsync($"!load{_runId}_{i / roomSize}:{server}", User(i), Membership.Join, ct));
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task[] watches = [.. Enumerable.Range(0, Math.Min(watcherCount, userCount)).Select(i => WatchAsync(User(i * Math.Max(1, userCount / Math.Max(1, watcherCount))), stop.Token))];
+            using var http = new HttpClient { BaseAddress = metricsBase };
+            long deliveriesStart = await DeliveriesAsync(http);
+            var total = Stopwatch.StartNew();
+            Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, duration, stop.Token) : SendAsync(w, duration, stop.Token))];
+            long lastAccepted = 0;
+            long lastDeliveries = deliveriesStart;
+            while (!Task.WhenAll(senders).IsCompleted)
+            {
+                await Task.WhenAny(Task.WhenAll(senders), Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
+                long accepted = Interlocked.Read(ref _accepted);
+                long deliveries = await DeliveriesAsync(http);
+                Console.Write($"\r{total.Elapsed.TotalSeconds,5:F0} s  updates/s {accepted - lastAccepted,8:N0}  deliveries/s {deliveries - lastDeliveries,10:N0}  "
+                    + $"delivery p50/p99 {Percentile(_deliveryMs, 50),6:F1}/{Percentile(_deliveryMs, 99),6:F1} ms  request p50/p99 {Percentile(_requestMs, 50),6:F1}/{Percentile(_requestMs, 99),6:F1} ms  429s {Interlocked.Read(ref _limited)}   ");
+                lastAccepted = accepted;
+                lastDeliveries = deliveries;
+            }
+
+            double elapsed = total.Elapsed.TotalSeconds;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            await stop.CancelAsync();
+            await Task.WhenAll(watches).ContinueWith(_ => { }, TaskScheduler.Default);
+            long totalDeliveries = await DeliveriesAsync(http) - deliveriesStart;
+            Console.WriteLine();
+            Console.WriteLine($"{(syncs ? "syncs" : "updates")}: {_accepted:N0} accepted in {elapsed:F1} s = {_accepted / elapsed:N0}/s; refused 429: {_limited:N0}; failed: {_failed:N0}");
+            Console.WriteLine($"deliveries: {totalDeliveries:N0} = {totalDeliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
+            Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {Percentile(_requestMs, 50):F2} ms, p99 {Percentile(_requestMs, 99):F2} ms");
+            Console.WriteLine($"change-to-delivery latency (watch streams): p50 {Percentile(_deliveryMs, 50):F2} ms, p99 {Percentile(_deliveryMs, 99):F2} ms ({_deliveryMs.Count:N0} samples)");
+            return _failed == 0 ? 0 : 1;
+        }
+
+        private async Task SendAsync(int worker, TimeSpan duration, CancellationToken cancellationToken)
+        {
+            var random = new Random(worker);
+            var until = Stopwatch.StartNew();
+            while (until.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+            {
+                string user = User(random.Next(userCount));
+                long start = Stopwatch.GetTimestamp();
+                try
+                {
+                    string stamp = DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture);
+                    await client.SetPresenceAsync(user, random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, $"load:{stamp}", cancellationToken: cancellationToken);
+                    Interlocked.Increment(ref _accepted);
+                    Record(_requestMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+                catch (PresenceGridRateLimitedException)
+                {
+                    Interlocked.Increment(ref _limited);
+                }
+                catch (PresenceGridApiException)
+                {
+                    Interlocked.Increment(ref _failed);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+
+        /// <summary>One user per worker syncing incrementally from its last token, as fast as it can.</summary>
+        private async Task SyncLoopAsync(int worker, TimeSpan duration, CancellationToken cancellationToken)
+        {
+            string user = User(worker % userCount);
+            string? token = null;
+            var until = Stopwatch.StartNew();
+            while (until.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+            {
+                long start = Stopwatch.GetTimestamp();
+                try
+                {
+                    SyncBatch batch = await client.SyncAsync(user, token, cancellationToken: cancellationToken);
+                    token = batch.NextBatch;
+                    Interlocked.Increment(ref _accepted);
+                    Record(_requestMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+                catch (PresenceGridApiException)
+                {
+                    Interlocked.Increment(ref _failed);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+
+        private async Task WatchAsync(string user, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await foreach (SyncBatch batch in client.WatchAsync(user, null, cancellationToken))
+                {
+                    long now = DateTime.UtcNow.Ticks;
+                    foreach (PresenceEvent ev in batch.Events)
+                    {
+                        if (ev.Content.StatusMsg is { } status && status.StartsWith("load:", StringComparison.Ordinal)
+                            && long.TryParse(status.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out long sent))
+                        {
+                            Record(_deliveryMs, TimeSpan.FromTicks(now - sent).TotalMilliseconds);
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        private static void Record(ConcurrentQueue<double> samples, double value)
+        {
+            samples.Enqueue(value);
+            while (samples.Count > 100_000 && samples.TryDequeue(out _))
+            {
+            }
+        }
+
+        private static double Percentile(ConcurrentQueue<double> samples, int percentile)
+        {
+            double[] values = [.. samples];
+            if (values.Length == 0)
+            {
+                return 0;
+            }
+
+            Array.Sort(values);
+            return values[Math.Min(values.Length - 1, (int)(values.Length * percentile / 100.0))];
+        }
+
+        private static async Task<long> DeliveriesAsync(HttpClient http)
+        {
+            try
+            {
+                string metrics = await http.GetStringAsync("/metrics");
+                foreach (string line in metrics.Split('\n'))
+                {
+                    if (line.StartsWith("presencegrid_presence_deliveries ", StringComparison.Ordinal))
+                    {
+                        return (long)double.Parse(line.AsSpan("presencegrid_presence_deliveries ".Length), CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            return 0;
+        }
+    }
+}
