@@ -1,0 +1,116 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using PresenceGrid.Cli;
+using PresenceGrid.Modules;
+
+namespace PresenceGrid.Silo.Tests;
+
+[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
+/// <summary>pgrid against a real silo; its output is read from the console (hence no parallel tests here).</summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class PgridTests
+{
+    private static async Task<(int Exit, string Output)> Pgrid(params string[] args)
+    {
+        TextWriter original = Console.Out;
+        TextWriter originalError = Console.Error;
+        using var output = new StringWriter();
+        Console.SetOut(output);
+        Console.SetError(output);
+        try
+        {
+            int exit = await PgridCommands.Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync();
+            return (exit, output.ToString());
+        }
+        finally
+        {
+            Console.SetOut(original);
+            Console.SetError(originalError);
+        }
+    }
+
+    [Fact]
+    public async Task SetJoinGetSyncExplain_AgainstARunningSilo()
+    {
+        await using var silo = await RunningSilo.StartAsync();
+        string url = $"--url={silo.Address}";
+
+        Assert.Equal(0, (await Pgrid(url, "set", "@a:test", "online", "--status", "from pgrid")).Exit);
+        Assert.Equal(0, (await Pgrid(url, "join", "!r:test", "@a:test")).Exit);
+        Assert.Equal(0, (await Pgrid(url, "join", "!r:test", "@b:test")).Exit);
+        var get = await Pgrid(url, "get", "@a:test", "--requester", "@b:test");
+        var sync = await Pgrid(url, "sync", "@b:test");
+        var explain = await Pgrid(url, "explain", "@a:test", "@b:test");
+        var stranger = await Pgrid(url, "get", "@a:test", "--requester", "@c:test");
+        Assert.Equal(0, (await Pgrid(url, "leave", "!r:test", "@b:test")).Exit);
+        var after = await Pgrid(url, "explain", "@a:test", "@b:test");
+
+        Assert.Contains("@a:test online \"from pgrid\"", get.Output);
+        Assert.Contains("@a:test online", sync.Output);
+        Assert.Contains("next_batch: p", sync.Output);
+        Assert.Contains("room !r:test", explain.Output);
+        Assert.Equal(1, stranger.Exit);
+        Assert.Contains("M_FORBIDDEN", stranger.Output);
+        Assert.Contains("not delivered", after.Output);
+    }
+
+    [Fact]
+    public async Task CheckModule_ConsistentBuiltIns_Pass_AndAnInconsistentModuleIsFlagged()
+    {
+        string good = Path.Combine(Path.GetTempPath(), $"pg-good-{Guid.NewGuid():N}.yaml");
+        string bad = Path.Combine(Path.GetTempPath(), $"pg-bad-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(good, """
+            server_name: test
+            modules:
+              - module: PresenceGrid.Modules.PairRouter
+                config:
+                  routes:
+                    "@alice:test": ["@bob:test"]
+            """);
+        await File.WriteAllTextAsync(bad, $$"""
+            server_name: test
+            modules:
+              - module: {{typeof(OneWayRouter).FullName}}, {{typeof(OneWayRouter).Assembly.GetName().Name}}
+                config:
+                  receiver: "@alice:test"
+                  sender: "@bob:test"
+            """);
+        try
+        {
+            var ok = await Pgrid("check-module", good);
+            var flagged = await Pgrid("check-module", bad);
+
+            Assert.Equal(0, ok.Exit);
+            Assert.Contains("line up", ok.Output);
+            Assert.Equal(1, flagged.Exit);
+            Assert.Contains("receiver @alice:test, sender @bob:test", flagged.Output);
+        }
+        finally
+        {
+            File.Delete(good);
+            File.Delete(bad);
+        }
+    }
+}
+
+/// <summary>A deliberately inconsistent module: routes sender → receiver but never declares the interest.</summary>
+public sealed class OneWayRouter
+{
+    private readonly string _receiver;
+    private readonly string _sender;
+
+    public OneWayRouter(IConfiguration config, IModuleApi api)
+    {
+        _receiver = config["receiver"]!;
+        _sender = config["sender"]!;
+        api.RegisterPresenceRouterCallbacks(GetUsersForStates, _ => Task.FromResult<InterestedUsers?>(InterestedUsers.None));
+    }
+
+    private Task<IReadOnlyDictionary<string, IReadOnlySet<Matrix.UserPresenceState>>?> GetUsersForStates(IReadOnlyList<Matrix.UserPresenceState> states) =>
+        Task.FromResult<IReadOnlyDictionary<string, IReadOnlySet<Matrix.UserPresenceState>>?>(new Dictionary<string, IReadOnlySet<Matrix.UserPresenceState>>
+        {
+            [_receiver] = states.Where(s => s.UserId.ToString() == _sender).ToHashSet(),
+        });
+}
