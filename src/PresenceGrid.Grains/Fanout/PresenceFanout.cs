@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,8 +31,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 {
     private const int MaxBatch = 4096;
 
-    private readonly Channel<(UserPresenceState State, PublishKind Kind)> _queue =
-        Channel.CreateUnbounded<(UserPresenceState, PublishKind)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly Channel<PublishedState> _queue =
+        Channel.CreateUnbounded<PublishedState>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
     private readonly UserTable _users;
     private readonly RoomMembershipIndex _rooms;
@@ -100,7 +101,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     {
         EnsureStarted();
         Interlocked.Increment(ref _published);
-        _queue.Writer.TryWrite((state, kind));
+        _queue.Writer.TryWrite(new PublishedState(state, kind, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Completes when everything published so far has been processed (for tests and benchmarks).</summary>
@@ -191,11 +192,11 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var batch = new List<(UserPresenceState State, PublishKind Kind)>(MaxBatch);
-        ChannelReader<(UserPresenceState, PublishKind)> reader = _queue.Reader;
+        var batch = new List<PublishedState>(MaxBatch);
+        ChannelReader<PublishedState> reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out (UserPresenceState, PublishKind) item))
+            while (batch.Count < MaxBatch && reader.TryRead(out PublishedState item))
             {
                 batch.Add(item);
             }
@@ -222,10 +223,10 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
     }
 
-    private async Task ProcessBatchAsync(List<(UserPresenceState State, PublishKind Kind)> batch)
+    private async Task ProcessBatchAsync(List<PublishedState> batch)
     {
         var notified = new List<UserPresenceState>(batch.Count);
-        foreach ((UserPresenceState state, PublishKind kind) in batch)
+        foreach ((UserPresenceState state, PublishKind kind, _) in batch)
         {
             if (kind == PublishKind.Notify)
             {
@@ -279,7 +280,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         long deliveries = 0;
         long logAppends = 0;
         long logRecipients = 0;
-        foreach ((UserPresenceState state, PublishKind kind) in batch)
+        foreach ((UserPresenceState state, PublishKind kind, _) in batch)
         {
             int sender = _users.GetOrAdd(state.UserId);
             bool local = _users[sender].IsLocal;
@@ -354,6 +355,14 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
 
         deliveries += _deferred.Flush(_users);
+        _metrics.RecordBatch(batch.Count);
+        foreach (PublishedState published in batch)
+        {
+            if (published.Kind == PublishKind.Notify)
+            {
+                _metrics.RecordChangeToDelivery(Stopwatch.GetElapsedTime(published.PublishedAt));
+            }
+        }
         Interlocked.Add(ref _deliveries, deliveries);
         Interlocked.Add(ref _roomLogAppends, logAppends);
         Interlocked.Add(ref _roomLogRecipients, logRecipients);
@@ -452,3 +461,6 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         Message = "A fan-out batch of {Count} states failed")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
 }
+
+/// <summary>A state waiting for fan-out, with when it was published (for the change-to-delivery metric).</summary>
+internal readonly record struct PublishedState(UserPresenceState State, PublishKind Kind, long PublishedAt);

@@ -22,6 +22,8 @@ internal sealed class PresenceMetrics : IDisposable
     private readonly Counter<long> _federationOut;
     private readonly Counter<long> _deliveries;
     private readonly Histogram<int> _recipientsPerChange;
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _changeToDelivery;
 
     public PresenceMetrics(IMeterFactory? meterFactory = null)
     {
@@ -33,6 +35,8 @@ internal sealed class PresenceMetrics : IDisposable
         _timersFired = _meter.CreateCounter<long>("presencegrid.presence.timers_fired", "{timer}", "Presence timers that fired (synapse_handler_presence_timers_fired).");
         _federationOut = _meter.CreateCounter<long>("presencegrid.presence.federation_out", "{state}", "States queued for federation (synapse_handler_presence_federation_presence_out).");
         _deliveries = _meter.CreateCounter<long>("presencegrid.presence.deliveries", "{delivery}", "Inbox writes.");
+        _batchSize = _meter.CreateHistogram<int>("presencegrid.presence.fanout.batch_size", "{state}", "States fanned out together (one router call, one write per inbox).");
+        _changeToDelivery = _meter.CreateHistogram<double>("presencegrid.presence.change_to_delivery", "s", "From a change's publication to its recipients' inboxes.");
         _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change.");
     }
 
@@ -65,6 +69,22 @@ internal sealed class PresenceMetrics : IDisposable
         if (_recipientsPerChange.Enabled)
         {
             _recipientsPerChange.Record(recipients);
+        }
+    }
+
+    public void RecordBatch(int states)
+    {
+        if (_batchSize.Enabled)
+        {
+            _batchSize.Record(states);
+        }
+    }
+
+    public void RecordChangeToDelivery(TimeSpan elapsed)
+    {
+        if (_changeToDelivery.Enabled)
+        {
+            _changeToDelivery.Record(elapsed.TotalSeconds);
         }
     }
 

@@ -21,6 +21,9 @@ public sealed class PresenceMetricsTests
                 }
             },
         };
+        var histograms = new ConcurrentDictionary<string, int>();
+        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) => histograms.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
+        listener.SetMeasurementEventCallback<int>((instrument, _, _, _) => histograms.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             string key = instrument.Name;
@@ -49,5 +52,8 @@ public sealed class PresenceMetricsTests
         Assert.True(totals.GetValueOrDefault("presencegrid.presence.notify_reasons|reason=state_change") >= 1);
         Assert.True(totals.GetValueOrDefault("presencegrid.presence.timers_fired") >= 1);
         Assert.True(totals.GetValueOrDefault("presencegrid.presence.deliveries") >= 2);
+        Assert.True(histograms.GetValueOrDefault("presencegrid.presence.change_to_delivery") >= 2);
+        Assert.True(histograms.GetValueOrDefault("presencegrid.presence.fanout.batch_size") >= 1);
+        Assert.True(histograms.GetValueOrDefault("presencegrid.presence.recipients_per_change") >= 2);
     }
 }
