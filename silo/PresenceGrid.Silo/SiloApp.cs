@@ -41,7 +41,29 @@ public static partial class SiloApp
             }
         }
 
-        builder.WebHost.UseUrls(urls);
+        // HTTP/1.1 on --urls; HTTP/2 with prior knowledge (cleartext h2c) on --h2c-urls, since cleartext
+        // endpoints cannot negotiate HTTP/2. Explicit listeners, so both kinds can coexist.
+        string? h2cUrls = builder.Configuration["h2c-urls"];
+        foreach (string url in (h2cUrls ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (config.FrontendTokens.Count == 0 && !IsLoopback(url))
+            {
+                throw new SiloConfigException(configPath, "frontend_tokens", $"no tokens are configured, so the silo listens on loopback only, but --h2c-urls asks for {url}.");
+            }
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            foreach (string url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                Listen(kestrel, url, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);
+            }
+
+            foreach (string url in (h2cUrls ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
+            {
+                Listen(kestrel, url, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+            }
+        });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -107,6 +129,13 @@ public static partial class SiloApp
             LogHowTo(logger, app.Urls.FirstOrDefault() ?? DefaultUrl);
         });
         return app;
+    }
+
+    private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string url, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols protocols)
+    {
+        var uri = new Uri(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal));
+        IPAddress address = uri.IsLoopback && !IPAddress.TryParse(uri.Host, out _) ? IPAddress.Loopback : IPAddress.Parse(uri.Host.Trim('[', ']'));
+        kestrel.Listen(address, uri.Port, o => o.Protocols = protocols);
     }
 
     private static bool IsLoopback(string url)

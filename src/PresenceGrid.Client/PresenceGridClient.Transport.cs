@@ -120,8 +120,8 @@ public sealed partial class PresenceGridClient
         var request = new HttpRequestMessage(method, uri)
         {
             // Set on every request: a hand-built HttpRequestMessage does not inherit HttpClient.DefaultRequestVersion.
-            Version = _options.PreferHttp2 ? HttpVersion.Version20 : HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Version = _options.PreferHttp2 || _options.Http2PriorKnowledge ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = _options.Http2PriorKnowledge ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
         };
         request.Headers.Accept.Add(accept);
         if (_authorization is not null)

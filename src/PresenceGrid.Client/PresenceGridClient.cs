@@ -71,6 +71,7 @@ public sealed partial class PresenceGridClient : IDisposable
             RequestTimeout = options.RequestTimeout,
             ConnectTimeout = options.ConnectTimeout,
             PreferHttp2 = options.PreferHttp2,
+            Http2PriorKnowledge = options.Http2PriorKnowledge,
             WatchReconnectDelay = options.WatchReconnectDelay,
             WatchMaxReconnectDelay = options.WatchMaxReconnectDelay,
         };

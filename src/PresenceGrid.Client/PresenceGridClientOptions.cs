@@ -31,6 +31,12 @@ public sealed class PresenceGridClientOptions
     /// </summary>
     public bool PreferHttp2 { get; set; } = true;
 
+    /// <summary>
+    /// Speak HTTP/2 without negotiation (<c>RequestVersionExact</c>): for the silo's cleartext HTTP/2
+    /// endpoints (<c>--h2c-urls</c>), where negotiation cannot happen. Default <see langword="false"/>.
+    /// </summary>
+    public bool Http2PriorKnowledge { get; set; }
+
     /// <summary>The first delay before a dropped watch stream reconnects; it doubles per failed try. Default 250 ms.</summary>
     public TimeSpan WatchReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 

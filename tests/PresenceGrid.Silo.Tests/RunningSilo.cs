@@ -35,15 +35,18 @@ internal sealed class RunningSilo : IAsyncDisposable
           burst_count: 1
         """;
 
-    public static async Task<RunningSilo> StartAsync(string yaml = DefaultConfig)
+    public static async Task<RunningSilo> StartAsync(string yaml = DefaultConfig, params string[] extraArgs)
     {
         string file = Path.Combine(Path.GetTempPath(), $"pg-silo-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, yaml);
-        WebApplication app = SiloApp.Build(["--config", file, "--urls", "http://127.0.0.1:0"]);
+        WebApplication app = SiloApp.Build(["--config", file, "--urls", "http://127.0.0.1:0", .. extraArgs]);
         await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RunningSilo(app, file, new Uri(address));
+        string[] addresses = [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses];
+        return new RunningSilo(app, file, new Uri(addresses[0])) { Addresses = addresses };
     }
+
+    /// <summary>Every address the silo listens on, in the order given (--urls, then --h2c-urls).</summary>
+    public IReadOnlyList<string> Addresses { get; private init; } = [];
 
     public async Task<(int Status, JsonElement Body)> SendAsync(HttpMethod method, string path, string? json = null, string? token = null)
     {
