@@ -1,3 +1,4 @@
+using OpenTelemetry.Metrics;
 using System.Net;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Matrix;
@@ -81,6 +82,21 @@ public static partial class SiloApp
             builder.Services.AddPresenceModules(new ConfigurationBuilder().AddInMemoryCollection(config.ModuleKeys).Build());
         }
 
+        if (config.OtlpEndpoint is { } otlp)
+        {
+            // Push the grid's meters over OTLP (HTTP/protobuf) to a collector.
+            builder.Services.AddSingleton(_ => OpenTelemetry.Sdk.CreateMeterProviderBuilder()
+                .AddMeter("PresenceGrid.Runtime", "PresenceGrid.Presence", "PresenceGrid.Routing")
+                .AddOtlpExporter((exporter, reader) =>
+                {
+                    exporter.Endpoint = new Uri(otlp, "v1/metrics");
+                    exporter.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)config.OtlpInterval.TotalMilliseconds;
+                })
+                .Build());
+            builder.Services.AddHostedService<OtlpStartup>();
+        }
+
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton<PrometheusExporter>();
 
@@ -129,6 +145,18 @@ public static partial class SiloApp
             LogHowTo(logger, app.Urls.FirstOrDefault() ?? DefaultUrl);
         });
         return app;
+    }
+
+    /// <summary>Creates the OTLP meter provider when the host starts (it lives until the host is disposed).</summary>
+    private sealed class OtlpStartup(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _ = services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string url, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols protocols)

@@ -33,7 +33,7 @@ public sealed class SiloConfigException : Exception
 /// </summary>
 public sealed class SiloConfigFile
 {
-    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features"];
+    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics"];
     private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
 
     /// <summary>The file it was read from.</summary>
@@ -47,6 +47,12 @@ public sealed class SiloConfigFile
 
     /// <summary><c>frontend_tokens</c>: bearer tokens accepted on /v1; none means loopback only.</summary>
     public IReadOnlyList<string> FrontendTokens { get; private set; } = [];
+
+    /// <summary><c>metrics.otlp_endpoint</c>: where to push metrics over OTLP (HTTP/protobuf); null for none.</summary>
+    public Uri? OtlpEndpoint { get; private set; }
+
+    /// <summary><c>metrics.otlp_interval</c>: how often metrics are pushed. Default 10 s.</summary>
+    public TimeSpan OtlpInterval { get; private set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Applies the presence settings to presence options.</summary>
     public Action<PresenceOptions> ConfigurePresence { get; private set; } = _ => { };
@@ -160,6 +166,26 @@ public sealed class SiloConfigFile
 
                         bool busy = reader.Bool(subValue, $"{key}.{sub}");
                         presence.Add(o => o.BusyEnabled = busy);
+                    }
+
+                    break;
+                case "metrics":
+                    foreach ((string sub, YamlNode subValue) in reader.Mapping(value, key))
+                    {
+                        switch (sub)
+                        {
+                            case "otlp_endpoint":
+                                string endpoint = reader.String(subValue, $"{key}.{sub}");
+                                config.OtlpEndpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"
+                                    ? uri
+                                    : throw new SiloConfigException(path, $"{key}.{sub}", $"must be an absolute http(s) URL; got '{endpoint}'.");
+                                break;
+                            case "otlp_interval":
+                                config.OtlpInterval = reader.Duration(subValue, $"{key}.{sub}");
+                                break;
+                            default:
+                                throw new SiloConfigException(path, $"{key}.{sub}", "unknown key; known keys: otlp_endpoint, otlp_interval.");
+                        }
                     }
 
                     break;
