@@ -55,6 +55,7 @@ public static partial class SiloApp
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            kestrel.Limits.MaxRequestBodySize = Json.MaxBodyBytes;
             foreach (string url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
             {
                 Listen(kestrel, url, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);

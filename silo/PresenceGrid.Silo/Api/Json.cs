@@ -15,39 +15,28 @@ internal static class Json
             throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
         }
 
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0)
-        {
-            throw new ApiException(400, "M_NOT_JSON", "body: empty; a JSON object is expected.");
-        }
-
+        JsonDocument document;
         try
         {
-            JsonDocument document = JsonDocument.Parse(buffer.ToArray());
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                document.Dispose();
-                throw ApiException.BadJson("body", "must be a JSON object.");
-            }
-
-            return document;
+            // Kestrel enforces MaxBodyBytes (Limits.MaxRequestBodySize) while the body streams in.
+            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken);
+        }
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
         }
         catch (JsonException exception)
         {
             throw new ApiException(400, "M_NOT_JSON", $"body: not valid JSON: {exception.Message}");
         }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw ApiException.BadJson("body", "must be a JSON object.");
+        }
+
+        return document;
     }
 
     public static string RequiredString(JsonElement body, string field)
