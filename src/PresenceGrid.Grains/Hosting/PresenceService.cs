@@ -326,8 +326,6 @@ public sealed class PresenceService
     /// <returns>A task.</returns>
     public Task DrainAsync(CancellationToken cancellationToken = default) => _fanout.DrainAsync(cancellationToken);
 
-    internal IPresenceRouting Routing => _routing;
-
     private IUserPresenceGrain User(UserId userId) => _grains.GetGrain<IUserPresenceGrain>(userId.ToString());
 
     private UserId ParseLocalUser(string userId)

@@ -190,29 +190,27 @@ internal sealed class PresenceSyncService
             return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, position, fanoutPosition).ToString());
         }
 
-        var candidates = new HashSet<string>(StringComparer.Ordinal) { userId.ToString() };
+        // Candidates by user index: room mates come as indexes already; only the modules' extra users are parsed.
+        var candidates = new HashSet<int> { _users.GetOrAdd(userId) };
         foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userId))
         {
-            if (room.Excluded)
+            if (!room.Excluded)
             {
-                continue;
-            }
-
-            foreach (int member in room.Members)
-            {
-                candidates.Add(_users[member].UserId.ToString());
+                candidates.UnionWith(room.Members);
             }
         }
 
-        candidates.UnionWith(interest.Users);
-        foreach (string candidate in candidates)
+        foreach (string extra in interest.Users)
         {
-            if (!UserId.TryParse(candidate, out UserId? candidateId))
+            if (UserId.TryParse(extra, out UserId? extraId))
             {
-                continue;
+                candidates.Add(_users.GetOrAdd(extraId));
             }
+        }
 
-            UserPresenceState state = _fanout.LatestState(candidateId);
+        foreach (int candidate in candidates)
+        {
+            UserPresenceState state = _fanout.LatestState(candidate);
             if (includeOffline || state.State != PresenceState.Offline)
             {
                 events.Add(state);
