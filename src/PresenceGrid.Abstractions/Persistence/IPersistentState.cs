@@ -64,6 +64,13 @@ public interface IGrainState<TState>
 
     /// <summary>True when a record exists.</summary>
     bool RecordExists { get; set; }
+
+    /// <summary>
+    /// The activation that reads and writes the state. Cluster storage fences writes with it: only
+    /// the activation registered in the grain directory may write. <see cref="Guid.Empty"/> when
+    /// the caller is not an activation (no fence).
+    /// </summary>
+    Guid ActivationId => Guid.Empty;
 }
 
 /// <summary>

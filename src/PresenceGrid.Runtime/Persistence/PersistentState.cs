@@ -41,6 +41,8 @@ internal sealed class PersistentState<TState> : IPersistentState<TState>, IGrain
 
     public bool RecordExists { get; set; }
 
+    public Guid ActivationId => _activation.ActivationId;
+
     public Task LoadAsync() => ReadStateAsync();
 
     public async Task ReadStateAsync()
