@@ -28,6 +28,9 @@ public abstract class GrainRequest
     /// <summary>Runtime-owned: a deadline timestamp of the runtime's time provider, 0 for none.</summary>
     public long Deadline { get; set; }
 
+    /// <summary>Runtime-owned: how many times the request was forwarded between silos.</summary>
+    public int ForwardCount { get; set; }
+
     /// <summary>Runtime-owned: the call chain this request belongs to, for diagnostics.</summary>
     public object? RuntimeState { get; set; }
 
@@ -93,6 +96,23 @@ public abstract class GrainRequest
     /// <param name="options">Options whose type info resolves every argument type.</param>
     public abstract void ReadArguments(ref Utf8JsonReader reader, JsonSerializerOptions options);
 
+    /// <summary>The caller's task (null for one-way calls): completes with the response.</summary>
+    public virtual Task? CallerTask => null;
+
+    /// <summary>Writes the successful response of <see cref="CallerTask"/> as JSON (nothing for calls without a result).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="options">Options whose type info resolves the result type.</param>
+    public virtual void WriteResponse(Utf8JsonWriter writer, JsonSerializerOptions options)
+    {
+    }
+
+    /// <summary>Completes the caller with a response that arrived from another silo (written by <see cref="WriteResponse"/>).</summary>
+    /// <param name="json">The response JSON (empty for calls without a result).</param>
+    /// <param name="options">Options whose type info resolves the result type.</param>
+    public virtual void CompleteFromResponse(ReadOnlySpan<byte> json, JsonSerializerOptions options)
+    {
+    }
+
     /// <summary>Copies a successful result of <paramref name="invocation"/> to the caller.</summary>
     /// <param name="invocation">The finished, successful task.</param>
     protected abstract void SetResultFrom(Task invocation);
@@ -125,6 +145,20 @@ public abstract class GrainRequest<TResult> : GrainRequest
 
     /// <summary>The caller's task.</summary>
     public Task<TResult> ResponseTask => _builder.Task;
+
+    /// <inheritdoc />
+    public override Task? CallerTask => _builder.Task;
+
+    /// <inheritdoc />
+    public override void WriteResponse(Utf8JsonWriter writer, JsonSerializerOptions options) =>
+        GrainJson.Write(writer, ResponseTask.Result, options);
+
+    /// <inheritdoc />
+    public override void CompleteFromResponse(ReadOnlySpan<byte> json, JsonSerializerOptions options)
+    {
+        var reader = new Utf8JsonReader(json);
+        SetResult(GrainJson.Read<TResult>(ref reader, options));
+    }
 
     /// <summary>Delivers a result that arrived from elsewhere (another silo).</summary>
     /// <param name="result">The result.</param>
@@ -165,6 +199,18 @@ public abstract class GrainVoidRequest : GrainRequest
 
     /// <summary>The caller's task.</summary>
     public Task ResponseTask => _builder.Task;
+
+    /// <inheritdoc />
+    public override Task? CallerTask => _builder.Task;
+
+    /// <inheritdoc />
+    public override void CompleteFromResponse(ReadOnlySpan<byte> json, JsonSerializerOptions options)
+    {
+        if (TryClaim())
+        {
+            _builder.SetResult();
+        }
+    }
 
     /// <inheritdoc />
     protected sealed override void SetResultFrom(Task invocation) => _builder.SetResult();

@@ -591,6 +591,12 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
                 if (registered.ActivationId != ActivationId)
                 {
                     RuntimeLog.DuplicateActivation(_runtime.Logger, GrainId, registered.ToString());
+                    if (_runtime.Cluster is { } cluster && registered.Silo != _runtime.LocalSilo.SiloAddress)
+                    {
+                        // The loser forwards what queued here to the winner.
+                        cluster.DirectoryCache[GrainId] = registered;
+                    }
+
                     _state = ActivationState.Invalid;
                     _runtime.Catalog.Remove(this);
                     _runtime.Instruments.ActivationRemoved();
@@ -725,6 +731,14 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         {
             RuntimeLog.DirectoryUnregisterFailed(_runtime.Logger, exception, GrainId);
         }
+    }
+
+    /// <summary>Drops the activation without running its deactivation (the silo was killed): timers stop, nothing is written.</summary>
+    internal void Abandon()
+    {
+        _state = ActivationState.Invalid;
+        DisposeTimers();
+        SignalDeactivated();
     }
 
     private void DisposeTimers()

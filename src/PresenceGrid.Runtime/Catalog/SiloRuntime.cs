@@ -61,6 +61,9 @@ internal sealed class SiloRuntime : IDisposable
 
     public GrainFactory GrainFactory { get; }
 
+    /// <summary>The cluster parts, or null for a single silo.</summary>
+    public Membership.ClusterServices? Cluster { get; set; }
+
     /// <summary>True once the silo began to stop: new activations are refused.</summary>
     public bool IsStopping => Volatile.Read(ref _stopping) != 0;
 

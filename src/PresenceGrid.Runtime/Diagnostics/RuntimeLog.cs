@@ -4,7 +4,7 @@ namespace PresenceGrid.Runtime.Diagnostics;
 
 /// <summary>
 /// The runtime's log messages. Event ids: 1000-1099 silo lifecycle, 2000-2099 activations,
-/// 2100-2199 calls, 2200-2299 timers, 2300-2399 state. Next free: 1002, 2006, 2103, 2201, 2301.
+/// 2100-2199 calls, 2200-2299 timers, 2300-2399 state. Next free: 1003, 2006, 2103, 2201, 2301.
 /// </summary>
 internal static partial class RuntimeLog
 {
@@ -15,6 +15,10 @@ internal static partial class RuntimeLog
     [LoggerMessage(EventId = 1001, EventName = "SiloStopped", Level = LogLevel.Information,
         Message = "Silo {SiloName} stopped; {ActivationCount} activations deactivated")]
     public static partial void SiloStopped(ILogger logger, string siloName, int activationCount);
+
+    [LoggerMessage(EventId = 1002, EventName = "LeaveFailed", Level = LogLevel.Warning,
+        Message = "Could not tell the cluster that this silo leaves; peers will find out when its lease lapses")]
+    public static partial void LeaveFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2000, EventName = "ActivationFailed", Level = LogLevel.Error,
         Message = "Activation of grain {GrainId} failed; {PendingCount} waiting requests are failed")]

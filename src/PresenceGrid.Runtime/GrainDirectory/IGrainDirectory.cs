@@ -35,6 +35,19 @@ public interface IGrainDirectory
 public sealed class InMemoryGrainDirectory : IGrainDirectory
 {
     private readonly ConcurrentDictionary<GrainId, GrainAddress> _entries = new();
+    private readonly Membership.InMemoryMembershipTable? _membership;
+
+    /// <summary>Creates the directory of a single silo.</summary>
+    public InMemoryGrainDirectory()
+    {
+    }
+
+    /// <summary>Creates a directory shared by an in-process cluster: entries of dead silos are taken over.</summary>
+    /// <param name="membership">The cluster's membership table.</param>
+    public InMemoryGrainDirectory(Membership.InMemoryMembershipTable membership) => _membership = membership;
+
+    /// <summary>Every entry (for integrity checks).</summary>
+    public IReadOnlyCollection<GrainAddress> Entries => [.. _entries.Values];
 
     /// <summary>The number of entries.</summary>
     public int Count => _entries.Count;
@@ -55,7 +68,8 @@ public sealed class InMemoryGrainDirectory : IGrainDirectory
                 continue;
             }
 
-            if (previousAddress is not null && existing == previousAddress)
+            if ((previousAddress is not null && existing == previousAddress)
+                || _membership?.StatusOf(existing.Silo) == Membership.SiloStatus.Dead)
             {
                 if (_entries.TryUpdate(address.GrainId, address, existing))
                 {
@@ -76,6 +90,12 @@ public sealed class InMemoryGrainDirectory : IGrainDirectory
         _entries.TryRemove(new KeyValuePair<GrainId, GrainAddress>(address.GrainId, address));
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>Reads an entry without waiting.</summary>
+    /// <param name="grainId">The grain.</param>
+    /// <param name="address">The entry.</param>
+    /// <returns>True when there is one.</returns>
+    public bool TryGetEntry(GrainId grainId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GrainAddress? address) => _entries.TryGetValue(grainId, out address);
 
     /// <inheritdoc />
     public ValueTask<GrainAddress?> LookupAsync(GrainId grainId) =>

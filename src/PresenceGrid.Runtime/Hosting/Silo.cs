@@ -3,6 +3,7 @@ using PresenceGrid.Invocation;
 using PresenceGrid.Runtime.Catalog;
 using PresenceGrid.Runtime.Diagnostics;
 using PresenceGrid.Runtime.GrainDirectory;
+using PresenceGrid.Runtime.Membership;
 
 namespace PresenceGrid.Runtime.Hosting;
 
@@ -15,11 +16,13 @@ public sealed class Silo : IHostedService, IDisposable
     private readonly SiloRuntime _runtime;
     private readonly ActivationCollector _collector;
     private readonly GrainAssemblies _assemblies;
+    private readonly ClusterServices? _cluster;
 
-    internal Silo(SiloRuntime runtime, GrainAssemblies assemblies)
+    internal Silo(SiloRuntime runtime, GrainAssemblies assemblies, ClusterServices? cluster = null)
     {
         _runtime = runtime;
         _assemblies = assemblies;
+        _cluster = cluster;
         _collector = new ActivationCollector(runtime);
     }
 
@@ -36,19 +39,78 @@ public sealed class Silo : IHostedService, IDisposable
 
     internal ActivationCollector Collector => _collector;
 
+    internal ClusterServices? Cluster => _cluster;
+
+    /// <summary>Completes when the cluster declared this silo dead (it stopped serving); never for a single silo.</summary>
+    public Task DeclaredDead => _declaredDead.Task;
+
+    private readonly TaskCompletionSource _declaredDead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <inheritdoc />
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         _assemblies.EnsureLoaded();
         _runtime.InFlight.Start();
         _collector.Start();
+        if (_cluster is not null)
+        {
+            _cluster.DeclaredDead += () =>
+            {
+                AbandonActivations();
+                _declaredDead.TrySetResult();
+            };
+            await _cluster.StartAsync(_runtime.LocalSilo.Name, cancellationToken).ConfigureAwait(false);
+        }
+
         RuntimeLog.SiloStarted(_runtime.Logger, _runtime.LocalSilo.Name, _runtime.LocalSilo.SiloAddress.ToString(), GrainTypeManifest.GrainClassDescriptors.Count());
-        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Kills the silo as a crash would: no deactivation, no state written, no goodbye to the
+    /// cluster; connections drop and peers must detect the death through the lapsed lease.
+    /// </summary>
+    /// <returns>A task.</returns>
+    internal async Task KillAsync()
+    {
+        _runtime.MarkStopping();
+        _collector.Dispose();
+        if (_cluster is not null)
+        {
+            await _cluster.AbortAsync().ConfigureAwait(false);
+        }
+
+        AbandonActivations();
+        _runtime.InFlight.FailAll(static request => new SiloUnavailableException($"The silo was killed before {request} completed."));
+    }
+
+    /// <summary>Pauses (or resumes) lease renewal and failure detection: the silo becomes a zombie that still runs its grains.</summary>
+    /// <param name="frozen">True to freeze.</param>
+    internal void Freeze(bool frozen) => _cluster?.Agent.Freeze(frozen);
+
+    private void AbandonActivations()
+    {
+        foreach (ActivationData activation in _runtime.Catalog.All.ToArray())
+        {
+            activation.Abandon();
+            _runtime.Catalog.Remove(activation);
+        }
     }
 
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_cluster is not null && !_cluster.Agent.IsDeadSelf)
+        {
+            try
+            {
+                await _cluster.Agent.BeginLeaveAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                RuntimeLog.LeaveFailed(_runtime.Logger, exception);
+            }
+        }
+
         _runtime.MarkStopping();
         _collector.Dispose();
         ActivationData[] activations = [.. _runtime.Catalog.All];
@@ -69,6 +131,20 @@ public sealed class Silo : IHostedService, IDisposable
         }
 
         _runtime.InFlight.FailAll(static request => new SiloUnavailableException($"The silo stopped before {request} completed."));
+        if (_cluster is not null)
+        {
+            try
+            {
+                await _cluster.Agent.FinishLeaveAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                RuntimeLog.LeaveFailed(_runtime.Logger, exception);
+            }
+
+            await _cluster.DisposeAsync().ConfigureAwait(false);
+        }
+
         RuntimeLog.SiloStopped(_runtime.Logger, _runtime.LocalSilo.Name, activations.Length);
     }
 

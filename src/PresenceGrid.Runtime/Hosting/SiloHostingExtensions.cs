@@ -11,6 +11,8 @@ using PresenceGrid.Runtime.Configuration;
 using PresenceGrid.Runtime.Diagnostics;
 using PresenceGrid.Runtime.GrainDirectory;
 using PresenceGrid.Runtime.Hosting;
+using PresenceGrid.Runtime.Membership;
+using PresenceGrid.Runtime.Networking;
 using PresenceGrid.Runtime.Persistence;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -70,7 +72,7 @@ public static class SiloHostingExtensions
                 sp.GetRequiredService<IOptions<SiloMessagingOptions>>(),
                 sp.GetRequiredService<ILoggerFactory>(),
                 sp.GetRequiredService<RuntimeInstruments>()));
-            services.TryAddSingleton(sp => new Silo(sp.GetRequiredService<SiloRuntime>(), sp.GetRequiredService<GrainAssemblies>()));
+            services.TryAddSingleton(sp => new Silo(sp.GetRequiredService<SiloRuntime>(), sp.GetRequiredService<GrainAssemblies>(), sp.GetService<ClusterServices>()));
             services.AddHostedService(sp => sp.GetRequiredService<Silo>());
             services.TryAddSingleton<IGrainFactory>(sp => sp.GetRequiredService<SiloRuntime>().GrainFactory);
         }
@@ -88,6 +90,66 @@ public static class SiloHostingExtensions
         ArgumentException.ThrowIfNullOrEmpty(name);
         builder.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, _) => new MemoryGrainStorage(name, sp.GetRequiredService<IGrainStateSerializer>()));
         return builder;
+    }
+
+    /// <summary>
+    /// Makes the silo a member of a cluster: it joins the registered <see cref="IMembershipTable"/>,
+    /// talks to its peers over the registered transport, places grains by rendezvous hashing over
+    /// the active silos and forwards calls to them. Register the membership table, grain directory,
+    /// storage and transport too (<see cref="UseInMemoryClustering"/> does all for tests).
+    /// </summary>
+    /// <param name="builder">The silo builder.</param>
+    /// <param name="configure">Sets lease and forwarding options.</param>
+    /// <returns>The silo builder.</returns>
+    public static ISiloBuilder AddClustering(this ISiloBuilder builder, Action<ClusterOptions>? configure = null)
+    {
+        IServiceCollection services = builder.Services;
+        services.AddOptions<ClusterOptions>();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.Replace(ServiceDescriptor.Singleton<ILocalSiloDetails>(sp => new ClusterSiloDetails(sp.GetRequiredService<IOptions<SiloOptions>>().Value.SiloName)));
+        services.TryAddSingleton(sp => new ClusterServices(
+            sp.GetRequiredService<SiloRuntime>(),
+            (ClusterSiloDetails)sp.GetRequiredService<ILocalSiloDetails>(),
+            sp.GetRequiredService<IMembershipTable>(),
+            sp.GetRequiredService<ISiloTransport>(),
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
+            CallJsonOptions(sp)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Joins an in-process cluster: membership, directory, default storage and transport all come
+    /// from <paramref name="fabric"/>, which the silos share.
+    /// </summary>
+    /// <param name="builder">The silo builder.</param>
+    /// <param name="fabric">The shared fabric.</param>
+    /// <param name="configure">Sets lease and forwarding options.</param>
+    /// <returns>The silo builder.</returns>
+    public static ISiloBuilder UseInMemoryClustering(this ISiloBuilder builder, InMemoryClusterFabric fabric, Action<ClusterOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(fabric);
+        IServiceCollection services = builder.Services;
+        services.Replace(ServiceDescriptor.Singleton<IGrainDirectory>(fabric.Directory));
+        services.Replace(ServiceDescriptor.Singleton<IMembershipTable>(fabric.Membership));
+        services.Replace(ServiceDescriptor.Singleton<ISiloTransport>(_ => new InMemorySiloTransport(fabric.Transport)));
+        services.AddKeyedSingleton<IGrainStorage>(GrainStorageNames.Default, (sp, _) => fabric.Storage(GrainStorageNames.Default, sp.GetRequiredService<IGrainStateSerializer>()));
+        return builder.AddClustering(configure);
+    }
+
+    private static System.Text.Json.JsonSerializerOptions CallJsonOptions(IServiceProvider services)
+    {
+        System.Text.Json.JsonSerializerOptions options = services.GetRequiredService<IOptions<SiloMessagingOptions>>().Value.CallJsonOptions;
+        if (!options.IsReadOnly && !options.TypeInfoResolverChain.OfType<System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver>().Any())
+        {
+            options.TypeInfoResolverChain.Add(new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver());
+        }
+
+        options.MakeReadOnly();
+        return options;
     }
 
     /// <summary>Makes sure the grains of <paramref name="assembly"/> are registered when the silo starts.</summary>

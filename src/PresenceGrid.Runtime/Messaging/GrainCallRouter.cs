@@ -28,6 +28,11 @@ internal sealed class GrainCallRouter : IGrainCallSink
             return;
         }
 
+        if (_runtime.Cluster is { } cluster && TrySendRemote(cluster, request, forwarding: false))
+        {
+            return;
+        }
+
         ActivationData? activation = Resolve(request);
         if (activation is null)
         {
@@ -46,7 +51,7 @@ internal sealed class GrainCallRouter : IGrainCallSink
         activation.ReceiveRequest(request);
     }
 
-    /// <summary>Routes a request again after its activation went away.</summary>
+    /// <summary>Routes a request again after its activation went away (or lost an activation race).</summary>
     public void Reroute(GrainRequest request)
     {
         if (request.IsCompleted)
@@ -54,7 +59,63 @@ internal sealed class GrainCallRouter : IGrainCallSink
             return;
         }
 
+        if (_runtime.Cluster is { } cluster && TrySendRemote(cluster, request, forwarding: true))
+        {
+            return;
+        }
+
         Resolve(request)?.ReceiveRequest(request);
+    }
+
+    /// <summary>Runs a request that another silo sent here (its caller waits on that silo, not in this silo's in-flight list).</summary>
+    public void DeliverFromPeer(GrainRequest request)
+    {
+        if (_runtime.Cluster is { } cluster && TrySendRemote(cluster, request, forwarding: true))
+        {
+            return;
+        }
+
+        Resolve(request)?.ReceiveRequest(request);
+    }
+
+    /// <summary>
+    /// In a cluster: sends the request to the silo that hosts (or by placement should host) the grain,
+    /// unless it is this one. Local activations and stateless workers always run here. A silo
+    /// whose lease may have lapsed refuses the call.
+    /// </summary>
+    private bool TrySendRemote(Membership.ClusterServices cluster, GrainRequest request, bool forwarding)
+    {
+        if (cluster.Agent.IsFenced)
+        {
+            _runtime.Fail(request, new SiloUnavailableException($"Silo {_runtime.LocalSilo.SiloAddress} cannot renew its lease and admits no grain requests ({request})."));
+            return true;
+        }
+
+        GrainId grainId = request.TargetId;
+        if (_runtime.Catalog.TryGet(grainId, out _)
+            || (GrainTypeManifest.TryGetGrainClass(grainId.Type, out GrainClassDescriptor descriptor) && descriptor.IsStatelessWorker))
+        {
+            return false;
+        }
+
+        if (cluster.RemoteOwner(grainId, usePlacement: !forwarding) is not { } owner)
+        {
+            return false;
+        }
+
+        if (forwarding)
+        {
+            if (request.ForwardCount >= cluster.Options.MaxForwardCount)
+            {
+                _runtime.Fail(request, new SiloUnavailableException($"{request} was forwarded {request.ForwardCount} times without reaching its activation."));
+                return true;
+            }
+
+            request.ForwardCount++;
+        }
+
+        cluster.Messages.SendRequest(owner, request);
+        return true;
     }
 
     private ActivationData? Resolve(GrainRequest request)

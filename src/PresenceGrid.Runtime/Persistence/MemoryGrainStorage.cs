@@ -9,7 +9,7 @@ namespace PresenceGrid.Runtime.Persistence;
 /// kept serialized, so a grain's unsaved changes never leak into storage. For the embedded
 /// default and tests: it dies with the process.
 /// </summary>
-public sealed class MemoryGrainStorage : IGrainStorage
+public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
 {
     private readonly ConcurrentDictionary<(string StateName, GrainId GrainId), StoredRecord> _records = new();
     private readonly IGrainStateSerializer _serializer;
@@ -23,6 +23,44 @@ public sealed class MemoryGrainStorage : IGrainStorage
     {
         _name = name;
         _serializer = serializer;
+    }
+
+    /// <summary>Creates storage shared by an in-process cluster, fenced by its directory: only the registered activation may write.</summary>
+    /// <param name="name">The provider's name, for messages.</param>
+    /// <param name="serializer">The state serializer.</param>
+    /// <param name="fence">The cluster's directory.</param>
+    public MemoryGrainStorage(string name, IGrainStateSerializer serializer, GrainDirectory.InMemoryGrainDirectory fence)
+        : this(name, serializer) => _fence = fence;
+
+    private readonly GrainDirectory.InMemoryGrainDirectory? _fence;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<KeyValuePair<GrainId, TState>>> ReadAllAsync<TState>(string stateName, string grainType, CancellationToken cancellationToken)
+    {
+        var result = new List<KeyValuePair<GrainId, TState>>();
+        foreach (((string StateName, GrainId GrainId) key, StoredRecord record) in _records)
+        {
+            if (key.StateName == stateName && key.GrainId.Type == grainType)
+            {
+                result.Add(new(key.GrainId, _serializer.Deserialize<TState>(record.Data)));
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<KeyValuePair<GrainId, TState>>>(result);
+    }
+
+    private void CheckFence<TState>(string operation, string stateName, GrainId grainId, IGrainState<TState> grainState)
+    {
+        if (_fence is null || grainState.ActivationId == Guid.Empty)
+        {
+            return;
+        }
+
+        if (!_fence.TryGetEntry(grainId, out GrainDirectory.GrainAddress? entry) || entry.ActivationId != grainState.ActivationId)
+        {
+            throw new GrainStateFencedException(
+                $"Storage '{_name}' refused to {operation} state '{stateName}' of grain {grainId}: activation {grainState.ActivationId:N} is no longer the registered one ({entry?.ToString() ?? "no entry"}).");
+        }
     }
 
     /// <summary>The number of stored records.</summary>
@@ -49,6 +87,7 @@ public sealed class MemoryGrainStorage : IGrainStorage
     /// <inheritdoc />
     public Task WriteStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
+        CheckFence("write", stateName, grainId, grainState);
         var key = (stateName, grainId);
         byte[] data = _serializer.Serialize(grainState.State);
         var updated = new StoredRecord(data, NextETag());
@@ -88,6 +127,7 @@ public sealed class MemoryGrainStorage : IGrainStorage
     /// <inheritdoc />
     public Task ClearStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
+        CheckFence("clear", stateName, grainId, grainState);
         var key = (stateName, grainId);
         if (_records.TryGetValue(key, out StoredRecord? existing))
         {

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using PresenceGrid.Runtime.Catalog;
+using PresenceGrid.Runtime.GrainDirectory;
+using PresenceGrid.Runtime.Messaging;
+using PresenceGrid.Runtime.Networking;
+
+namespace PresenceGrid.Runtime.Membership;
+
+/// <summary>A silo's cluster parts: membership agent, transport, message center and directory cache.</summary>
+internal sealed class ClusterServices : IAsyncDisposable
+{
+    private readonly SiloRuntime _runtime;
+    private readonly ClusterSiloDetails _details;
+    private int _aborted;
+
+    public ClusterServices(SiloRuntime runtime, ClusterSiloDetails details, IMembershipTable table, ISiloTransport transport, ClusterOptions options, JsonSerializerOptions json)
+    {
+        _runtime = runtime;
+        _details = details;
+        Options = options;
+        Transport = transport;
+        Agent = new MembershipAgent(table, options, runtime.TimeProvider, runtime.Logger);
+        Messages = new MessageCenter(runtime, transport, Agent, json);
+        Agent.ViewChanged += OnViewChanged;
+        Agent.DeclaredDead += OnDeclaredDead;
+        runtime.Cluster = this;
+    }
+
+    /// <summary>Raised after every membership view change (on a pool thread).</summary>
+    public event Action<ClusterView>? ViewChanged;
+
+    /// <summary>Raised when the cluster declared this silo dead: the host must stop.</summary>
+    public event Action? DeclaredDead;
+
+    public ClusterOptions Options { get; }
+
+    public MembershipAgent Agent { get; }
+
+    public MessageCenter Messages { get; }
+
+    public ISiloTransport Transport { get; }
+
+    /// <summary>Where grains that lost an activation race (or forwarded) live: checked before placement.</summary>
+    public ConcurrentDictionary<GrainId, GrainAddress> DirectoryCache { get; } = new();
+
+    public SiloAddress Local => Agent.Local ?? throw new InvalidOperationException("The silo has not joined the cluster yet.");
+
+    public ClusterView View => Agent.View;
+
+    /// <summary>Starts the transport, joins membership and becomes active.</summary>
+    public async Task StartAsync(string siloName, CancellationToken cancellationToken)
+    {
+        string endpoint = await Transport.StartAsync(Messages, cancellationToken);
+        SiloAddress local = await Agent.JoinAsync(endpoint, siloName, address =>
+        {
+            _details.SiloAddress = address;
+            Transport.SetLocalSilo(address);
+        }, cancellationToken);
+        _details.SiloAddress = local;
+    }
+
+    /// <summary>Where a call to <paramref name="grainId"/> goes when no local activation exists: null for this silo.</summary>
+    public SiloAddress? RemoteOwner(GrainId grainId, bool usePlacement)
+    {
+        ClusterView view = Agent.View;
+        SiloAddress local = Local;
+        if (DirectoryCache.TryGetValue(grainId, out GrainAddress? known))
+        {
+            if (known.Silo != local && !view.IsDead(known.Silo))
+            {
+                return known.Silo;
+            }
+
+            DirectoryCache.TryRemove(new KeyValuePair<GrainId, GrainAddress>(grainId, known));
+        }
+
+        if (!usePlacement)
+        {
+            // The sender placed it here (or its activation here ended): activate here and let the directory arbitrate.
+            return null;
+        }
+
+        SiloAddress? owner = view.Owner(grainId);
+        return owner is null || owner == local ? null : owner;
+    }
+
+    /// <summary>The silo stops serving: no more lease, no more connections (a kill, or a self-kill after being declared dead).</summary>
+    public async Task AbortAsync()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        Agent.Abort();
+        await Transport.AbortAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Agent.DisposeAsync();
+        await Transport.DisposeAsync();
+    }
+
+    private void OnViewChanged(ClusterView view, IReadOnlyList<SiloAddress> dead)
+    {
+        foreach (SiloAddress silo in dead)
+        {
+            Transport.OnSiloDead(silo);
+            Messages.FailPendingTo(silo, $"Silo {silo} was declared dead");
+            foreach ((GrainId grainId, GrainAddress address) in DirectoryCache)
+            {
+                if (address.Silo == silo)
+                {
+                    DirectoryCache.TryRemove(new KeyValuePair<GrainId, GrainAddress>(grainId, address));
+                }
+            }
+        }
+
+        Messages.SweepCompleted();
+        ViewChanged?.Invoke(view);
+    }
+
+    private void OnDeclaredDead()
+    {
+        _runtime.MarkStopping();
+        _ = AbortAsync();
+        DeclaredDead?.Invoke();
+    }
+}
+
+/// <summary>A cluster silo's identity: its address is known once it joined membership.</summary>
+internal sealed class ClusterSiloDetails(string name) : ILocalSiloDetails
+{
+    private SiloAddress _address = new("unjoined:" + name, 0);
+
+    public SiloAddress SiloAddress
+    {
+        get => Volatile.Read(ref _address);
+        set => Volatile.Write(ref _address, value);
+    }
+
+    public string Name { get; } = name;
+}
