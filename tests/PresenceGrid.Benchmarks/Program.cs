@@ -2,6 +2,13 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- --filter '*' --inProcess --job short
 // dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates]
+// dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- transport [window] [seconds]
+if (args.Length > 0 && args[0] == "transport")
+{
+    await PresenceGrid.Benchmarks.Networking.TransportLoad.RunAsync(args);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "fanout")
 {
     await PresenceGrid.Benchmarks.Presence.FanoutLoad.RunAsync(args);

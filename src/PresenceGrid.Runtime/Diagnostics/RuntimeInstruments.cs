@@ -21,6 +21,13 @@ internal sealed class RuntimeInstruments : IDisposable
         ActivationFailures = _meter.CreateCounter<long>("presencegrid.grain.activations.failed", "{activation}", "Activations whose activation failed.");
         CallsRejected = _meter.CreateCounter<long>("presencegrid.grain.calls.rejected", "{call}", "Calls rejected because an activation was overloaded.");
         CallsTimedOut = _meter.CreateCounter<long>("presencegrid.grain.calls.timed_out", "{call}", "Calls that got no response within the response timeout.");
+        FramesSent = _meter.CreateCounter<long>("presencegrid.transport.frames.sent", "{frame}", "Frames written to silo connections (pings included).");
+        FramesReceived = _meter.CreateCounter<long>("presencegrid.transport.frames.received", "{frame}", "Frames read from silo connections (pings included).");
+        Flushes = _meter.CreateCounter<long>("presencegrid.transport.flushes", "{flush}", "Batches flushed to silo connections (one flush writes every queued frame up to 64 KiB).");
+        BytesSent = _meter.CreateCounter<long>("presencegrid.transport.bytes.sent", "By", "Frame bytes written to silo connections.");
+        BytesReceived = _meter.CreateCounter<long>("presencegrid.transport.bytes.received", "By", "Frame bytes read from silo connections.");
+        HandshakeFailures = _meter.CreateCounter<long>("presencegrid.transport.handshake.failures", "{handshake}", "Silo handshakes refused or failed (wrong cluster, secret, dead peer, timeout).");
+        SendFailures = _meter.CreateCounter<long>("presencegrid.transport.send.failures", "{message}", "Messages the transport could not send (reported through OnSendFailed).");
         _meter.CreateObservableUpDownCounter("presencegrid.grain.activations.active", () => Volatile.Read(ref _activeActivations), "{activation}", "Activations now in memory.");
     }
 
@@ -33,6 +40,20 @@ internal sealed class RuntimeInstruments : IDisposable
     public Counter<long> CallsRejected { get; }
 
     public Counter<long> CallsTimedOut { get; }
+
+    public Counter<long> FramesSent { get; }
+
+    public Counter<long> FramesReceived { get; }
+
+    public Counter<long> Flushes { get; }
+
+    public Counter<long> BytesSent { get; }
+
+    public Counter<long> BytesReceived { get; }
+
+    public Counter<long> HandshakeFailures { get; }
+
+    public Counter<long> SendFailures { get; }
 
     public void ActivationAdded()
     {
