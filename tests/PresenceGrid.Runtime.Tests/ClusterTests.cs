@@ -247,6 +247,63 @@ public sealed class ClusterTests
         }
     }
 
+    [Fact]
+    public async Task Silos_on_the_Kestrel_transport_serve_calls_across_the_cluster_and_survive_a_kill()
+    {
+        var fabric = new InMemoryClusterFabric();
+        await using InProcessTestCluster cluster = await new InProcessTestClusterBuilder(3)
+            .UseFabric(fabric)
+            .UseClustering((options, silo, configure) =>
+            {
+                silo.UseInMemoryClustering(fabric, configure);
+                silo.UseSiloTransport(t =>
+                {
+                    t.ClusterId = "kestrel-test";
+                    t.Secret = "a-cluster-secret-of-some-length";
+                });
+            })
+            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(1))
+            .DeployAsync();
+        Assert.All(cluster.GetActiveSilos(), s => Assert.StartsWith("127.0.0.1:", s.SiloAddress.Endpoint));
+        var keys = Enumerable.Range(0, 60).Select(i => $"tcp{i}").ToArray();
+        foreach (InProcessSiloHandle silo in cluster.GetActiveSilos())
+        {
+            await Task.WhenAll(keys.Select(k => silo.GrainFactory.GetGrain<IClusterProbeGrain>(k).Add(1)));
+        }
+
+        InProcessSiloHandle victim = cluster.GetActiveSilos()[1];
+        await cluster.KillSiloAsync(victim);
+        await cluster.WaitForLivenessToStabilizeAsync();
+        foreach (string key in keys)
+        {
+            Assert.Equal(4, await cluster.Client.GetGrain<IClusterProbeGrain>(key).Add(1));
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_without_the_cluster_secret_cannot_join()
+    {
+        var fabric = new InMemoryClusterFabric();
+        InProcessTestClusterBuilder builder = new InProcessTestClusterBuilder(2)
+            .UseFabric(fabric)
+            .UseClustering((options, silo, configure) =>
+            {
+                silo.UseInMemoryClustering(fabric, configure);
+                silo.UseSiloTransport(t =>
+                {
+                    t.ClusterId = "secret-test";
+                    t.Secret = options.Index < 2 ? "the-right-cluster-secret" : "an-impostor-secret-value";
+                });
+            })
+            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(1));
+        await using InProcessTestCluster cluster = await builder.DeployAsync();
+        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => cluster.StartAdditionalSiloAsync());
+        Assert.Contains("secret", error.Message);
+        MembershipView view = await fabric.Membership.ReadAsync(CancellationToken.None);
+        Assert.Equal(2, view.Active.Count());
+        Assert.Equal(SiloStatus.Dead, Assert.Single(view.Silos, s => s.Name == "silo-2").Status);
+    }
+
     private static SiloAddress? PlacedOn(InProcessTestCluster cluster, string key) =>
         cluster.GetActiveSilos()[0].Silo.Cluster!.View.Owner(new GrainId(GrainTypeOf(), key));
 

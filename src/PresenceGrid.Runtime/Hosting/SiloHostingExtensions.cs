@@ -140,6 +140,25 @@ public static class SiloHostingExtensions
         return builder.AddClustering(configure);
     }
 
+    /// <summary>
+    /// Connects this silo to its peers over TCP: a Kestrel listener on the silo port, connections
+    /// authenticated with the cluster secret, batched length-prefixed frames.
+    /// </summary>
+    /// <param name="builder">The silo builder.</param>
+    /// <param name="configure">Sets cluster id, secret, host and port.</param>
+    /// <returns>The silo builder.</returns>
+    public static ISiloBuilder UseSiloTransport(this ISiloBuilder builder, Action<SiloTransportOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<SiloTransportOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SiloTransportOptions>, SiloTransportOptionsValidator>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<ISiloTransport>(sp => new KestrelSiloTransport(
+            sp.GetRequiredService<IOptions<SiloTransportOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<RuntimeInstruments>())));
+        return builder;
+    }
+
     private static System.Text.Json.JsonSerializerOptions CallJsonOptions(IServiceProvider services)
     {
         System.Text.Json.JsonSerializerOptions options = services.GetRequiredService<IOptions<SiloMessagingOptions>>().Value.CallJsonOptions;

@@ -52,13 +52,16 @@ internal sealed class ClusterServices : IAsyncDisposable
     public async Task StartAsync(string siloName, CancellationToken cancellationToken)
     {
         string endpoint = await Transport.StartAsync(Messages, cancellationToken);
-        SiloAddress local = await Agent.JoinAsync(endpoint, siloName, address =>
+        SiloAddress local = await Agent.JoinAsync(endpoint, siloName, async (address, view) =>
         {
             _details.SiloAddress = address;
             Transport.SetLocalSilo(address);
+            await Task.WhenAll(view.Active.Where(peer => peer != address).Select(peer => Messages.PingAsync(peer, JoinCheckTimeout, cancellationToken)));
         }, cancellationToken);
         _details.SiloAddress = local;
     }
+
+    private static readonly TimeSpan JoinCheckTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Where a call to <paramref name="grainId"/> goes when no local activation exists: null for this silo.</summary>
     public SiloAddress? RemoteOwner(GrainId grainId, bool usePlacement)

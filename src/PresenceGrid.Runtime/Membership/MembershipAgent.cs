@@ -81,14 +81,24 @@ internal sealed class MembershipAgent : IAsyncDisposable
     public bool IsDeadSelf => Volatile.Read(ref _dead) != 0;
 
     /// <summary>Joins as <paramref name="endpoint"/>: a Joining row with a lease, then Active once the view is read.</summary>
-    public async Task<SiloAddress> JoinAsync(string endpoint, string name, Action<SiloAddress> onJoined, CancellationToken cancellationToken)
+    public async Task<SiloAddress> JoinAsync(string endpoint, string name, Func<SiloAddress, ClusterView, Task> onJoined, CancellationToken cancellationToken)
     {
         await _table.InitializeAsync(cancellationToken);
         long before = _time.GetTimestamp();
         SiloAddress local = await _table.JoinAsync(endpoint, name, _options.HttpEndpoint, _options.LeaseTime, cancellationToken);
         Local = local;
-        onJoined(local);
         SetLease(before, _options.LeaseTime);
+        try
+        {
+            // Orleans' join check: every active silo must be reachable (and accept our secret) first.
+            await onJoined(local, new ClusterView(await _table.ReadAsync(cancellationToken)));
+        }
+        catch
+        {
+            await _table.SetStatusAsync(local, SiloStatus.Dead, CancellationToken.None);
+            throw;
+        }
+
         _table.VersionHint += OnVersionHint;
         await _table.SetStatusAsync(local, SiloStatus.Active, cancellationToken);
         await RefreshAsync(cancellationToken);

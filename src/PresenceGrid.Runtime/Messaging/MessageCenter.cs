@@ -106,8 +106,47 @@ internal sealed class MessageCenter : ISiloMessageHandler
         _transport.Send(target, new SiloMessage { Kind = SiloMessageKind.System, Target = channel, Body = body });
     }
 
+    /// <summary>Checks that <paramref name="peer"/> is reachable and accepts this silo (same cluster secret): a ping and its pong.</summary>
+    public async Task PingAsync(SiloAddress peer, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long id = Interlocked.Increment(ref _nextCorrelation);
+        var pong = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pings[id] = pong;
+        try
+        {
+            _transport.Send(peer, new SiloMessage { Kind = SiloMessageKind.System, Target = PingChannel, CorrelationId = id });
+            await pong.Task.WaitAsync(timeout, _runtime.TimeProvider, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new SiloUnavailableException($"Silo {peer} did not answer this silo's join check within {timeout.TotalSeconds:0} s.");
+        }
+        finally
+        {
+            _pings.TryRemove(id, out _);
+        }
+    }
+
+    private const string PingChannel = "cluster.ping";
+    private const string PongChannel = "cluster.pong";
+    private readonly ConcurrentDictionary<long, TaskCompletionSource> _pings = new();
+
     public void OnMessage(SiloAddress sender, SiloMessage message)
     {
+        if (message.Kind == SiloMessageKind.System && message.Target is PingChannel or PongChannel)
+        {
+            if (message.Target == PingChannel)
+            {
+                _transport.Send(sender, new SiloMessage { Kind = SiloMessageKind.System, Target = PongChannel, CorrelationId = message.CorrelationId });
+            }
+            else if (_pings.TryGetValue(message.CorrelationId, out TaskCompletionSource? waiting))
+            {
+                waiting.TrySetResult();
+            }
+
+            return;
+        }
+
         Interlocked.Increment(ref _received);
         try
         {
@@ -164,6 +203,12 @@ internal sealed class MessageCenter : ISiloMessageHandler
     public void OnSendFailed(SiloAddress target, SiloMessage message, Exception exception)
     {
         ClusterLog.SendFailed(_runtime.Logger, target.ToString(), exception.Message);
+        if (message.Target == PingChannel && _pings.TryGetValue(message.CorrelationId, out TaskCompletionSource? ping))
+        {
+            ping.TrySetException(new SiloUnavailableException(
+                $"This silo cannot reach silo {target} to join the cluster ({exception.Message}). Do both silos use the same cluster id and secret?", exception));
+        }
+
         if (message.Kind == SiloMessageKind.Request && _pending.TryRemove(message.CorrelationId, out PendingCall call))
         {
             _runtime.Fail(call.Request, exception as SiloUnavailableException
