@@ -11,6 +11,7 @@ namespace PresenceGrid.Matrix;
 /// Room version 12 (MSC4291) room ids carry no server name (<c>!opaque</c>); they are accepted too and then
 /// <see cref="Server"/> is <see langword="null"/>.
 /// </remarks>
+[System.Text.Json.Serialization.JsonConverter(typeof(RoomIdJsonConverter))]
 public sealed class RoomId : IEquatable<RoomId>
 {
     private readonly string _value;

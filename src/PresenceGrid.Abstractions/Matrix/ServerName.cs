@@ -14,6 +14,7 @@ namespace PresenceGrid.Matrix;
 /// empty labels and no trailing dot), which is slightly stricter than the spec grammar. The port is <c>1*5DIGIT</c>
 /// and must be at most 65535. Comparison is ordinal on the original text, as in Synapse.
 /// </remarks>
+[System.Text.Json.Serialization.JsonConverter(typeof(ServerNameJsonConverter))]
 public sealed class ServerName : IEquatable<ServerName>
 {
     /// <summary>Maximum length of a server name in characters (the spec's <c>1*255dns-char</c>).</summary>

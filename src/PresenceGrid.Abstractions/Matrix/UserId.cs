@@ -17,6 +17,7 @@ namespace PresenceGrid.Matrix;
 /// </list>
 /// Equality is ordinal on the original string; <see cref="ToString"/> returns that string.
 /// </remarks>
+[System.Text.Json.Serialization.JsonConverter(typeof(UserIdJsonConverter))]
 public sealed class UserId : IEquatable<UserId>
 {
     private readonly string _value;

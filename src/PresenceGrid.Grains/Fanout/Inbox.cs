@@ -31,7 +31,8 @@ internal enum DeliveryKind : byte
 /// </summary>
 internal sealed class Inbox
 {
-    private static long s_epochCounter = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    // Random start: inboxes of different silos (processes) never share an epoch, so a token from one silo gets a snapshot on another.
+    private static long s_epochCounter = Random.Shared.NextInt64(1L << 60);
 
     [ThreadStatic]
     private static Dictionary<int, int>? t_scratch;

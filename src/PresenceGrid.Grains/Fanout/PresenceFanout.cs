@@ -17,6 +17,9 @@ internal enum PublishKind
 
     /// <summary>A federation keep-alive ping of a local user: federation only.</summary>
     FederationPing,
+
+    /// <summary>A change another silo of the cluster notified: local inboxes only (no federation, no replication).</summary>
+    Replica,
 }
 
 /// <summary>
@@ -90,6 +93,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// </summary>
     public long Position => Volatile.Read(ref _position);
 
+    /// <summary>Sends notified changes to the other silos of a cluster (null for a single silo).</summary>
+    public PresenceReplication? Replication { get; set; }
+
     /// <summary>States published so far.</summary>
     public long Published => Interlocked.Read(ref _published);
 
@@ -156,6 +162,56 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         {
             inbox.Deliver(sender, kind);
             Interlocked.Increment(ref _deliveries);
+        }
+    }
+
+    /// <summary>A member joined a room: it and the room's other members learn each other's presence (inboxes on this silo).</summary>
+    public void DeliverJoin(string roomId, int joiner)
+    {
+        var members = new List<int>();
+        foreach (int member in _rooms.GetMembers(roomId))
+        {
+            if (member == joiner)
+            {
+                continue;
+            }
+
+            members.Add(member);
+            DeliverDirect(member, [joiner], DeliveryKind.Room);
+        }
+
+        DeliverDirect(joiner, members, DeliveryKind.Room);
+    }
+
+    /// <summary>Applies a joined-membership change another silo's room grain made (replication).</summary>
+    public void ApplyMembership(string roomId, UserId userId, bool joined)
+    {
+        bool was = _rooms.SetJoined(roomId, userId, joined);
+        if (joined && !was && !_rooms.IsExcluded(roomId))
+        {
+            DeliverJoin(roomId, _users.GetOrAdd(userId));
+        }
+    }
+
+    /// <summary>Sets a user's latest state from storage unless this silo already knows a newer one; true when set.</summary>
+    public bool RestoreState(UserPresenceState state)
+    {
+        UserTable.Entry entry = _users[_users.GetOrAdd(state.UserId)];
+        if (entry.LatestState is not null)
+        {
+            return false;
+        }
+
+        entry.LatestState = state;
+        return true;
+    }
+
+    /// <summary>The user's next sync on this silo gets a full snapshot (when it syncs here at all).</summary>
+    public void MarkFullPresence(UserId userId)
+    {
+        if (_users.TryGetIndex(userId.ToString(), out int index))
+        {
+            _users.InboxOf(index)?.MarkFullPresence();
         }
     }
 
@@ -226,12 +282,24 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private async Task ProcessBatchAsync(List<PublishedState> batch)
     {
         var notified = new List<UserPresenceState>(batch.Count);
+        List<UserPresenceState>? replicate = Replication is null ? null : new List<UserPresenceState>(batch.Count);
         foreach ((UserPresenceState state, PublishKind kind, _) in batch)
         {
-            if (kind == PublishKind.Notify)
+            if (kind is PublishKind.Notify or PublishKind.Replica)
             {
                 notified.Add(state);
             }
+
+            if (kind == PublishKind.Notify)
+            {
+                replicate?.Add(state);
+            }
+        }
+
+        if (replicate is { Count: > 0 })
+        {
+            // One message per peer silo per batch; each silo fans out to its own inboxes.
+            Replication!.Replicate(replicate);
         }
 
         IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>? routed = null;
@@ -283,8 +351,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         foreach ((UserPresenceState state, PublishKind kind, _) in batch)
         {
             int sender = _users.GetOrAdd(state.UserId);
-            bool local = _users[sender].IsLocal;
-            if (kind == PublishKind.Notify)
+            bool local = _users[sender].IsLocal && kind != PublishKind.Replica;
+            if (kind is PublishKind.Notify or PublishKind.Replica)
             {
                 _users[sender].LatestState = state;
                 recipients.Clear();

@@ -91,6 +91,7 @@ internal sealed class RoomGrain(
         if (joined != wasJoined)
         {
             index.SetJoined(RoomId, user, joined);
+            fanout.Replication?.ReplicateMembership(RoomId, user, joined);
         }
 
         if (joined && !wasJoined && !index.IsExcluded(RoomId))
@@ -111,21 +112,16 @@ internal sealed class RoomGrain(
     {
         int joinerIndex = index.Users.GetOrAdd(joiner);
         UserPresenceState joinerState = fanout.LatestState(joinerIndex);
-        var members = new List<int>();
         var memberStates = new List<UserPresenceState>();
         foreach (int member in index.GetMembers(RoomId))
         {
-            if (member == joinerIndex)
+            if (member != joinerIndex)
             {
-                continue;
+                memberStates.Add(fanout.LatestState(member));
             }
-
-            members.Add(member);
-            memberStates.Add(fanout.LatestState(member));
-            fanout.DeliverDirect(member, [joinerIndex], DeliveryKind.Room);
         }
 
-        fanout.DeliverDirect(joinerIndex, members, DeliveryKind.Room);
+        fanout.DeliverJoin(RoomId, joinerIndex);
 
         if (_options.IsMine(joiner))
         {

@@ -252,6 +252,8 @@ public sealed class PresenceService
             _sync.InboxOf(user).MarkFullPresence();
         }
 
+        _fanout.Replication?.ReplicateFullPresence([.. users.Where(_options.IsMine)]);
+
         foreach (UserId remote in users.Where(u => !_options.IsMine(u)))
         {
             // Synapse's initial-sync view for the remote user, filtered to local, non-offline users (quirk 3).

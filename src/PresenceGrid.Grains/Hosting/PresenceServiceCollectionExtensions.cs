@@ -34,6 +34,7 @@ public static class PresenceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PresenceOptions>, PresenceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.Configure<GrainStateSerializerOptions>(o => o.JsonOptions.TypeInfoResolverChain.Insert(0, PresenceStateJsonContext.Default));
+        services.Configure<PresenceGrid.Invocation.GrainCallSerializerOptions>(o => o.JsonOptions.TypeInfoResolverChain.Insert(0, PresenceCallJsonContext.Default));
         services.TryAddSingleton<UserTable>();
         services.TryAddSingleton<RoomMembershipIndex>();
         services.TryAddSingleton(sp => new PresenceMetrics(sp.GetService<IMeterFactory>()));
@@ -54,6 +55,7 @@ public static class PresenceServiceCollectionExtensions
             sp.GetRequiredService<PresenceFanout>(),
             sp.GetRequiredService<IPresenceRouting>(),
             sp.GetRequiredService<IOptions<PresenceOptions>>()));
+        services.AddHostedService(sp => new PresenceClusterStartup(sp));
         return services;
     }
 

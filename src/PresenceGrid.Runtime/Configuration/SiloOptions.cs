@@ -38,11 +38,4 @@ public sealed class SiloMessagingOptions
     /// <summary>Default limit of local activations per stateless-worker key. Default: the processor count.</summary>
     public int MaxLocalStatelessWorkers { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>
-    /// How grain call arguments and results are written between silos. Add source-generated
-    /// contexts to its <see cref="System.Text.Json.JsonSerializerOptions.TypeInfoResolverChain"/>
-    /// for the types your grain interfaces use; other types fall back to reflection metadata
-    /// (built once per type).
-    /// </summary>
-    public System.Text.Json.JsonSerializerOptions CallJsonOptions { get; } = new(System.Text.Json.JsonSerializerDefaults.General);
 }

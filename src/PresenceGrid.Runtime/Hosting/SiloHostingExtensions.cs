@@ -118,6 +118,7 @@ public static class SiloHostingExtensions
             sp.GetRequiredService<ISiloTransport>(),
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value,
             CallJsonOptions(sp)));
+        services.TryAddSingleton<IClusterMessaging>(sp => new ClusterMessaging(sp.GetRequiredService<ClusterServices>()));
         return builder;
     }
 
@@ -161,7 +162,7 @@ public static class SiloHostingExtensions
 
     private static System.Text.Json.JsonSerializerOptions CallJsonOptions(IServiceProvider services)
     {
-        System.Text.Json.JsonSerializerOptions options = services.GetRequiredService<IOptions<SiloMessagingOptions>>().Value.CallJsonOptions;
+        System.Text.Json.JsonSerializerOptions options = services.GetRequiredService<IOptions<PresenceGrid.Invocation.GrainCallSerializerOptions>>().Value.JsonOptions;
         if (!options.IsReadOnly && !options.TypeInfoResolverChain.OfType<System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver>().Any())
         {
             options.TypeInfoResolverChain.Add(new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver());
