@@ -8,6 +8,14 @@ cd "$(dirname "$0")"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# The PostgreSQL cluster tests start a private server from the Debian binaries (or $PG_BIN).
+if [ -z "${PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "Installing PostgreSQL (server binaries for the cluster tests)..."
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }; then
+    echo "Could not install postgresql; the PostgreSQL tests will fail and say how to get it."
+  fi
+fi
+
 # --blame-hang-timeout turns a hung test into a failure with a dump instead of a stuck CI run.
 dotnet test PresenceGrid.sln -c Release --nologo --blame-hang-timeout 5m "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
