@@ -193,7 +193,11 @@ internal sealed class PostgresGrainStorage : IGrainStorage, IGrainStorageScan, I
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        if (!_queue.Writer.TryComplete())
+        {
+            return;
+        }
+
         await _batcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         PostgresLog.BatcherStopped(_logger, CommittedTransactions, CommittedRows);
     }

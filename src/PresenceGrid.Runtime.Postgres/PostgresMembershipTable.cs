@@ -256,10 +256,18 @@ internal sealed class PostgresMembershipTable : IMembershipTable, IAsyncDisposab
             },
             cancellationToken);
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
         lock (_startLock)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             _stopping.Cancel();
         }
 

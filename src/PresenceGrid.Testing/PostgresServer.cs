@@ -127,9 +127,20 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Crashes the server (<c>pg_ctl -m immediate stop</c>) and starts it again on the same port, waiting out recovery.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task.</returns>
-    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    public Task RestartAsync(CancellationToken cancellationToken = default) => RestartAsync(TimeSpan.Zero, cancellationToken);
+
+    /// <summary>Crashes the server, keeps it down for <paramref name="downtime"/>, then starts it again on the same port.</summary>
+    /// <param name="downtime">How long the database stays unreachable.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task.</returns>
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
     {
         await StopServerAsync("immediate", cancellationToken).ConfigureAwait(false);
+        if (downtime > TimeSpan.Zero)
+        {
+            await Task.Delay(downtime, cancellationToken).ConfigureAwait(false);
+        }
+
         await StartServerAsync(cancellationToken).ConfigureAwait(false);
     }
 
