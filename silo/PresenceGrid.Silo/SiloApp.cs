@@ -73,10 +73,37 @@ public static partial class SiloApp
             o.TimestampFormat = "HH:mm:ss ";
         });
 
-        builder.UsePresenceGridSilo(silo => silo
-            .AddMemoryGrainStorage()
-            .AddGrainAssembly(PresenceGrains.Assembly)
-            .Configure<SiloOptions>(o => o.SiloName = config.SiloName));
+        builder.UsePresenceGridSilo(silo =>
+        {
+            silo.AddGrainAssembly(PresenceGrains.Assembly).Configure<SiloOptions>(o => o.SiloName = config.SiloName);
+            if (config.Cluster is { } cluster)
+            {
+                // A member of a cluster: PostgreSQL for membership, directory and state; Kestrel between silos.
+                silo.UsePostgresClustering(
+                    o =>
+                    {
+                        o.ConnectionString = cluster.Postgres!;
+                        o.ClusterId = cluster.ClusterId!;
+                        o.ApplicationName = "pgrid-" + config.SiloName;
+                    },
+                    o =>
+                    {
+                        o.LeaseTime = TimeSpan.FromMilliseconds(cluster.LeaseMs);
+                        o.HttpEndpoint = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
+                    });
+                silo.UseSiloTransport(t =>
+                {
+                    t.ClusterId = cluster.ClusterId!;
+                    t.Secret = cluster.Secret!;
+                    t.Host = cluster.SiloHost;
+                    t.Port = cluster.SiloPort;
+                });
+            }
+            else
+            {
+                silo.AddMemoryGrainStorage();
+            }
+        });
         builder.Services.AddPresenceGrid(config.ConfigurePresence);
         if (config.ModuleKeys.Count > 0)
         {
@@ -132,6 +159,17 @@ public static partial class SiloApp
         }));
         app.MapFallback((RequestDelegate)(context => new ApiException(404, MatrixErrorCodes.NotFound, $"{context.Request.Method} {context.Request.Path}: no such endpoint.").WriteAsync(context.Response)));
 
+        Runtime.Hosting.Silo runtimeSilo = app.Services.GetRequiredService<Runtime.Hosting.Silo>();
+        _ = runtimeSilo.DeclaredDead.ContinueWith(
+            _ =>
+            {
+                // Declared dead by the cluster: stop at once (a supervisor restarts it as a new incarnation).
+                Environment.ExitCode = 3;
+                app.Lifetime.StopApplication();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PresenceGrid.Silo");

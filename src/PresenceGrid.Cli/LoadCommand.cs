@@ -28,16 +28,31 @@ internal static class LoadCommand
         };
         command.SetAction(async (parse, ct) =>
         {
-            using PresenceGridClient client = PgridCommands.Client(parse);
-            var run = new LoadRun(client, new Uri((parse.GetValue(urls) ?? ["http://127.0.0.1:8787"])[0]), parse.GetValue(server)!,
-                parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs));
-            return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
+            // With several --url, the load is spread over the silos: worker i talks to silo i mod n
+            // first (failing over to the others), and /metrics are summed over all of them.
+            string[] targets = parse.GetValue(urls) is { Length: > 0 } given ? given : ["http://127.0.0.1:8787"];
+            PresenceGridClient[] clients = [.. targets.Select((_, i) => PgridCommands.Client(parse, [.. targets.Skip(i), .. targets.Take(i)]))];
+            try
+            {
+                var run = new LoadRun(clients, [.. targets.Select(t => new Uri(t))], parse.GetValue(server)!,
+                    parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs));
+                return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
+            }
+            finally
+            {
+                foreach (PresenceGridClient client in clients)
+                {
+                    client.Dispose();
+                }
+            }
         });
         return command;
     }
 
-    private sealed class LoadRun(PresenceGridClient client, Uri metricsBase, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs)
+    private sealed class LoadRun(PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs)
     {
+        private PresenceGridClient ClientFor(int worker) => clients[worker % clients.Length];
+
         private readonly ConcurrentQueue<double> _deliveryMs = new();
         private readonly ConcurrentQueue<double> _requestMs = new();
         private readonly string _runId = Guid.NewGuid().ToString("N")[..6];
@@ -51,12 +66,15 @@ internal static class LoadCommand
         {
             Console.WriteLine($"setting up {userCount} users in rooms of {roomSize}...");
             await Parallel.ForEachAsync(Enumerable.Range(0, userCount), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
-                await client.SetMembershipAsync($"!load{_runId}_{i / roomSize}:{server}", User(i), Membership.Join, ct));
+                await ClientFor(i).SetMembershipAsync($"!load{_runId}_{i / roomSize}:{server}", User(i), Membership.Join, ct));
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            Task[] watches = [.. Enumerable.Range(0, Math.Min(watcherCount, userCount)).Select(i => WatchAsync(User(i * Math.Max(1, userCount / Math.Max(1, watcherCount))), stop.Token))];
-            using var http = new HttpClient { BaseAddress = metricsBase };
+            Task[] watches = [.. Enumerable.Range(0, Math.Min(watcherCount, userCount)).Select(i => WatchAsync(ClientFor(i), User(i * Math.Max(1, userCount / Math.Max(1, watcherCount))), stop.Token))];
+            using var http = new HttpClient();
             long deliveriesStart = await DeliveriesAsync(http);
+            long framesStart = await MetricAsync(http, "presencegrid_transport_frames_sent");
+            long flushesStart = await MetricAsync(http, "presencegrid_transport_flushes");
+            long replicationStart = await MetricAsync(http, "presencegrid_presence_replication_messages");
             var total = Stopwatch.StartNew();
             Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, duration, stop.Token) : SendAsync(w, duration, stop.Token))];
             long lastAccepted = 0;
@@ -82,6 +100,15 @@ internal static class LoadCommand
             Console.WriteLine($"deliveries: {totalDeliveries:N0} = {totalDeliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
             Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {Percentile(_requestMs, 50):F2} ms, p99 {Percentile(_requestMs, 99):F2} ms");
             Console.WriteLine($"change-to-delivery latency (watch streams): p50 {Percentile(_deliveryMs, 50):F2} ms, p99 {Percentile(_deliveryMs, 99):F2} ms ({_deliveryMs.Count:N0} samples)");
+            if (metricsBases.Length > 1)
+            {
+                long frames = await MetricAsync(http, "presencegrid_transport_frames_sent") - framesStart;
+                long flushes = await MetricAsync(http, "presencegrid_transport_flushes") - flushesStart;
+                long replication = await MetricAsync(http, "presencegrid_presence_replication_messages") - replicationStart;
+                Console.WriteLine($"cross-silo: {frames / elapsed:N0} frames/s in {flushes / elapsed:N0} flushes/s ({(flushes == 0 ? 0 : (double)frames / flushes):F1} frames per flush); "
+                    + $"replication messages {replication / elapsed:N0}/s carrying {(replication == 0 ? 0 : (double)_accepted * (metricsBases.Length - 1) / replication):F1} changes each");
+            }
+
             return _failed == 0 ? 0 : 1;
         }
 
@@ -96,7 +123,7 @@ internal static class LoadCommand
                 try
                 {
                     string stamp = DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture);
-                    await client.SetPresenceAsync(user, random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, $"load:{stamp}", cancellationToken: cancellationToken);
+                    await ClientFor(worker).SetPresenceAsync(user, random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, $"load:{stamp}", cancellationToken: cancellationToken);
                     Interlocked.Increment(ref _accepted);
                     Record(_requestMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
@@ -126,7 +153,7 @@ internal static class LoadCommand
                 long start = Stopwatch.GetTimestamp();
                 try
                 {
-                    SyncBatch batch = await client.SyncAsync(user, token, cancellationToken: cancellationToken);
+                    SyncBatch batch = await ClientFor(worker).SyncAsync(user, token, cancellationToken: cancellationToken);
                     token = batch.NextBatch;
                     Interlocked.Increment(ref _accepted);
                     Record(_requestMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -142,7 +169,7 @@ internal static class LoadCommand
             }
         }
 
-        private async Task WatchAsync(string user, CancellationToken cancellationToken)
+        private async Task WatchAsync(PresenceGridClient client, string user, CancellationToken cancellationToken)
         {
             try
             {
@@ -184,24 +211,31 @@ internal static class LoadCommand
             return values[Math.Min(values.Length - 1, (int)(values.Length * percentile / 100.0))];
         }
 
-        private static async Task<long> DeliveriesAsync(HttpClient http)
+        private Task<long> DeliveriesAsync(HttpClient http) => MetricAsync(http, "presencegrid_presence_deliveries");
+
+        /// <summary>A counter summed over every silo's <c>/metrics</c> (unlabelled series only).</summary>
+        private async Task<long> MetricAsync(HttpClient http, string name)
         {
-            try
+            long sum = 0;
+            foreach (Uri silo in metricsBases)
             {
-                string metrics = await http.GetStringAsync("/metrics");
-                foreach (string line in metrics.Split('\n'))
+                try
                 {
-                    if (line.StartsWith("presencegrid_presence_deliveries ", StringComparison.Ordinal))
+                    string metrics = await http.GetStringAsync(new Uri(silo, "/metrics"));
+                    foreach (string line in metrics.Split('\n'))
                     {
-                        return (long)double.Parse(line.AsSpan("presencegrid_presence_deliveries ".Length), CultureInfo.InvariantCulture);
+                        if (line.StartsWith(name + " ", StringComparison.Ordinal))
+                        {
+                            sum += (long)double.Parse(line.AsSpan(name.Length + 1), CultureInfo.InvariantCulture);
+                        }
                     }
                 }
-            }
-            catch (HttpRequestException)
-            {
+                catch (HttpRequestException)
+                {
+                }
             }
 
-            return 0;
+            return sum;
         }
     }
 }

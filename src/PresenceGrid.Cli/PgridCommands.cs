@@ -39,10 +39,10 @@ internal static class PgridCommands
         return root;
     }
 
-    public static PresenceGridClient Client(ParseResult parse)
+    public static PresenceGridClient Client(ParseResult parse, IEnumerable<string>? endpoints = null)
     {
         var options = new PresenceGridClientOptions { Token = parse.GetValue(Token) };
-        foreach (string url in parse.GetValue(Urls) ?? [SiloApp.DefaultUrl])
+        foreach (string url in endpoints ?? parse.GetValue(Urls) ?? [SiloApp.DefaultUrl])
         {
             options.Endpoints.Add(new Uri(url));
         }

@@ -358,12 +358,40 @@ internal static class PresenceApi
         {
             w.WriteStartObject();
             w.WriteStartArray("silos");
-            w.WriteStartObject();
-            w.WriteString("name", silo.Name);
-            w.WriteString("address", silo.SiloAddress.ToString());
-            w.WriteString("status", "active");
-            w.WriteNumber("activations", silo.ActivationCount);
-            w.WriteEndObject();
+            if (silo.Membership is not { } membership)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", silo.Name);
+                w.WriteString("address", silo.SiloAddress.ToString());
+                w.WriteString("status", "active");
+                w.WriteNumber("activations", silo.ActivationCount);
+                w.WriteBoolean("self", true);
+                w.WriteEndObject();
+            }
+            else
+            {
+                foreach (Runtime.Membership.SiloEntry entry in membership.Silos.OrderBy(e => e.Address.Generation))
+                {
+                    bool self = entry.Address == silo.SiloAddress;
+                    w.WriteStartObject();
+                    w.WriteString("name", entry.Name);
+                    w.WriteString("address", entry.Address.ToString());
+                    w.WriteString("status", entry.Status.ToString().ToLowerInvariant());
+                    if (self)
+                    {
+                        w.WriteNumber("activations", silo.ActivationCount);
+                    }
+
+                    if (entry.HttpEndpoint is not null)
+                    {
+                        w.WriteString("http_endpoint", entry.HttpEndpoint);
+                    }
+
+                    w.WriteBoolean("self", self);
+                    w.WriteEndObject();
+                }
+            }
+
             w.WriteEndArray();
             w.WriteEndObject();
         });

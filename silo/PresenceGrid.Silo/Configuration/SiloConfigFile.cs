@@ -33,7 +33,8 @@ public sealed class SiloConfigException : Exception
 /// </summary>
 public sealed class SiloConfigFile
 {
-    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics"];
+    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics", "cluster"];
+    private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "secret", "lease_ms"];
     private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
 
     /// <summary>The file it was read from.</summary>
@@ -56,6 +57,9 @@ public sealed class SiloConfigFile
 
     /// <summary>Applies the presence settings to presence options.</summary>
     public Action<PresenceOptions> ConfigurePresence { get; private set; } = _ => { };
+
+    /// <summary>The <c>cluster</c> section, or null for the embedded single silo (in-memory, no database).</summary>
+    public ClusterSettings? Cluster { get; private set; }
 
     /// <summary>The <c>modules</c> and <c>presence.presence_router</c> subtrees, flattened for <c>AddPresenceModules</c>.</summary>
     public Dictionary<string, string?> ModuleKeys { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -189,6 +193,9 @@ public sealed class SiloConfigFile
                     }
 
                     break;
+                case "cluster":
+                    config.Cluster = ReadCluster(reader, value, path);
+                    break;
                 case "modules":
                     if (value is not YamlSequenceNode modules)
                     {
@@ -266,6 +273,90 @@ public sealed class SiloConfigFile
         return config;
     }
 
+    private static ClusterSettings? ReadCluster(Reader reader, YamlNode value, string path)
+    {
+        var cluster = new ClusterSettings();
+        foreach ((string sub, YamlNode subValue) in reader.Mapping(value, "cluster"))
+        {
+            string name = $"cluster.{sub}";
+            switch (sub)
+            {
+                case "cluster_id":
+                    cluster.ClusterId = reader.String(subValue, name);
+                    if (cluster.ClusterId.Length is 0 or > 40 || !cluster.ClusterId.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_'))
+                    {
+                        throw new SiloConfigException(path, name, $"must be 1 to 40 characters of a-z, 0-9, '-' and '_'; got '{cluster.ClusterId}'.");
+                    }
+
+                    break;
+                case "postgres":
+                    cluster.Postgres = reader.String(subValue, name);
+                    try
+                    {
+                        _ = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = cluster.Postgres };
+                    }
+                    catch (ArgumentException exception)
+                    {
+                        throw new SiloConfigException(path, name, $"is not a valid connection string: {exception.Message}");
+                    }
+
+                    break;
+                case "silo_host":
+                    cluster.SiloHost = reader.String(subValue, name);
+                    if (!System.Net.IPAddress.TryParse(cluster.SiloHost, out _) && cluster.SiloHost != "localhost")
+                    {
+                        throw new SiloConfigException(path, name, $"must be an IP address (the address peers dial); got '{cluster.SiloHost}'.");
+                    }
+
+                    break;
+                case "silo_port":
+                    cluster.SiloPort = reader.Int(subValue, name);
+                    if (cluster.SiloPort is < 0 or > 65535)
+                    {
+                        throw new SiloConfigException(path, name, $"must be 0 (pick a free port) to 65535; got {cluster.SiloPort}.");
+                    }
+
+                    break;
+                case "secret":
+                    cluster.Secret = reader.String(subValue, name);
+                    if (cluster.Secret.Length < 16)
+                    {
+                        throw new SiloConfigException(path, name, "must be at least 16 characters (silos authenticate each other with it).");
+                    }
+
+                    break;
+                case "lease_ms":
+                    cluster.LeaseMs = reader.Int(subValue, name);
+                    if (cluster.LeaseMs is < 500 or > 600_000)
+                    {
+                        throw new SiloConfigException(path, name, $"must be 500 to 600000 ms; got {cluster.LeaseMs}.");
+                    }
+
+                    break;
+                default:
+                    throw new SiloConfigException(path, name, $"unknown key; known keys: {string.Join(", ", ClusterKeys.Order())}.");
+            }
+        }
+
+        if (cluster.Postgres is null)
+        {
+            // No database: the embedded single silo, whatever else the section says.
+            return null;
+        }
+
+        if (cluster.ClusterId is null)
+        {
+            throw new SiloConfigException(path, "cluster.cluster_id", "is required with cluster.postgres (silos with the same id and database form one cluster).");
+        }
+
+        if (cluster.Secret is null)
+        {
+            throw new SiloConfigException(path, "cluster.secret", "is required with cluster.postgres (silos authenticate each other with it).");
+        }
+
+        return cluster;
+    }
+
     /// <summary>Flattens a YAML subtree into configuration keys (<c>modules:0:config:routes:...</c>).</summary>
     private static void Flatten(YamlNode node, string prefix, Dictionary<string, string?> keys)
     {
@@ -331,4 +422,26 @@ public sealed class SiloConfigFile
             }
         }
     }
+}
+
+/// <summary>The <c>cluster</c> section of the silo configuration.</summary>
+public sealed class ClusterSettings
+{
+    /// <summary>Silos with the same id and database form one cluster.</summary>
+    public string? ClusterId { get; set; }
+
+    /// <summary>The PostgreSQL connection string (membership, directory, state).</summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>The address peers dial for silo-to-silo traffic.</summary>
+    public string SiloHost { get; set; } = "127.0.0.1";
+
+    /// <summary>The silo-to-silo port (0 = a free port).</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>The cluster secret silos authenticate each other with.</summary>
+    public string? Secret { get; set; }
+
+    /// <summary>The membership lease in milliseconds.</summary>
+    public int LeaseMs { get; set; } = 10_000;
 }

@@ -8,5 +8,7 @@ public sealed record ClusterStatus(IReadOnlyList<SiloInfo> Silos);
 /// <param name="Name">The silo name.</param>
 /// <param name="Address">The silo address.</param>
 /// <param name="Status">The membership status, for example <c>"active"</c>.</param>
-/// <param name="Activations">The number of grain activations on the silo.</param>
-public sealed record SiloInfo(string Name, string Address, string Status, long Activations);
+/// <param name="Activations">The number of grain activations on the silo (known for the answering silo only).</param>
+/// <param name="HttpEndpoint">Where the silo serves this API, when it is in a cluster.</param>
+/// <param name="Self">True for the silo that answered.</param>
+public sealed record SiloInfo(string Name, string Address, string Status, long? Activations, string? HttpEndpoint = null, bool Self = false);

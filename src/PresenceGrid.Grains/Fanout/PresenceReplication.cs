@@ -30,8 +30,11 @@ internal sealed partial class PresenceReplication
     private long _messagesSent;
     private long _statesReceived;
 
-    public PresenceReplication(IClusterMessaging cluster, PresenceFanout fanout, RoomMembershipIndex rooms, ILogger<PresenceReplication> logger)
+    private readonly Hosting.PresenceMetrics _metrics;
+
+    public PresenceReplication(IClusterMessaging cluster, PresenceFanout fanout, RoomMembershipIndex rooms, Hosting.PresenceMetrics metrics, ILogger<PresenceReplication> logger)
     {
+        _metrics = metrics;
         _cluster = cluster;
         _fanout = fanout;
         _rooms = rooms;
@@ -68,6 +71,7 @@ internal sealed partial class PresenceReplication
 
         Interlocked.Increment(ref _batchesSent);
         Interlocked.Add(ref _messagesSent, peers.Count);
+        _metrics.Replicated(states.Count, peers.Count);
     }
 
     /// <summary>Tells every peer of a joined-membership change made by a room grain here.</summary>

@@ -24,6 +24,7 @@ internal sealed class PresenceClusterStartup(IServiceProvider services) : IHoste
             cluster,
             services.GetRequiredService<PresenceFanout>(),
             services.GetRequiredService<RoomMembershipIndex>(),
+            services.GetRequiredService<PresenceMetrics>(),
             services.GetService<ILogger<PresenceReplication>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<PresenceReplication>.Instance);
         await replication.BootstrapAsync(services.GetKeyedService<IGrainStorage>("Default"), cancellationToken).ConfigureAwait(false);
     }

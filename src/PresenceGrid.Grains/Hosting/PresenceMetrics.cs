@@ -25,6 +25,9 @@ internal sealed class PresenceMetrics : IDisposable
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _changeToDelivery;
 
+    private readonly Counter<long> _replicationMessages;
+    private readonly Histogram<int> _replicationBatch;
+
     public PresenceMetrics(IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
@@ -37,6 +40,8 @@ internal sealed class PresenceMetrics : IDisposable
         _deliveries = _meter.CreateCounter<long>("presencegrid.presence.deliveries", "{delivery}", "Inbox writes.");
         _batchSize = _meter.CreateHistogram<int>("presencegrid.presence.fanout.batch_size", "{state}", "States fanned out together (one router call, one write per inbox).");
         _changeToDelivery = _meter.CreateHistogram<double>("presencegrid.presence.change_to_delivery", "s", "From a change's publication to its recipients' inboxes.");
+        _replicationMessages = _meter.CreateCounter<long>("presencegrid.presence.replication.messages", "{message}", "Cross-silo messages carrying notified changes (one per peer silo per fan-out batch).");
+        _replicationBatch = _meter.CreateHistogram<int>("presencegrid.presence.replication.batch_size", "{state}", "Changes carried by one cross-silo replication message.");
         _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change.");
     }
 
@@ -59,6 +64,13 @@ internal sealed class PresenceMetrics : IDisposable
     }
 
     public void TimerFired() => _timersFired.Add(1);
+
+    /// <summary>One fan-out batch of <paramref name="states"/> changes went to <paramref name="peers"/> silos.</summary>
+    public void Replicated(int states, int peers)
+    {
+        _replicationMessages.Add(peers);
+        _replicationBatch.Record(states);
+    }
 
     public void FederationOut(int states) => _federationOut.Add(states);
 

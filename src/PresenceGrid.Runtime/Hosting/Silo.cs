@@ -41,6 +41,9 @@ public sealed class Silo : IHostedService, IDisposable
 
     internal ClusterServices? Cluster => _cluster;
 
+    /// <summary>The membership view this silo works with, or null for a single silo.</summary>
+    public MembershipView? Membership => _cluster?.View.Membership;
+
     /// <summary>Completes when the cluster declared this silo dead (it stopped serving); never for a single silo.</summary>
     public Task DeclaredDead => _declaredDead.Task;
 

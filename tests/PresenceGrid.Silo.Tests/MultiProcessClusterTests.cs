@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using PresenceGrid.Testing;
+using Xunit.Abstractions;
+
+namespace PresenceGrid.Silo.Tests;
+
+/// <summary>
+/// Three silo processes and a private PostgreSQL on loopback, driven from outside through the HTTP
+/// API: a kill -9 of one silo loses nothing durable, and the others serve its users.
+/// </summary>
+public sealed class MultiProcessClusterTests(ITestOutputHelper output)
+{
+    private const int LeaseMs = 2000;
+
+    [Fact]
+    public async Task Three_silo_processes_on_PostgreSQL_survive_a_kill_9_of_one()
+    {
+        await using PostgresServer postgres = await PostgresServer.StartAsync();
+        string clusterId = postgres.NewClusterId("mp");
+        var silos = new List<SiloProcess>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                silos.Add(SiloProcess.Start(i, postgres.ConnectionString, clusterId));
+            }
+
+            foreach (SiloProcess silo in silos)
+            {
+                await silo.WaitHealthyAsync();
+            }
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            await UntilAsync(async () => (await ClusterAsync(http, silos[0])).Count(s => s.Status == "active") == 3, "three active silos");
+
+            string[] users = [.. Enumerable.Range(0, 30).Select(i => $"@mp{i}:mp.test")];
+            for (int i = 0; i < users.Length; i++)
+            {
+                await SendAsync(http, HttpMethod.Put, silos[i % 3], $"/v1/rooms/{Esc("!mp:mp.test")}/members/{Esc(users[i])}", """{"membership":"join"}""");
+                await SendAsync(http, HttpMethod.Put, silos[(i + 1) % 3], $"/v1/presence/{Esc(users[i])}/status", $$"""{"presence":"online","status_msg":"s{{i}}"}""");
+            }
+
+            string token = JsonDocument.Parse(await SendAsync(http, HttpMethod.Get, silos[1], $"/v1/sync/{Esc(users[0])}")).RootElement.GetProperty("next_batch").GetString()!;
+
+            var failover = Stopwatch.StartNew();
+            silos[2].Kill();
+            await UntilAsync(async () => (await ClusterAsync(http, silos[0])).Any(s => s.Name == "mp-2" && s.Status == "dead"), "the killed silo is declared dead", TimeSpan.FromSeconds(20));
+            output.WriteLine($"declared dead after {failover.ElapsedMilliseconds} ms (lease {LeaseMs} ms)");
+
+            // Every user, wherever its grain lived, is served by the survivors with its stored state.
+            for (int i = 0; i < users.Length; i++)
+            {
+                string body = await SendAsync(http, HttpMethod.Get, silos[i % 2], $"/v1/presence/{Esc(users[i])}/status?requester={Esc(users[i])}");
+                using JsonDocument doc = JsonDocument.Parse(body);
+                Assert.Equal("s" + i.ToString(CultureInfo.InvariantCulture), doc.RootElement.GetProperty("status_msg").GetString());
+            }
+
+            output.WriteLine($"all users served again {failover.ElapsedMilliseconds} ms after the kill");
+
+            // Routing and sync go on: a change through one survivor reaches an incremental sync on the other.
+            await SendAsync(http, HttpMethod.Put, silos[0], $"/v1/presence/{Esc(users[5])}/status", """{"presence":"unavailable","status_msg":"after the kill"}""");
+            await UntilAsync(async () =>
+            {
+                string sync = await SendAsync(http, HttpMethod.Get, silos[1], $"/v1/sync/{Esc(users[0])}?since={Esc(token)}&timeout=200");
+                return sync.Contains("after the kill", StringComparison.Ordinal);
+            }, "the change reaches a sync on the other survivor");
+        }
+        finally
+        {
+            foreach (SiloProcess silo in silos)
+            {
+                silo.Dispose();
+                output.WriteLine($"--- {silo.Name} log tail ---\n{silo.LogTail()}");
+            }
+        }
+    }
+
+    private static string Esc(string value) => Uri.EscapeDataString(value);
+
+    private static async Task<string> SendAsync(HttpClient http, HttpMethod method, SiloProcess silo, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(silo.Url, path));
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        using HttpResponseMessage response = await http.SendAsync(request);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path} on {silo.Name}: {(int)response.StatusCode} {body}");
+        return body;
+    }
+
+    private static async Task<List<(string Name, string Status)>> ClusterAsync(HttpClient http, SiloProcess silo)
+    {
+        using JsonDocument doc = JsonDocument.Parse(await SendAsync(http, HttpMethod.Get, silo, "/v1/admin/cluster"));
+        return [.. doc.RootElement.GetProperty("silos").EnumerateArray().Select(s => (s.GetProperty("name").GetString()!, s.GetProperty("status").GetString()!))];
+    }
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        TimeSpan limit = timeout ?? TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or Xunit.Sdk.XunitException && deadline.Elapsed < limit)
+            {
+            }
+
+            Assert.True(deadline.Elapsed < limit, $"Timed out after {limit.TotalSeconds:0} s waiting for {what}.");
+            await Task.Delay(50);
+        }
+    }
+
+    private sealed class SiloProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly ConcurrentQueue<string> _log = new();
+        private readonly string _config;
+
+        private SiloProcess(string name, Uri url, Process process, string config)
+        {
+            Name = name;
+            Url = url;
+            _process = process;
+            _config = config;
+            process.OutputDataReceived += (_, e) => Append(e.Data);
+            process.ErrorDataReceived += (_, e) => Append(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public string Name { get; }
+
+        public Uri Url { get; }
+
+        public static SiloProcess Start(int index, string postgres, string clusterId)
+        {
+            string name = $"mp-{index}";
+            int port = FreePort();
+            string config = Path.Combine(Path.GetTempPath(), $"pgrid-{clusterId}-{index}.yaml");
+            File.WriteAllText(config, $"""
+                server_name: mp.test
+                silo_name: {name}
+                rc_presence:
+                  per_second: 0
+                cluster:
+                  cluster_id: {clusterId}
+                  postgres: "{postgres}"
+                  silo_port: 0
+                  secret: "multi-process-cluster-secret"
+                  lease_ms: {LeaseMs}
+                """);
+            string dll = Path.Combine(AppContext.BaseDirectory, "PresenceGrid.Silo.dll");
+            var start = new ProcessStartInfo("dotnet", ["exec", dll, "--config", config, "--urls", $"http://127.0.0.1:{port}"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            return new SiloProcess(name, new Uri($"http://127.0.0.1:{port}"), Process.Start(start)!, config);
+        }
+
+        public async Task WaitHealthyAsync()
+        {
+            using var http = new HttpClient();
+            await UntilAsync(async () => (await http.GetAsync(new Uri(Url, "/healthz"))).IsSuccessStatusCode, $"{Name} to serve /healthz", TimeSpan.FromSeconds(60));
+        }
+
+        /// <summary>kill -9: no shutdown, no goodbye.</summary>
+        public void Kill() => _process.Kill(entireProcessTree: false);
+
+        public string LogTail() => string.Join('\n', _log.TakeLast(15));
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+
+            _process.Dispose();
+            File.Delete(_config);
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        private void Append(string? line)
+        {
+            if (line is not null)
+            {
+                _log.Enqueue(line);
+            }
+        }
+    }
+}
