@@ -114,7 +114,7 @@ public static partial class SiloApp
         {
             // Push the grid's meters over OTLP (HTTP/protobuf) to a collector.
             builder.Services.AddSingleton(_ => OpenTelemetry.Sdk.CreateMeterProviderBuilder()
-                .AddMeter("PresenceGrid.Runtime", "PresenceGrid.Presence", "PresenceGrid.Routing")
+                .AddMeter("PresenceGrid.Runtime", "PresenceGrid.Presence", "PresenceGrid.Routing", "PresenceGrid.Postgres")
                 .AddOtlpExporter((exporter, reader) =>
                 {
                     exporter.Endpoint = new Uri(otlp, "v1/metrics");

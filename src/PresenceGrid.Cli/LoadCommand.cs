@@ -75,6 +75,8 @@ internal static class LoadCommand
             long framesStart = await MetricAsync(http, "presencegrid_transport_frames_sent");
             long flushesStart = await MetricAsync(http, "presencegrid_transport_flushes");
             long replicationStart = await MetricAsync(http, "presencegrid_presence_replication_messages");
+            long transactionsStart = await MetricAsync(http, "presencegrid_postgres_state_transactions");
+            long rowsStart = await MetricAsync(http, "presencegrid_postgres_state_rows");
             var total = Stopwatch.StartNew();
             Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, duration, stop.Token) : SendAsync(w, duration, stop.Token))];
             long lastAccepted = 0;
@@ -100,6 +102,13 @@ internal static class LoadCommand
             Console.WriteLine($"deliveries: {totalDeliveries:N0} = {totalDeliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
             Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {Percentile(_requestMs, 50):F2} ms, p99 {Percentile(_requestMs, 99):F2} ms");
             Console.WriteLine($"change-to-delivery latency (watch streams): p50 {Percentile(_deliveryMs, 50):F2} ms, p99 {Percentile(_deliveryMs, 99):F2} ms ({_deliveryMs.Count:N0} samples)");
+            long transactions = await MetricAsync(http, "presencegrid_postgres_state_transactions") - transactionsStart;
+            if (transactions > 0)
+            {
+                long rows = await MetricAsync(http, "presencegrid_postgres_state_rows") - rowsStart;
+                Console.WriteLine($"PostgreSQL group commit: {transactions / elapsed:N0} transactions/s, {(double)rows / transactions:F1} rows each, {(double)transactions / Math.Max(1, _accepted):F3} transactions per update");
+            }
+
             if (metricsBases.Length > 1)
             {
                 long frames = await MetricAsync(http, "presencegrid_transport_frames_sent") - framesStart;

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -37,6 +38,13 @@ public sealed class PostgresCluster : IAsyncDisposable
         SchemaName = options.SchemaName;
 
         var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString) { SearchPath = SchemaName };
+        if (!options.ConnectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+        {
+            // Small pools: a few silos must stay well under max_connections (100 by default), and group
+            // commit needs few connections; activations beyond the pool wait for a connection.
+            builder.MaxPoolSize = 16;
+        }
+
         if (options.ApplicationName is not null)
         {
             builder.ApplicationName = options.ApplicationName;
@@ -53,7 +61,18 @@ public sealed class PostgresCluster : IAsyncDisposable
         MembershipTable = new PostgresMembershipTable(this);
         GrainDirectory = new PostgresGrainDirectory(this);
         GrainStorage = new PostgresGrainStorage(this, serializer, "postgres");
+        _meter = new Meter(MeterName);
+        Operations = _meter.CreateCounter<long>("presencegrid.postgres.operations", "{operation}", "Database operations (round trips or batches), by operation.");
+        _meter.CreateObservableCounter("presencegrid.postgres.state.transactions", () => GrainStorage.CommittedTransactions, "{transaction}", "Group-commit transactions of grain state.");
+        _meter.CreateObservableCounter("presencegrid.postgres.state.rows", () => GrainStorage.CommittedRows, "{row}", "Grain state rows written by group commit.");
     }
+
+    /// <summary>The meter of the PostgreSQL providers.</summary>
+    public const string MeterName = "PresenceGrid.Postgres";
+
+    private readonly Meter _meter;
+
+    internal Counter<long> Operations { get; }
 
     /// <summary>The schema that holds the cluster's tables.</summary>
     public string SchemaName { get; }
@@ -98,6 +117,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
 
         await GrainStorage.DisposeAsync().ConfigureAwait(false);
+        _meter.Dispose();
         await MembershipTable.DisposeAsync().ConfigureAwait(false);
         await ListenDataSource.DisposeAsync().ConfigureAwait(false);
         await DataSource.DisposeAsync().ConfigureAwait(false);
@@ -131,6 +151,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             try
             {
                 await using NpgsqlConnection connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                Operations.Add(1, new KeyValuePair<string, object?>("operation", operation));
                 return await body(connection, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
