@@ -68,7 +68,7 @@ public sealed class ClusterProbeGrain([PersistentState("probe")] IPersistentStat
 public sealed class ClusterTests
 {
     private static InProcessTestClusterBuilder Builder(int silos) =>
-        new InProcessTestClusterBuilder(silos).ConfigureCluster(o => o.LeaseTime = TimeSpan.FromMilliseconds(600));
+        new InProcessTestClusterBuilder(silos).ConfigureCluster(o => o.LeaseTime = TimeSpan.FromMilliseconds(1500));
 
     [Fact]
     public async Task Calls_from_any_silo_reach_one_activation_placed_across_the_cluster()
@@ -174,7 +174,7 @@ public sealed class ClusterTests
     [Fact]
     public async Task Elastic_chaos_keeps_one_activation_per_grain_and_every_acknowledged_write()
     {
-        await using InProcessTestCluster cluster = await new InProcessTestClusterBuilder(3).ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(1)).DeployAsync();
+        await using InProcessTestCluster cluster = await new InProcessTestClusterBuilder(3).ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(2)).DeployAsync();
         var acknowledged = new ConcurrentDictionary<string, int>();
         using var stop = new CancellationTokenSource();
         var keys = Enumerable.Range(0, 50).Select(i => $"chaos{i}").ToArray();
@@ -262,7 +262,7 @@ public sealed class ClusterTests
                     t.Secret = "a-cluster-secret-of-some-length";
                 });
             })
-            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(1))
+            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(2))
             .DeployAsync();
         Assert.All(cluster.GetActiveSilos(), s => Assert.StartsWith("127.0.0.1:", s.SiloAddress.Endpoint));
         var keys = Enumerable.Range(0, 60).Select(i => $"tcp{i}").ToArray();
@@ -295,7 +295,7 @@ public sealed class ClusterTests
                     t.Secret = options.Index < 2 ? "the-right-cluster-secret" : "an-impostor-secret-value";
                 });
             })
-            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(1));
+            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(2));
         await using InProcessTestCluster cluster = await builder.DeployAsync();
         var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => cluster.StartAdditionalSiloAsync());
         Assert.Contains("secret", error.Message);

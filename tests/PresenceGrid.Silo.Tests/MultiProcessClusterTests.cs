@@ -47,6 +47,32 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
 
             string token = JsonDocument.Parse(await SendAsync(http, HttpMethod.Get, silos[1], $"/v1/sync/{Esc(users[0])}")).RootElement.GetProperty("next_batch").GetString()!;
 
+            // The SDK: connected to the silo that will die first, with the others to fail over to;
+            // a watch on it must resume elsewhere from its token.
+            var sdkOptions = new PresenceGrid.Client.PresenceGridClientOptions();
+            sdkOptions.Endpoints.Add(silos[2].Url);
+            sdkOptions.Endpoints.Add(silos[0].Url);
+            using var sdk = new PresenceGrid.Client.PresenceGridClient(sdkOptions);
+            using var watchStop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var watched = new ConcurrentQueue<string>();
+            Task watch = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (PresenceGrid.Client.SyncBatch batch in sdk.WatchAsync(users[1], null, watchStop.Token))
+                    {
+                        foreach (PresenceGrid.Client.PresenceEvent ev in batch.Events)
+                        {
+                            watched.Enqueue(ev.Content.StatusMsg ?? "");
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
+            await UntilAsync(() => Task.FromResult(watched.Contains("s3")), "the watch's first batch");
+
             var failover = Stopwatch.StartNew();
             silos[2].Kill();
             await UntilAsync(async () => (await ClusterAsync(http, silos[0])).Any(s => s.Name == "mp-2" && s.Status == "dead"), "the killed silo is declared dead", TimeSpan.FromSeconds(20));
@@ -61,6 +87,13 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             }
 
             output.WriteLine($"all users served again {failover.ElapsedMilliseconds} ms after the kill");
+
+            // The SDK fails over to a survivor, and its watch resumes there.
+            Assert.Equal("s7", (await sdk.GetPresenceAsync(users[7], users[7])).StatusMsg);
+            await sdk.SetPresenceAsync(users[9], PresenceGrid.Client.PresenceState.Online, "via the sdk after the kill");
+            await UntilAsync(() => Task.FromResult(watched.Contains("via the sdk after the kill")), "the resumed watch sees a change made after the kill", TimeSpan.FromSeconds(30));
+            await watchStop.CancelAsync();
+            await watch;
 
             // Routing and sync go on: a change through one survivor reaches an incremental sync on the other.
             await SendAsync(http, HttpMethod.Put, silos[0], $"/v1/presence/{Esc(users[5])}/status", """{"presence":"unavailable","status_msg":"after the kill"}""");

@@ -25,7 +25,8 @@ internal sealed partial class PresenceReplication
     private readonly PresenceFanout _fanout;
     private readonly RoomMembershipIndex _rooms;
     private readonly ILogger _logger;
-    private readonly HashSet<string> _touchedRooms = new(StringComparer.Ordinal);
+    // (room, user) pairs replication changed since this silo started: newer than anything in storage.
+    private readonly HashSet<(string Room, string User)> _touched = [];
     private long _batchesSent;
     private long _messagesSent;
     private long _statesReceived;
@@ -126,17 +127,15 @@ internal sealed partial class PresenceReplication
         int memberships = 0;
         foreach ((GrainId room, RoomRecord record) in rooms)
         {
-            lock (_touchedRooms)
-            {
-                if (_touchedRooms.Contains(room.Key))
-                {
-                    continue;
-                }
-            }
-
             foreach ((string user, string membership) in record.Members)
             {
-                if (membership == "join" && UserId.TryParse(user, out UserId? userId))
+                bool touched;
+                lock (_touched)
+                {
+                    touched = _touched.Contains((room.Key, user));
+                }
+
+                if (!touched && membership == "join" && UserId.TryParse(user, out UserId? userId))
                 {
                     _rooms.SetJoined(room.Key, userId, joined: true);
                     memberships++;
@@ -198,9 +197,9 @@ internal sealed partial class PresenceReplication
         var userId = UserId.Parse(reader.GetString()!);
         reader.Read();
         bool joined = reader.GetBoolean();
-        lock (_touchedRooms)
+        lock (_touched)
         {
-            _touchedRooms.Add(roomId);
+            _touched.Add((roomId, userId.ToString()));
         }
 
         _fanout.ApplyMembership(roomId, userId, joined);

@@ -47,6 +47,8 @@ public sealed class Silo : IHostedService, IDisposable
     /// <summary>Completes when the cluster declared this silo dead (it stopped serving); never for a single silo.</summary>
     public Task DeclaredDead => _declaredDead.Task;
 
+    private volatile bool _killed;
+
     private readonly TaskCompletionSource _declaredDead = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <inheritdoc />
@@ -75,6 +77,7 @@ public sealed class Silo : IHostedService, IDisposable
     /// <returns>A task.</returns>
     internal async Task KillAsync()
     {
+        _killed = true;
         _runtime.MarkStopping();
         _collector.Dispose();
         if (_cluster is not null)
@@ -102,6 +105,12 @@ public sealed class Silo : IHostedService, IDisposable
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_killed)
+        {
+            // A killed silo says no goodbye: peers must detect the death through its lapsed lease.
+            return;
+        }
+
         if (_cluster is not null && !_cluster.Agent.IsDeadSelf)
         {
             try

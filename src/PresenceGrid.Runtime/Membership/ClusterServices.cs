@@ -56,12 +56,52 @@ internal sealed class ClusterServices : IAsyncDisposable
         {
             _details.SiloAddress = address;
             Transport.SetLocalSilo(address);
-            await Task.WhenAll(view.Active.Where(peer => peer != address).Select(peer => Messages.PingAsync(peer, JoinCheckTimeout, cancellationToken)));
+            await CheckConnectivityAsync(address, view, cancellationToken);
         }, cancellationToken);
         _details.SiloAddress = local;
     }
 
-    private static readonly TimeSpan JoinCheckTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Orleans' join check: every active silo must answer a ping (which needs the same cluster id and
+    /// secret) before this one turns active. A silo that does not answer may be dead but not yet
+    /// declared so: it is retried until it answers or the table says it is dead, for at most twice
+    /// the lease.
+    /// </summary>
+    private async Task CheckConnectivityAsync(SiloAddress local, ClusterView view, CancellationToken cancellationToken)
+    {
+        TimeProvider time = _runtime.TimeProvider;
+        long deadline = time.GetTimestamp() + (long)((Options.LeaseTime * 2).TotalSeconds * time.TimestampFrequency);
+        List<SiloAddress> pending = [.. view.Active.Where(peer => peer != local)];
+        while (pending.Count > 0)
+        {
+            (SiloAddress Peer, Exception? Error)[] results = await Task.WhenAll(pending.Select(async peer =>
+            {
+                try
+                {
+                    await Messages.PingAsync(peer, TimeSpan.FromSeconds(2), cancellationToken);
+                    return (peer, (Exception?)null);
+                }
+                catch (SiloUnavailableException exception)
+                {
+                    return (peer, exception);
+                }
+            }));
+            Exception? failure = results.FirstOrDefault(r => r.Error is not null).Error;
+            if (failure is null)
+            {
+                return;
+            }
+
+            MembershipView fresh = await Agent.Table.ReadAsync(cancellationToken);
+            pending = [.. results.Where(r => r.Error is not null && fresh.StatusOf(r.Peer) is SiloStatus.Active or SiloStatus.Joining).Select(r => r.Peer)];
+            if (pending.Count > 0 && time.GetTimestamp() > deadline)
+            {
+                throw failure;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
+        }
+    }
 
     /// <summary>Where a call to <paramref name="grainId"/> goes when no local activation exists: null for this silo.</summary>
     public SiloAddress? RemoteOwner(GrainId grainId, bool usePlacement)

@@ -88,6 +88,10 @@ internal sealed class MembershipAgent : IAsyncDisposable
         SiloAddress local = await _table.JoinAsync(endpoint, name, _options.HttpEndpoint, _options.LeaseTime, cancellationToken);
         Local = local;
         SetLease(before, _options.LeaseTime);
+
+        // The lease must be kept (and dead peers declared) while the join check runs.
+        _renewLoop = Task.Run(RenewLoopAsync, CancellationToken.None);
+        _watchLoop = Task.Run(WatchLoopAsync, CancellationToken.None);
         try
         {
             // Orleans' join check: every active silo must be reachable (and accept our secret) first.
@@ -95,6 +99,7 @@ internal sealed class MembershipAgent : IAsyncDisposable
         }
         catch
         {
+            Abort();
             await _table.SetStatusAsync(local, SiloStatus.Dead, CancellationToken.None);
             throw;
         }
@@ -103,8 +108,6 @@ internal sealed class MembershipAgent : IAsyncDisposable
         await _table.SetStatusAsync(local, SiloStatus.Active, cancellationToken);
         await RefreshAsync(cancellationToken);
         ClusterLog.Joined(_logger, name, local.ToString());
-        _renewLoop = Task.Run(RenewLoopAsync, CancellationToken.None);
-        _watchLoop = Task.Run(WatchLoopAsync, CancellationToken.None);
         return local;
     }
 

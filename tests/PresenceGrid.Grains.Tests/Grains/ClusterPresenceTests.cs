@@ -10,7 +10,7 @@ public sealed class ClusterPresenceTests
 {
     private static Task<InProcessTestCluster> DeployAsync(int silos) =>
         new InProcessTestClusterBuilder(silos)
-            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(1))
+            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(3))
             .ConfigureSilo((_, silo) => silo.AddGrainAssembly(PresenceGrains.Assembly))
             .ConfigureServices((_, services) => services.AddPresenceGrid(o =>
             {
@@ -116,5 +116,133 @@ public sealed class ClusterPresenceTests
         List<UserPresenceState> view = await SyncUntil(fresh, users[4], e => e.Count == users.Length, "the new silo's snapshot");
         Assert.Contains(view, s => s.UserId.ToString() == moved && s.StatusMsg == "after");
         Assert.Contains(view, s => s.UserId.ToString() == users[9] && s.StatusMsg == "before " + users[9]);
+    }
+}
+
+/// <summary>ElasticChaos for presence: silos start, stop and die while clients change presence and memberships.</summary>
+public sealed class ClusterPresenceChaosTests
+{
+    [Fact]
+    public async Task Under_chaos_every_grain_keeps_one_activation_and_every_acknowledged_fact_is_durable()
+    {
+        await using InProcessTestCluster cluster = await new InProcessTestClusterBuilder(3)
+            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(3))
+            .ConfigureSilo((_, silo) => silo.AddGrainAssembly(PresenceGrains.Assembly))
+            .ConfigureServices((_, services) => services.AddPresenceGrid(o =>
+            {
+                o.ServerNames.Add("test");
+                o.Timings.RatelimitPerSecond = 0;
+            }))
+            .DeployAsync();
+        string[] users = [.. Enumerable.Range(0, 40).Select(i => $"@c{i}:test")];
+        var statuses = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var joined = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        using var stop = new CancellationTokenSource();
+
+        async Task Load(int worker)
+        {
+            int n = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                IReadOnlyList<InProcessSiloHandle> live = cluster.GetActiveSilos();
+                string user = users[(worker + (n * 4)) % users.Length];   // each user has one writer, so its numbers only grow
+                n++;
+                if (live.Count == 0)
+                {
+                    await Task.Delay(5);
+                    continue;
+                }
+
+                PresenceService presence = live[n % live.Count].Services.GetRequiredService<PresenceService>();
+                try
+                {
+                    if (n % 5 == 0)
+                    {
+                        string room = $"!chaos{n % 7}:test";
+                        await presence.SetMembershipAsync(room, user, "join").WaitAsync(TimeSpan.FromSeconds(5));
+                        joined[room + "|" + user] = user;
+                    }
+                    else
+                    {
+                        await presence.SetPresenceAsync(user, new PresenceStatusRequest(PresenceState.Online, n.ToString(System.Globalization.CultureInfo.InvariantCulture))).WaitAsync(TimeSpan.FromSeconds(5));
+                        statuses.AddOrUpdate(user, n, (_, old) => Math.Max(old, n));
+                    }
+                }
+                catch (Exception exception) when (exception is SiloUnavailableException or TimeoutException or ObjectDisposedException or PresenceGridException or InvalidOperationException)
+                {
+                    // While silos come and go the outcome of a call may be unknown; only acknowledged facts count.
+                }
+            }
+        }
+
+        Task[] load = [.. Enumerable.Range(0, 4).Select(w => Task.Run(() => Load(w)))];
+        var random = new Random(11);
+        for (int round = 0; round < 8; round++)
+        {
+            await Task.Delay(250);
+            IReadOnlyList<InProcessSiloHandle> live = cluster.GetActiveSilos();
+            switch (random.Next(3))
+            {
+                case 0 when live.Count > 1:
+                    await cluster.KillSiloAsync(live[random.Next(live.Count)]);
+                    break;
+                case 1 when live.Count > 1:
+                    await cluster.StopSiloAsync(live[random.Next(live.Count)]);
+                    break;
+                default:
+                    if (live.Count < 4)
+                    {
+                        await cluster.StartAdditionalSiloAsync();
+                    }
+
+                    break;
+            }
+        }
+
+        if (cluster.GetActiveSilos().Count < 2)
+        {
+            await cluster.StartAdditionalSiloAsync();
+        }
+
+        await cluster.WaitForLivenessToStabilizeAsync();
+        stop.Cancel();
+        await Task.WhenAll(load);
+        Assert.NotEmpty(statuses);
+        Assert.NotEmpty(joined);
+
+        // At most one activation and exactly the directory entry of a live activation per user grain.
+        string userType = Invocation.GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType;
+        foreach (string user in users)
+        {
+            var id = new GrainId(userType, user);
+            int activations = cluster.GetActiveSilos().Count(s => s.HasActivation(id));
+            Assert.True(activations <= 1, $"{user} has {activations} activations");
+            var entries = cluster.Fabric.Directory.Entries.Where(e => e.GrainId == id).ToList();
+            Assert.True(entries.Count <= 1);
+            if (activations == 1)
+            {
+                Assert.Contains(cluster.GetActiveSilos(), s => s.SiloAddress == entries.Single().Silo && s.HasActivation(id));
+            }
+        }
+
+        // Every acknowledged status is stored (or newer), and served.
+        PresenceService any = cluster.GetActiveSilos()[0].Services.GetRequiredService<PresenceService>();
+        foreach ((string user, int last) in statuses)
+        {
+            UserPresenceState state = await any.GetPresenceAsync(user, user);
+            Assert.True(int.Parse(state.StatusMsg!, System.Globalization.CultureInfo.InvariantCulture) >= last, $"{user}: {state.StatusMsg} < acknowledged {last}");
+        }
+
+        // Every acknowledged membership is in its room's stored record, and every silo knows it.
+        foreach (string key in joined.Keys)
+        {
+            string[] parts = key.Split('|');
+            IReadOnlyDictionary<string, string> members = await cluster.Client.GetGrain<IRoomGrain>(parts[0]).GetMembers();
+            Assert.Equal("join", members.GetValueOrDefault(parts[1]));
+            foreach (InProcessSiloHandle silo in cluster.GetActiveSilos())
+            {
+                Assert.Contains(silo.Services.GetRequiredService<Fanout.RoomMembershipIndex>().GetRooms(UserId.Parse(parts[1])), r => r.Id == parts[0]);
+            }
+        }
     }
 }
