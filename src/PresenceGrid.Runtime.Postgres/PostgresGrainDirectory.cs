@@ -127,6 +127,11 @@ internal sealed class PostgresGrainDirectory : IGrainDirectory
     /// </summary>
     /// <param name="cancellationToken">Cancels between chunks.</param>
     /// <returns>How many entries were deleted.</returns>
+    public Task<int> RemoveDeadSiloEntriesAsync(CancellationToken cancellationToken) => RemoveDeadSilosAsync(cancellationToken);
+
+    /// <summary>Deletes the entries of dead silos in chunks.</summary>
+    /// <param name="cancellationToken">Cancels between chunks.</param>
+    /// <returns>How many entries were deleted.</returns>
     public async Task<int> RemoveDeadSilosAsync(CancellationToken cancellationToken)
     {
         int total = 0;

@@ -39,7 +39,11 @@ internal sealed class UserPresenceGrain(
 {
     private readonly PresenceOptions _options = options.Value;
     private UserPresenceAggregate _aggregate = null!;
+    /// <summary>How long a <c>last_active</c>-only change may wait before it is written (Synapse coalesces them too).</summary>
+    public static readonly TimeSpan DirtyFlushDelay = TimeSpan.FromMinutes(1);
+
     private IGrainTimer? _timer;
+    private IGrainTimer? _flush;
     private bool _dirty;
     private double _tokens;
     private long _tokensAt;
@@ -179,12 +183,23 @@ internal sealed class UserPresenceGrain(
 
             if (transition.StateChanged)
             {
-                // last_active-only changes are written lazily (on deactivation), as Synapse does.
+                // last_active-only changes are written lazily (within a minute, or on deactivation), as Synapse does.
                 _dirty = true;
+                _flush ??= RegisterGrainTimer(static (self, _) => self.FlushDirtyAsync(), this, new GrainTimerCreationOptions { DueTime = DirtyFlushDelay, Period = Timeout.InfiniteTimeSpan });
             }
         }
 
         Reschedule(transition.NextWakeupAt);
+    }
+
+    private async Task FlushDirtyAsync()
+    {
+        _flush?.Dispose();
+        _flush = null;
+        if (_dirty)
+        {
+            await PersistAsync();
+        }
     }
 
     private async Task OnTimerAsync()

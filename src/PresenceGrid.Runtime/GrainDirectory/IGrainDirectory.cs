@@ -29,6 +29,11 @@ public interface IGrainDirectory
     /// <param name="grainId">The grain.</param>
     /// <returns>The entry, or null.</returns>
     ValueTask<GrainAddress?> LookupAsync(GrainId grainId);
+
+    /// <summary>Deletes the entries of silos the membership table says are dead (their grains re-activate anywhere).</summary>
+    /// <param name="cancellationToken">Cancels the sweep.</param>
+    /// <returns>How many entries were deleted.</returns>
+    Task<int> RemoveDeadSiloEntriesAsync(CancellationToken cancellationToken) => Task.FromResult(0);
 }
 
 /// <summary>The grain directory of a single silo (and of in-process test clusters): a dictionary.</summary>
@@ -89,6 +94,25 @@ public sealed class InMemoryGrainDirectory : IGrainDirectory
         ArgumentNullException.ThrowIfNull(address);
         _entries.TryRemove(new KeyValuePair<GrainId, GrainAddress>(address.GrainId, address));
         return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<int> RemoveDeadSiloEntriesAsync(CancellationToken cancellationToken)
+    {
+        int removed = 0;
+        if (_membership is not null)
+        {
+            foreach (GrainAddress entry in _entries.Values)
+            {
+                if (_membership.StatusOf(entry.Silo) == Membership.SiloStatus.Dead
+                    && _entries.TryRemove(new KeyValuePair<GrainId, GrainAddress>(entry.GrainId, entry)))
+                {
+                    removed++;
+                }
+            }
+        }
+
+        return Task.FromResult(removed);
     }
 
     /// <summary>Reads an entry without waiting.</summary>

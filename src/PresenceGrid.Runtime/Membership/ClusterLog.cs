@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace PresenceGrid.Runtime.Membership;
 
-/// <summary>Cluster log messages. Event ids 1100-1199. Next free: 1113.</summary>
+/// <summary>Cluster log messages. Event ids 1100-1199. Next free: 1114.</summary>
 internal static partial class ClusterLog
 {
     [LoggerMessage(EventId = 1100, EventName = "SiloJoined", Level = LogLevel.Information,
@@ -52,6 +52,10 @@ internal static partial class ClusterLog
     [LoggerMessage(EventId = 1111, EventName = "SiloLeft", Level = LogLevel.Information,
         Message = "Silo {SiloAddress} left the cluster")]
     public static partial void Left(ILogger logger, string siloAddress);
+
+    [LoggerMessage(EventId = 1113, EventName = "DirectorySwept", Level = LogLevel.Information,
+        Message = "Removed {Count} directory entries of dead silos")]
+    public static partial void DirectorySwept(ILogger logger, int count);
 
     [LoggerMessage(EventId = 1112, EventName = "ConnectionLost", Level = LogLevel.Information,
         Message = "The connection to silo {SiloAddress} closed; {Count} calls in flight to it failed")]

@@ -162,7 +162,27 @@ internal sealed class ClusterServices : IAsyncDisposable
         }
 
         Messages.SweepCompleted();
+        if (dead.Count > 0 && view.Active.Length > 0 && view.Active[0] == Agent.Local)
+        {
+            // One silo (the first active one) reclaims the dead silos' directory entries; the rest
+            // would find nothing left (the sweep is idempotent) and re-activations take over lazily anyway.
+            _ = SweepDirectoryAsync();
+        }
+
         ViewChanged?.Invoke(view);
+    }
+
+    private async Task SweepDirectoryAsync()
+    {
+        try
+        {
+            int removed = await _runtime.Directory.RemoveDeadSiloEntriesAsync(CancellationToken.None);
+            ClusterLog.DirectorySwept(_runtime.Logger, removed);
+        }
+        catch (Exception exception)
+        {
+            ClusterLog.TableFailed(_runtime.Logger, exception);
+        }
     }
 
     private void OnDeclaredDead()

@@ -169,6 +169,30 @@ public sealed class UserGrainScenarioTests
     }
 
     [Fact]
+    public async Task LastActiveOnlyChanges_AreWrittenWithinAMinute_NotAtOnce()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Put(U1, PresenceState.Online, "here");
+        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var before = new StoredPresence();
+        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), before);
+
+        // A bump of an already active user changes last_active only: it does not notify and is not written yet.
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(5));
+        await silo.Presence.BumpActiveAsync(U1, null);
+        var soon = new StoredPresence();
+        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), soon);
+        Assert.Equal(before.State.LastActiveTs, soon.State.LastActiveTs);
+
+        await silo.AdvanceAsync(UserPresenceGrain.DirtyFlushDelay);
+        await silo.Get(U1);   // queued behind the flush tick on the grain's turn
+        var later = new StoredPresence();
+        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), later);
+        Assert.Equal(before.State.LastActiveTs + 5_000, later.State.LastActiveTs);
+        Assert.Equal("here", later.State.StatusMsg);
+    }
+
+    [Fact]
     public async Task S22_RemoteUser_FromFederation_TimesOutAfter30Minutes()
     {
         await using var silo = await PresenceTestSilo.StartAsync();
