@@ -377,6 +377,49 @@ public sealed class InProcessTestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Orleans' ElasticChaos: every <paramref name="interval"/>, kills a silo, stops one gracefully
+    /// or starts one (at most <paramref name="maxSilos"/>, never below one), chosen by
+    /// <paramref name="random"/>; then makes sure at least two run and waits for membership to settle.
+    /// </summary>
+    /// <param name="random">Chooses the changes (seed it for a repeatable run).</param>
+    /// <param name="rounds">How many changes.</param>
+    /// <param name="interval">The time between changes.</param>
+    /// <param name="maxSilos">The most silos that run at once.</param>
+    /// <returns>A task.</returns>
+    public async Task RunChaosAsync(Random random, int rounds, TimeSpan interval, int maxSilos = 4)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        for (int round = 0; round < rounds; round++)
+        {
+            await Task.Delay(interval).ConfigureAwait(false);
+            IReadOnlyList<InProcessSiloHandle> live = GetActiveSilos();
+            switch (random.Next(3))
+            {
+                case 0 when live.Count > 1:
+                    await KillSiloAsync(live[random.Next(live.Count)]).ConfigureAwait(false);
+                    break;
+                case 1 when live.Count > 1:
+                    await StopSiloAsync(live[random.Next(live.Count)]).ConfigureAwait(false);
+                    break;
+                default:
+                    if (live.Count < maxSilos)
+                    {
+                        await StartAdditionalSiloAsync().ConfigureAwait(false);
+                    }
+
+                    break;
+            }
+        }
+
+        while (GetActiveSilos().Count < 2)
+        {
+            await StartAdditionalSiloAsync().ConfigureAwait(false);
+        }
+
+        await WaitForLivenessToStabilizeAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Stops every live silo gracefully.</summary>
     /// <returns>A task.</returns>
     public async ValueTask DisposeAsync()

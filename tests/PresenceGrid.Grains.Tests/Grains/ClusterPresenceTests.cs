@@ -176,35 +176,7 @@ public sealed class ClusterPresenceChaosTests
         }
 
         Task[] load = [.. Enumerable.Range(0, 4).Select(w => Task.Run(() => Load(w)))];
-        var random = new Random(11);
-        for (int round = 0; round < 8; round++)
-        {
-            await Task.Delay(250);
-            IReadOnlyList<InProcessSiloHandle> live = cluster.GetActiveSilos();
-            switch (random.Next(3))
-            {
-                case 0 when live.Count > 1:
-                    await cluster.KillSiloAsync(live[random.Next(live.Count)]);
-                    break;
-                case 1 when live.Count > 1:
-                    await cluster.StopSiloAsync(live[random.Next(live.Count)]);
-                    break;
-                default:
-                    if (live.Count < 4)
-                    {
-                        await cluster.StartAdditionalSiloAsync();
-                    }
-
-                    break;
-            }
-        }
-
-        if (cluster.GetActiveSilos().Count < 2)
-        {
-            await cluster.StartAdditionalSiloAsync();
-        }
-
-        await cluster.WaitForLivenessToStabilizeAsync();
+        await cluster.RunChaosAsync(new Random(11), rounds: 8, interval: TimeSpan.FromMilliseconds(250));
         stop.Cancel();
         await Task.WhenAll(load);
         Assert.NotEmpty(statuses);
