@@ -167,6 +167,94 @@ public sealed class PresenceClusterTests(PostgresFixture fixture, ITestOutputHel
         }
     }
 
+    [Fact]
+    public async Task Elastic_chaos_on_PostgreSQL_keeps_one_directory_entry_per_grain_and_every_acknowledged_fact()
+    {
+        string clusterId = fixture.Server.NewClusterId();
+        await using InProcessTestCluster cluster = await DeployAsync(3, clusterId);
+        string[] users = [.. Enumerable.Range(0, 24).Select(i => $"@e{i}:test")];
+        var statuses = new ConcurrentDictionary<string, int>();
+        var joined = new ConcurrentDictionary<string, string>();
+        using var stop = new CancellationTokenSource();
+        async Task Load(int worker)
+        {
+            int n = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                IReadOnlyList<InProcessSiloHandle> live = cluster.GetActiveSilos();
+                string user = users[(worker + (n * 3)) % users.Length];
+                n++;
+                if (live.Count == 0)
+                {
+                    await Task.Delay(5);
+                    continue;
+                }
+
+                try
+                {
+                    PresenceService presence = Presence(live[n % live.Count]);
+                    if (n % 4 == 0)
+                    {
+                        await presence.SetMembershipAsync($"!e{n % 5}:test", user, "join").WaitAsync(TimeSpan.FromSeconds(10));
+                        joined[$"!e{n % 5}:test|{user}"] = user;
+                    }
+                    else
+                    {
+                        await presence.SetPresenceAsync(user, new PresenceStatusRequest(PresenceState.Online, n.ToString(System.Globalization.CultureInfo.InvariantCulture))).WaitAsync(TimeSpan.FromSeconds(10));
+                        statuses.AddOrUpdate(user, n, (_, old) => Math.Max(old, n));
+                    }
+                }
+                catch (Exception exception) when (exception is PresenceGridException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+                {
+                    // Unknown outcome while silos come and go; only acknowledged facts are checked.
+                }
+            }
+        }
+
+        Task[] load = [.. Enumerable.Range(0, 3).Select(w => Task.Run(() => Load(w)))];
+        await cluster.RunChaosAsync(new Random(5), rounds: 6, interval: TimeSpan.FromMilliseconds(400));
+        stop.Cancel();
+        await Task.WhenAll(load);
+        output.WriteLine($"acknowledged: {statuses.Count} users' statuses, {joined.Count} memberships; silos now {string.Join(", ", cluster.GetActiveSilos())}");
+
+        await using var connection = await OpenAsync(clusterId);
+        string userType = GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType;
+        foreach (string user in users)
+        {
+            var id = new GrainId(userType, user);
+            Assert.True(cluster.GetActiveSilos().Count(s => s.HasActivation(id)) <= 1, $"{user} is active twice");
+        }
+
+        // Directory entries of live activations point at their silo; none points at a live silo that lacks the activation.
+        await using (var command = new NpgsqlCommand("SELECT d.grain_id, s.status FROM grain_directory d JOIN silo s ON s.silo_id = d.silo_id AND s.epoch = d.silo_epoch", connection))
+        await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                string grain = reader.GetString(0);
+                if (reader.GetInt16(1) != 4 && grain.StartsWith(userType + "/", StringComparison.Ordinal))
+                {
+                    var id = GrainId.Parse(grain);
+                    Assert.Equal(1, cluster.GetActiveSilos().Count(s => s.HasActivation(id)));
+                }
+            }
+        }
+
+        foreach ((string user, int last) in statuses)
+        {
+            string json = await ScalarAsync<string>(connection, $"SELECT convert_from(data, 'UTF8') FROM grain_state WHERE state_name = 'presence' AND grain_id = '{userType}/{user}'");
+            var record = JsonSerializer.Deserialize<PresenceRecord>(json)!;
+            Assert.True(int.Parse(record.StatusMsg!, System.Globalization.CultureInfo.InvariantCulture) >= last, $"{user}: stored {record.StatusMsg}, acknowledged {last}");
+        }
+
+        foreach ((string key, string user) in joined)
+        {
+            string room = key.Split('|')[0];
+            string json = await ScalarAsync<string>(connection, $"SELECT convert_from(data, 'UTF8') FROM grain_state WHERE state_name = 'room' AND grain_id = 'room/{room}'");
+            Assert.Contains($"\"{user}\":\"join\"", json);
+        }
+    }
+
     private async Task<NpgsqlConnection> OpenAsync(string clusterId)
     {
         var builder = new NpgsqlConnectionStringBuilder(fixture.Server.ConnectionString) { SearchPath = new PostgresClusterOptions { ClusterId = clusterId }.SchemaName };
