@@ -54,6 +54,10 @@ internal sealed class RunningSilo : IAsyncDisposable
         if (json is not null)
         {
             request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+
+            // As HTTP clients do for large bodies: the silo can refuse (413) before the body is sent,
+            // instead of closing the connection while the client still writes it.
+            request.Headers.ExpectContinue = json.Length > 64 * 1024;
         }
 
         if (token is not null)
