@@ -47,6 +47,15 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
 
             string token = JsonDocument.Parse(await SendAsync(http, HttpMethod.Get, silos[1], $"/v1/sync/{Esc(users[0])}")).RootElement.GetProperty("next_batch").GetString()!;
 
+            // Any silo reports every silo's status and activation count.
+            using (JsonDocument status = JsonDocument.Parse(await SendAsync(http, HttpMethod.Get, silos[1], "/v1/admin/cluster")))
+            {
+                JsonElement[] entries = [.. status.RootElement.GetProperty("silos").EnumerateArray()];
+                Assert.Equal(3, entries.Length);
+                Assert.All(entries, e => Assert.True(e.GetProperty("activations").GetInt64() > 0, e.ToString()));
+                Assert.Single(entries, e => e.GetProperty("self").GetBoolean());
+            }
+
             // The SDK: connected to the silo that will die first, with the others to fail over to;
             // a watch on it must resume elsewhere from its token.
             var sdkOptions = new PresenceGrid.Client.PresenceGridClientOptions();

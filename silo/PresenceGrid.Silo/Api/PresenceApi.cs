@@ -351,10 +351,11 @@ internal static class PresenceApi
         });
     }
 
-    private static Task ClusterAsync(HttpContext context, PresenceService presence)
+    private static async Task ClusterAsync(HttpContext context, PresenceService presence)
     {
         Runtime.Hosting.Silo silo = context.RequestServices.GetRequiredService<Runtime.Hosting.Silo>();
-        return Json.WriteAsync(context.Response, w =>
+        IReadOnlyDictionary<Runtime.GrainDirectory.SiloAddress, long> activations = await silo.GetActivationCountsAsync(TimeSpan.FromSeconds(2), context.RequestAborted);
+        await Json.WriteAsync(context.Response, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("silos");
@@ -380,6 +381,10 @@ internal static class PresenceApi
                     if (self)
                     {
                         w.WriteNumber("activations", silo.ActivationCount);
+                    }
+                    else if (activations.TryGetValue(entry.Address, out long count))
+                    {
+                        w.WriteNumber("activations", count);
                     }
 
                     if (entry.HttpEndpoint is not null)

@@ -41,6 +41,44 @@ public sealed class Silo : IHostedService, IDisposable
 
     internal ClusterServices? Cluster => _cluster;
 
+    /// <summary>
+    /// Asks every other active silo for its activation count (a ping over the silo transport);
+    /// silos that do not answer within <paramref name="timeout"/> are left out.
+    /// </summary>
+    /// <param name="timeout">How long to wait for each answer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Silo → activation count (this silo included).</returns>
+    public async Task<IReadOnlyDictionary<SiloAddress, long>> GetActivationCountsAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<SiloAddress, long> { [SiloAddress] = _runtime.Catalog.Count };
+        if (_cluster is null)
+        {
+            return counts;
+        }
+
+        SiloAddress[] peers = [.. _cluster.View.Active.Where(a => a != SiloAddress)];
+        long?[] answers = await Task.WhenAll(peers.Select(async peer =>
+        {
+            try
+            {
+                return (long?)await _cluster.Messages.PingAsync(peer, timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SiloUnavailableException)
+            {
+                return null;
+            }
+        })).ConfigureAwait(false);
+        for (int i = 0; i < peers.Length; i++)
+        {
+            if (answers[i] is { } count)
+            {
+                counts[peers[i]] = count;
+            }
+        }
+
+        return counts;
+    }
+
     /// <summary>The membership view this silo works with, or null for a single silo.</summary>
     public MembershipView? Membership => _cluster?.View.Membership;
 

@@ -107,15 +107,16 @@ internal sealed class MessageCenter : ISiloMessageHandler
     }
 
     /// <summary>Checks that <paramref name="peer"/> is reachable and accepts this silo (same cluster secret): a ping and its pong.</summary>
-    public async Task PingAsync(SiloAddress peer, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <returns>The peer's activation count, from its pong.</returns>
+    public async Task<long> PingAsync(SiloAddress peer, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long id = Interlocked.Increment(ref _nextCorrelation);
-        var pong = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pong = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pings[id] = pong;
         try
         {
             _transport.Send(peer, new SiloMessage { Kind = SiloMessageKind.System, Target = PingChannel, CorrelationId = id });
-            await pong.Task.WaitAsync(timeout, _runtime.TimeProvider, cancellationToken);
+            return await pong.Task.WaitAsync(timeout, _runtime.TimeProvider, cancellationToken);
         }
         catch (TimeoutException)
         {
@@ -129,7 +130,7 @@ internal sealed class MessageCenter : ISiloMessageHandler
 
     private const string PingChannel = "cluster.ping";
     private const string PongChannel = "cluster.pong";
-    private readonly ConcurrentDictionary<long, TaskCompletionSource> _pings = new();
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> _pings = new();
 
     public void OnMessage(SiloAddress sender, SiloMessage message)
     {
@@ -137,11 +138,13 @@ internal sealed class MessageCenter : ISiloMessageHandler
         {
             if (message.Target == PingChannel)
             {
-                _transport.Send(sender, new SiloMessage { Kind = SiloMessageKind.System, Target = PongChannel, CorrelationId = message.CorrelationId });
+                byte[] activations = new byte[8];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(activations, _runtime.Catalog.Count);
+                _transport.Send(sender, new SiloMessage { Kind = SiloMessageKind.System, Target = PongChannel, CorrelationId = message.CorrelationId, Body = activations });
             }
-            else if (_pings.TryGetValue(message.CorrelationId, out TaskCompletionSource? waiting))
+            else if (_pings.TryGetValue(message.CorrelationId, out TaskCompletionSource<long>? waiting))
             {
-                waiting.TrySetResult();
+                waiting.TrySetResult(message.Body.Length >= 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(message.Body.Span) : -1);
             }
 
             return;
@@ -203,7 +206,7 @@ internal sealed class MessageCenter : ISiloMessageHandler
     public void OnSendFailed(SiloAddress target, SiloMessage message, Exception exception)
     {
         ClusterLog.SendFailed(_runtime.Logger, target.ToString(), exception.Message);
-        if (message.Target == PingChannel && _pings.TryGetValue(message.CorrelationId, out TaskCompletionSource? ping))
+        if (message.Target == PingChannel && _pings.TryGetValue(message.CorrelationId, out TaskCompletionSource<long>? ping))
         {
             ping.TrySetException(new SiloUnavailableException(
                 $"This silo cannot reach silo {target} to join the cluster ({exception.Message}). Do both silos use the same cluster id and secret?", exception));
