@@ -3,9 +3,16 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- --filter '*' --inProcess --job short
 // dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates]
 // dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- transport [window] [seconds]
+// dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- cluster [silos] [seconds] [inFlight]
 if (args.Length > 0 && args[0] == "transport")
 {
     await PresenceGrid.Benchmarks.Networking.TransportLoad.RunAsync(args);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "cluster")
+{
+    await PresenceGrid.Benchmarks.Cluster.ClusterLoad.RunAsync(args);
     return;
 }
 

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+using PresenceGrid.Testing;
+
+namespace PresenceGrid.Benchmarks.Cluster;
+
+/// <summary>
+/// <c>cluster [silos] [seconds] [inFlight]</c>: presence updates through an in-process cluster of N
+/// silos on the Kestrel transport (in-memory membership and storage), each update entering at a
+/// random silo as a frontend call would. Separates the runtime's cross-silo cost from PostgreSQL
+/// and from several processes competing for the cores.
+/// </summary>
+internal static class ClusterLoad
+{
+    public static async Task RunAsync(string[] args)
+    {
+        int silos = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+        int seconds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        int inFlight = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 256;
+        const int Users = 10_000;
+        var fabric = new PresenceGrid.Runtime.Membership.InMemoryClusterFabric();
+        await using InProcessTestCluster cluster = await new InProcessTestClusterBuilder(silos)
+            .UseFabric(fabric)
+            .UseClustering((_, silo, configure) =>
+            {
+                silo.UseInMemoryClustering(fabric, configure);
+                silo.UseSiloTransport(t =>
+                {
+                    t.ClusterId = "bench";
+                    t.Secret = "benchmark-cluster-secret";
+                });
+            })
+            .ConfigureSilo((_, silo) => silo.AddGrainAssembly(PresenceGrains.Assembly))
+            .ConfigureServices((_, services) => services.AddPresenceGrid(o =>
+            {
+                o.ServerNames.Add("bench");
+                o.Timings.RatelimitPerSecond = 0;
+            }))
+            .DeployAsync();
+        PresenceService[] entries = [.. cluster.GetActiveSilos().Select(s => s.Services.GetRequiredService<PresenceService>())];
+        string User(int i) => $"@u{i}:bench";
+        for (int i = 0; i < Users; i++)
+        {
+            await entries[i % entries.Length].SetMembershipAsync($"!r{i / 20}:bench", User(i), "join");
+        }
+
+        // Warm up: activate every user grain.
+        await Parallel.ForEachAsync(Enumerable.Range(0, Users), new ParallelOptions { MaxDegreeOfParallelism = inFlight }, async (i, _) =>
+            await entries[i % entries.Length].SetPresenceAsync(User(i), new PresenceStatusRequest(PresenceState.Online, "warm")));
+
+        long done = 0;
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var clock = Stopwatch.StartNew();
+        TimeSpan duration = TimeSpan.FromSeconds(seconds);
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(w);
+            while (clock.Elapsed < duration)
+            {
+                long start = Stopwatch.GetTimestamp();
+                await entries[random.Next(entries.Length)].SetPresenceAsync(User(random.Next(Users)), new PresenceStatusRequest(random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, "x"));
+                Interlocked.Increment(ref done);
+                if ((done & 63) == 0)
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            }
+        })));
+        double elapsed = clock.Elapsed.TotalSeconds;
+        double[] sorted = [.. latencies.Order()];
+        Console.WriteLine($"{silos} silos, {inFlight} in flight: {done / elapsed:N0} updates/s; call p50 {sorted[sorted.Length / 2]:F2} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:F2} ms");
+    }
+}
