@@ -146,6 +146,26 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task A_silo_that_finds_itself_declared_dead_stops_at_once()
+    {
+        await using InProcessTestCluster cluster = await Builder(2).DeployAsync();
+        InProcessSiloHandle victim = cluster.GetActiveSilos()[1];
+        string key = Enumerable.Range(0, 200).Select(i => $"d{i}").First(k => PlacedOn(cluster, k) == victim.SiloAddress);
+        await cluster.GetActiveSilos()[0].GrainFactory.GetGrain<IClusterProbeGrain>(key).Add(1);
+
+        // Another silo (or an operator) declares it dead while it still runs.
+        await cluster.Fabric.Membership.SetStatusAsync(victim.SiloAddress, SiloStatus.Dead, CancellationToken.None);
+        await Eventually.Within(victim.Silo.DeclaredDead, 5_000);
+        Assert.False(victim.HasActivation(new GrainId(GrainTypeOf(), key)));
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => victim.GrainFactory.GetGrain<IClusterProbeGrain>(key).Add(1));
+
+        // The survivor takes the grain over with its state.
+        await Eventually.TrueAsync(() => cluster.GetActiveSilos().Count == 1, "the dead silo leaves the live set");
+        await cluster.WaitForLivenessToStabilizeAsync();
+        Assert.Equal(2, await cluster.Client.GetGrain<IClusterProbeGrain>(key).Add(1));
+    }
+
+    [Fact]
     public async Task Two_silos_racing_to_activate_a_grain_end_with_one_activation_and_one_state()
     {
         await using InProcessTestCluster cluster = await Builder(2).DeployAsync();
