@@ -49,6 +49,14 @@ public sealed class InProcessSilo : IAsyncDisposable
         builder.Services.AddSingleton(clock);
         builder.UsePresenceGridSilo(configureSilo);
         configureServices?.Invoke(builder.Services);
+        IHost host = await BuildAndStartAsync(builder, cancellationToken).ConfigureAwait(false);
+
+        return new InProcessSilo(host, clock);
+    }
+
+    /// <summary>Builds the host and starts it; a host that fails to start is disposed.</summary>
+    internal static async Task<IHost> BuildAndStartAsync(HostApplicationBuilder builder, CancellationToken cancellationToken)
+    {
         IHost host = builder.Build();
         try
         {
@@ -60,7 +68,7 @@ public sealed class InProcessSilo : IAsyncDisposable
             throw;
         }
 
-        return new InProcessSilo(host, clock);
+        return host;
     }
 
     /// <summary>Stops the silo gracefully (deactivating every grain) and releases it.</summary>

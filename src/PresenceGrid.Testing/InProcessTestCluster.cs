@@ -161,18 +161,7 @@ public sealed class InProcessTestClusterBuilder
             configure(options, builder.Services);
         }
 
-        IHost host = builder.Build();
-        try
-        {
-            await host.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            host.Dispose();
-            throw;
-        }
-
-        return host;
+        return await InProcessSilo.BuildAndStartAsync(builder, cancellationToken).ConfigureAwait(false);
     }
 }
 
