@@ -24,6 +24,7 @@ internal sealed class ClusterServices : IAsyncDisposable
         Messages = new MessageCenter(runtime, transport, Agent, json);
         Agent.ViewChanged += OnViewChanged;
         Agent.DeclaredDead += OnDeclaredDead;
+        Agent.Polled += Messages.SweepCompleted;
         runtime.Cluster = this;
     }
 

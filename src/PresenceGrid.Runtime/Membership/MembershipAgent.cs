@@ -66,6 +66,9 @@ internal sealed class MembershipAgent : IAsyncDisposable
     /// <summary>Raised after the view changed, with the silos that turned dead in it.</summary>
     public event Action<ClusterView, IReadOnlyList<SiloAddress>>? ViewChanged;
 
+    /// <summary>Raised after each poll of the table (every poll interval), for housekeeping.</summary>
+    public event Action? Polled;
+
     /// <summary>Raised once when the table says this silo is dead: it must stop at once.</summary>
     public event Action? DeclaredDead;
 
@@ -295,6 +298,8 @@ internal sealed class MembershipAgent : IAsyncDisposable
                 {
                     await RefreshAsync(token);
                 }
+
+                Polled?.Invoke();
             }
             catch (Exception exception) when (!token.IsCancellationRequested)
             {

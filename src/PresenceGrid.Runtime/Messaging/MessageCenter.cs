@@ -74,7 +74,7 @@ internal sealed class MessageCenter : ISiloMessageHandler
 
         if (!oneWay)
         {
-            _pending[correlation] = new PendingCall(request, target);
+            _pending[correlation] = new PendingCall(request, target, _runtime.TimeProvider.GetTimestamp());
         }
 
         Interlocked.Increment(ref _sent);
@@ -246,11 +246,19 @@ internal sealed class MessageCenter : ISiloMessageHandler
     /// <summary>Drops entries of calls that completed otherwise (timed out): their responses will never be read.</summary>
     public void SweepCompleted()
     {
+        // Calls this silo forwards for a peer are in no in-flight list here: past twice the response
+        // timeout their caller has given up, so they are failed rather than kept forever.
+        long now = _runtime.TimeProvider.GetTimestamp();
+        long limit = (long)((_runtime.MessagingOptions.ResponseTimeout * 2).TotalSeconds * _runtime.TimeProvider.TimestampFrequency);
         foreach ((long correlation, PendingCall call) in _pending)
         {
             if (call.Request.IsCompleted)
             {
                 _pending.TryRemove(correlation, out _);
+            }
+            else if (now - call.SentAt > limit && _pending.TryRemove(correlation, out _))
+            {
+                _runtime.Fail(call.Request, new TimeoutException($"Silo {call.Target} did not answer {call.Request} within {(_runtime.MessagingOptions.ResponseTimeout * 2).TotalSeconds:0} s."));
             }
         }
     }
@@ -351,7 +359,7 @@ internal sealed class MessageCenter : ISiloMessageHandler
         _transport.Send(peer, new SiloMessage { Kind = SiloMessageKind.Failure, CorrelationId = correlation, Body = RemoteExceptionCodec.Encode(exception) });
     }
 
-    private readonly record struct PendingCall(GrainRequest Request, SiloAddress Target);
+    private readonly record struct PendingCall(GrainRequest Request, SiloAddress Target, long SentAt);
 
     /// <summary>The target of a request that came from another silo.</summary>
     private sealed class RemoteTargetReference(GrainId grainId, IGrainCallSink sink) : GrainReference(grainId, sink);
