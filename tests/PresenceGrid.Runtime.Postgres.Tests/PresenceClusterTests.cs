@@ -115,6 +115,7 @@ public sealed class PresenceClusterTests(PostgresFixture fixture, ITestOutputHel
         string[] users = [.. Enumerable.Range(0, 16).Select(i => $"@r{i}:test")];
         var acknowledged = new ConcurrentDictionary<string, int>();
         int failures = 0;
+        long acknowledgedCount = 0;
         var errors = new ConcurrentBag<string>();
         using var stop = new CancellationTokenSource();
         async Task Load(int worker)
@@ -129,6 +130,7 @@ public sealed class PresenceClusterTests(PostgresFixture fixture, ITestOutputHel
                 {
                     await Presence(live[n % live.Count]).SetPresenceAsync(user, new PresenceStatusRequest(PresenceState.Online, n.ToString(System.Globalization.CultureInfo.InvariantCulture))).WaitAsync(TimeSpan.FromSeconds(10));
                     acknowledged.AddOrUpdate(user, n, (_, old) => Math.Max(old, n));
+                    Interlocked.Increment(ref acknowledgedCount);
                 }
                 catch (Exception exception) when (exception is PresenceGridException or TimeoutException or NpgsqlException)
                 {
@@ -141,9 +143,10 @@ public sealed class PresenceClusterTests(PostgresFixture fixture, ITestOutputHel
 
         // Each user is written by one worker only, so its acknowledged numbers only grow.
         Task[] load = [.. Enumerable.Range(0, 2).Select(w => Task.Run(() => Load(w)))];
-        await Task.Delay(300);
+        await Wait.UntilAsync(() => Interlocked.Read(ref acknowledgedCount) >= 200, "updates acknowledged before the restart");
         await fixture.Server.RestartAsync(TimeSpan.FromMilliseconds(downtimeMs));
-        await Task.Delay(1500);
+        long atRestart = Interlocked.Read(ref acknowledgedCount);
+        await Wait.UntilAsync(() => Interlocked.Read(ref acknowledgedCount) >= atRestart + 500, "updates acknowledged after the restart", TimeSpan.FromSeconds(20));
         stop.Cancel();
         await Task.WhenAll(load);
         output.WriteLine($"down {downtimeMs} ms; acknowledged updates per user: {string.Join(", ", acknowledged.Values)}; calls failed during the outage: {failures}");

@@ -284,13 +284,28 @@ public sealed class TransportTests : IAsyncLifetime
     [Fact]
     public async Task IdleConnection_StaysOpenThroughPings()
     {
+        using var instruments = new RuntimeInstruments(null);
+        long framesReceivedByB = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument == instruments.FramesReceived)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref framesReceivedByB, value));
+        listener.Start();
+
         var (a, aSilo, aHandler) = await StartAsync(o => o.PingInterval = TimeSpan.FromMilliseconds(200));
-        var (b, bSilo, bHandler) = await StartAsync(o => o.PingInterval = TimeSpan.FromMilliseconds(200));
+        var (b, bSilo, bHandler) = await StartAsync(o => o.PingInterval = TimeSpan.FromMilliseconds(200), instruments);
         a.Send(bSilo, OneWay(1));
         await Eventually.TrueAsync(() => bHandler.Received.Count == 1, "the connection works");
 
-        // Several silence windows (3 intervals each) pass while pings keep the connection alive; pings are never surfaced.
-        await Task.Delay(2_000);
+        // Several silence windows (3 intervals each) pass while pings keep the connection alive: wait
+        // for twenty ping/pong frames (10 a second) to reach B. Pings are never surfaced to the handler.
+        long start = Interlocked.Read(ref framesReceivedByB);
+        await Eventually.TrueAsync(() => Interlocked.Read(ref framesReceivedByB) >= start + 20, "twenty ping and pong frames reach B (over three silence windows)", 10_000);
 
         Assert.True(aHandler.Closed.IsEmpty && bHandler.Closed.IsEmpty, _logs.ToString());
         Assert.Single(bHandler.Received);
