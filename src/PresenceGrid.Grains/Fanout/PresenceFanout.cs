@@ -407,14 +407,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                     Add(recipients, user, DeliveryKind.AllUsers, stamp);
                 }
 
-                Inbox?[] inboxes = _users.Inboxes;
                 foreach (int recipient in recipients)
                 {
-                    // Only users syncing on this silo have an inbox; the others get a snapshot when they start.
-                    if (recipient < inboxes.Length && inboxes[recipient] is not null)
-                    {
-                        _deferred.Add(recipient, sender, _kinds[recipient]);
-                    }
+                    _deferred.Add(recipient, sender, _kinds[recipient]);
                 }
 
                 _metrics.RecordFanout(recipients.Count);

@@ -60,9 +60,6 @@ internal sealed class UserTable
     /// <summary>The inbox of a user, if it has one (a flat array: one memory access less per delivery).</summary>
     public Inbox? InboxOf(int index) => Volatile.Read(ref _inboxes)[index];
 
-    /// <summary>The inbox array (by user index; null where the user never synced here), for loops over many users.</summary>
-    public Inbox?[] Inboxes => Volatile.Read(ref _inboxes);
-
     /// <summary>The inbox of a user, created on first use.</summary>
     public Inbox GetOrCreateInbox(int index)
     {
