@@ -199,11 +199,7 @@ public sealed class InProcessSiloHandle
     public IGrainFactory GrainFactory { get; }
 
     /// <summary>True until it is stopped, killed, or declared dead by the cluster.</summary>
-    public bool IsAlive
-    {
-        get => !_stopped && !Silo.DeclaredDead.IsCompleted;
-        internal set => _stopped = !value;
-    }
+    public bool IsAlive => !_stopped && !Silo.DeclaredDead.IsCompleted;
 
     /// <summary>The active silos this silo sees.</summary>
     public IReadOnlyList<SiloAddress> ActiveView => Silo.Cluster?.View.Active ?? [];
@@ -216,6 +212,8 @@ public sealed class InProcessSiloHandle
     internal IHost Host => _host;
 
     internal bool IsStopped => _stopped;
+
+    internal void MarkStopped() => _stopped = true;
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({(IsAlive ? SiloAddress.ToString() : "down")})";
@@ -284,7 +282,7 @@ public sealed class InProcessTestCluster : IAsyncDisposable
             return;
         }
 
-        silo.IsAlive = false;
+        silo.MarkStopped();
         try
         {
             await silo.Host.StopAsync().ConfigureAwait(false);
@@ -305,7 +303,7 @@ public sealed class InProcessTestCluster : IAsyncDisposable
             return;
         }
 
-        silo.IsAlive = false;
+        silo.MarkStopped();
         await silo.Silo.KillAsync().ConfigureAwait(false);
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();

@@ -51,7 +51,7 @@ public sealed class DirectoryTests(PostgresFixture fixture)
         GrainAddress g2Old = await cluster.GrainDirectory.RegisterAsync(new GrainAddress(g2, Guid.NewGuid(), old), null);
 
         // Lease lapsed, not declared dead: membership has not ruled, so no takeover.
-        await Wait.ScalarAsync<int>(cluster, "UPDATE silo SET lease_until = now() - interval '1 minute' WHERE silo_id = 'old:1' RETURNING 1");
+        await Db.ScalarAsync<int>(cluster, "UPDATE silo SET lease_until = now() - interval '1 minute' WHERE silo_id = 'old:1' RETURNING 1");
         var g1New = new GrainAddress(g1, Guid.NewGuid(), next);
         Assert.Equal(g1Old, await cluster.GrainDirectory.RegisterAsync(g1New, null));
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Npgsql;
 using PresenceGrid.Runtime.GrainDirectory;
 using PresenceGrid.Runtime.Membership;
+using PresenceGrid.Testing;
 
 namespace PresenceGrid.Runtime.Postgres.Tests;
 
@@ -55,7 +56,7 @@ public sealed class MembershipTests(PostgresFixture fixture)
         Assert.Null(await table.RenewLeaseAsync(silo, TimeSpan.FromSeconds(10), CancellationToken.None));
         Assert.False(await table.SetStatusAsync(silo, SiloStatus.Active, CancellationToken.None));
         Assert.False(await table.SetStatusAsync(new SiloAddress("nowhere:1", 999), SiloStatus.Active, CancellationToken.None));
-        Assert.NotNull(await Wait.ScalarAsync<DateTime?>(cluster, "SELECT died_at FROM silo"));
+        Assert.NotNull(await Db.ScalarAsync<DateTime?>(cluster, "SELECT died_at FROM silo"));
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public sealed class MembershipTests(PostgresFixture fixture)
         long version = await table.ReadVersionAsync(CancellationToken.None);
 
         IReadOnlyList<SiloAddress> declared = [];
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () => (declared = await table.DeclareDeadAsync(grace, CancellationToken.None)).Count > 0,
             "the lapsed silo to be declared dead");
 
@@ -97,20 +98,20 @@ public sealed class MembershipTests(PostgresFixture fixture)
         await fixture.Server.RestartAsync();
 
         // Let the lease lapse (as the database sees it), then try at once: the postmaster guard refuses.
-        await Wait.UntilAsync(
-            async () => await Wait.ScalarAsync<bool>(cluster, "SELECT lease_until < now() - interval '200 milliseconds' FROM silo"),
+        await Eventually.TrueAsync(
+            async () => await Db.ScalarAsync<bool>(cluster, "SELECT lease_until < now() - interval '200 milliseconds' FROM silo"),
             "the lease to lapse");
         Assert.Empty(await table.DeclareDeadAsync(grace, CancellationToken.None));
         Assert.True(
-            await Wait.ScalarAsync<bool>(cluster, "SELECT now() - pg_postmaster_start_time() < interval '2 seconds'"),
+            await Db.ScalarAsync<bool>(cluster, "SELECT now() - pg_postmaster_start_time() < interval '2 seconds'"),
             "the database had been up two leases already; the guard was not what refused");
 
         IReadOnlyList<SiloAddress> declared = [];
-        await Wait.UntilAsync(
+        await Eventually.TrueAsync(
             async () => (declared = await table.DeclareDeadAsync(grace, CancellationToken.None)).Count > 0,
             "the silo to be declared dead once the database was up two leases");
         Assert.Equal([silo], declared);
-        Assert.True(await Wait.ScalarAsync<bool>(cluster, "SELECT now() - pg_postmaster_start_time() > interval '2 seconds'"));
+        Assert.True(await Db.ScalarAsync<bool>(cluster, "SELECT now() - pg_postmaster_start_time() > interval '2 seconds'"));
     }
 
     [Fact]
@@ -121,22 +122,22 @@ public sealed class MembershipTests(PostgresFixture fixture)
         PostgresMembershipTable table = cluster.MembershipTable;
         var hints = new ConcurrentQueue<long>();
         table.VersionHint += hints.Enqueue;
-        await Wait.UntilAsync(() => table.ListenerConnects == 1, "the listener to connect");
+        await Eventually.TrueAsync(() => table.ListenerConnects == 1, "the listener to connect");
 
         await table.JoinAsync("n:1", "n", null, LongLease, CancellationToken.None);
         long version = await table.ReadVersionAsync(CancellationToken.None);
-        await Wait.UntilAsync(() => hints.Contains(version), $"a hint for version {version}", TimeSpan.FromSeconds(3));
+        await Eventually.TrueAsync(() => hints.Contains(version), $"a hint for version {version}", TimeSpan.FromSeconds(3));
         long notified = table.NotificationsReceived;
         Assert.True(notified >= 1);
 
         int pid = table.ListenerProcessId;
-        Assert.True(await Wait.ScalarAsync<bool>(cluster, $"SELECT pg_terminate_backend({pid})"));
-        await Wait.UntilAsync(() => table.ListenerConnects == 2, "the listener to reconnect", TimeSpan.FromSeconds(5));
+        Assert.True(await Db.ScalarAsync<bool>(cluster, $"SELECT pg_terminate_backend({pid})"));
+        await Eventually.TrueAsync(() => table.ListenerConnects == 2, "the listener to reconnect", TimeSpan.FromSeconds(5));
         Assert.NotEqual(pid, table.ListenerProcessId);
 
         await table.JoinAsync("n:2", "n", null, LongLease, CancellationToken.None);
         long next = await table.ReadVersionAsync(CancellationToken.None);
-        await Wait.UntilAsync(() => hints.Contains(next), $"a hint for version {next} after the reconnect", TimeSpan.FromSeconds(3));
+        await Eventually.TrueAsync(() => hints.Contains(next), $"a hint for version {next} after the reconnect", TimeSpan.FromSeconds(3));
         Assert.True(table.NotificationsReceived > notified);
     }
 
@@ -154,6 +155,6 @@ public sealed class MembershipTests(PostgresFixture fixture)
             await command.ExecuteNonQueryAsync();
         }
 
-        await Wait.UntilAsync(() => hints.Contains(4242), "the poll to notice version 4242", TimeSpan.FromSeconds(3));
+        await Eventually.TrueAsync(() => hints.Contains(4242), "the poll to notice version 4242", TimeSpan.FromSeconds(3));
     }
 }

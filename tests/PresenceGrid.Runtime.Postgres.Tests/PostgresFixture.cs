@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using PresenceGrid.Persistence;
@@ -75,27 +74,8 @@ internal sealed class TestGrainState<T> : IGrainState<T>
 
 internal sealed record Counter(int Value, string Text = "");
 
-internal static class Wait
+internal static class Db
 {
-    /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (then fails with <paramref name="what"/>).</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = Stopwatch.StartNew();
-        TimeSpan limit = timeout ?? TimeSpan.FromSeconds(10);
-        while (!await condition())
-        {
-            if (deadline.Elapsed > limit)
-            {
-                Assert.Fail($"Timed out after {limit.TotalSeconds:0.#} s waiting for {what}.");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
-        UntilAsync(() => Task.FromResult(condition()), what, timeout);
-
     /// <summary>Runs one statement through the cluster's retrying runner (pooled connections may be stale after a restart).</summary>
     public static Task<T> ScalarAsync<T>(PostgresCluster cluster, string sql) =>
         cluster.RunAsync(

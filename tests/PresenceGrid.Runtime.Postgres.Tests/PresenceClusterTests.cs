@@ -143,10 +143,10 @@ public sealed class PresenceClusterTests(PostgresFixture fixture, ITestOutputHel
 
         // Each user is written by one worker only, so its acknowledged numbers only grow.
         Task[] load = [.. Enumerable.Range(0, 2).Select(w => Task.Run(() => Load(w)))];
-        await Wait.UntilAsync(() => Interlocked.Read(ref acknowledgedCount) >= 200, "updates acknowledged before the restart");
+        await Eventually.TrueAsync(() => Interlocked.Read(ref acknowledgedCount) >= 200, "updates acknowledged before the restart");
         await fixture.Server.RestartAsync(TimeSpan.FromMilliseconds(downtimeMs));
         long atRestart = Interlocked.Read(ref acknowledgedCount);
-        await Wait.UntilAsync(() => Interlocked.Read(ref acknowledgedCount) >= atRestart + 500, "updates acknowledged after the restart", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(() => Interlocked.Read(ref acknowledgedCount) >= atRestart + 500, "updates acknowledged after the restart", TimeSpan.FromSeconds(20));
         stop.Cancel();
         await Task.WhenAll(load);
         output.WriteLine($"down {downtimeMs} ms; acknowledged updates per user: {string.Join(", ", acknowledged.Values)}; calls failed during the outage: {failures}");

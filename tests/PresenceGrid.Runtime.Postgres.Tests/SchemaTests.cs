@@ -16,9 +16,9 @@ public sealed class SchemaTests(PostgresFixture fixture)
             Assert.Equal(a.SchemaName, c.SchemaName);
         }
 
-        Assert.Equal((long)PostgresSchema.Migrations.Count, await Wait.ScalarAsync<long>(a, "SELECT count(*) FROM schema_version"));
-        Assert.Equal(1L, await Wait.ScalarAsync<long>(a, "SELECT count(*) FROM cluster_version"));
-        Assert.Equal(0L, await Wait.ScalarAsync<long>(a, "SELECT version FROM cluster_version"));
+        Assert.Equal((long)PostgresSchema.Migrations.Count, await Db.ScalarAsync<long>(a, "SELECT count(*) FROM schema_version"));
+        Assert.Equal(1L, await Db.ScalarAsync<long>(a, "SELECT count(*) FROM cluster_version"));
+        Assert.Equal(0L, await Db.ScalarAsync<long>(a, "SELECT version FROM cluster_version"));
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using PresenceGrid.Persistence;
 using PresenceGrid.Runtime.GrainDirectory;
 using PresenceGrid.Runtime.Membership;
 using Xunit.Abstractions;
+using PresenceGrid.Testing;
 
 namespace PresenceGrid.Runtime.Postgres.Tests;
 
@@ -223,7 +224,7 @@ public sealed class StorageTests(PostgresFixture fixture, ITestOutputHelper outp
         }
 
         Task[] loops = [.. Enumerable.Range(0, Writers).Select(w => Task.Run(() => WriteLoopAsync(w)))];
-        await Wait.UntilAsync(() => Volatile.Read(ref total) >= 200, "200 writes before the restart");
+        await Eventually.TrueAsync(() => Volatile.Read(ref total) >= 200, "200 writes before the restart");
         await fixture.Server.RestartAsync();
         restarted.SetResult();
         await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(30));

@@ -21,24 +21,19 @@ public sealed class ClusterPresenceTests
 
     private static PresenceService Presence(InProcessSiloHandle silo) => silo.Services.GetRequiredService<PresenceService>();
 
-    private static async Task<List<UserPresenceState>> SyncUntil(InProcessSiloHandle silo, string user, Func<List<UserPresenceState>, bool> done, string what)
+    /// <summary>Syncs (from <paramref name="since"/>, long-polling briefly) until <paramref name="done"/> holds for the events.</summary>
+    private static async Task<List<UserPresenceState>> SyncUntil(InProcessSiloHandle silo, string user, Func<List<UserPresenceState>, bool> done, string what, string? since = null)
     {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var events = (await Presence(silo).SyncAsync(user)).Events.ToList();
-            if (done(events))
+        List<UserPresenceState> events = [];
+        TimeSpan poll = since is null ? TimeSpan.Zero : TimeSpan.FromMilliseconds(200);
+        await Eventually.TrueAsync(
+            async () =>
             {
-                return events;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what}: last sync on {silo.Name} gave {string.Join(", ", events.Select(e => $"{e.UserId}={e.State}/{e.StatusMsg}"))}");
-            }
-
-            await Task.Delay(10);
-        }
+                events = [.. (await Presence(silo).SyncAsync(user, since, timeout: poll)).Events];
+                return done(events);
+            },
+            $"{what} (on {silo.Name})");
+        return events;
     }
 
     [Fact]
@@ -66,13 +61,7 @@ public sealed class ClusterPresenceTests
         // An incremental sync on one silo sees a change made through another, exactly once.
         string token = (await Presence(silos[2]).SyncAsync(users[1])).NextBatch;
         await Presence(silos[0]).SetPresenceAsync(users[3], new PresenceStatusRequest(PresenceState.Unavailable, "away"));
-        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
-        IReadOnlyList<UserPresenceState> delta;
-        do
-        {
-            delta = (await Presence(silos[2]).SyncAsync(users[1], token, timeout: TimeSpan.FromMilliseconds(200))).Events;
-        }
-        while (delta.Count == 0 && DateTime.UtcNow < deadline);
+        List<UserPresenceState> delta = await SyncUntil(silos[2], users[1], e => e.Count > 0, "the change made on another silo", since: token);
         UserPresenceState changed = Assert.Single(delta);
         Assert.Equal(PresenceState.Unavailable, changed.State);
         Assert.Equal("away", changed.StatusMsg);
