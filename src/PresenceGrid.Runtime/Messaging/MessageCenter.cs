@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using PresenceGrid.Invocation;
@@ -32,6 +33,8 @@ internal sealed class MessageCenter : ISiloMessageHandler
         _transport = transport;
         _agent = agent;
         _json = json;
+        RegisterChannel(PingChannel, OnPing);
+        RegisterChannel(PongChannel, OnPong);
     }
 
     /// <summary>Grain and system messages sent to peers.</summary>
@@ -115,7 +118,9 @@ internal sealed class MessageCenter : ISiloMessageHandler
         _pings[id] = pong;
         try
         {
-            _transport.Send(peer, new SiloMessage { Kind = SiloMessageKind.System, Target = PingChannel, CorrelationId = id });
+            byte[] body = new byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(body, id);
+            SendSystem(peer, PingChannel, body);
             return await pong.Task.WaitAsync(timeout, _runtime.TimeProvider, cancellationToken);
         }
         catch (TimeoutException)
@@ -132,24 +137,25 @@ internal sealed class MessageCenter : ISiloMessageHandler
     private const string PongChannel = "cluster.pong";
     private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> _pings = new();
 
+    /// <summary>A ping (body: its id): answer with the id and this silo's activation count.</summary>
+    private void OnPing(SiloAddress sender, ReadOnlyMemory<byte> body)
+    {
+        byte[] pong = new byte[16];
+        body.Span[..8].CopyTo(pong);
+        BinaryPrimitives.WriteInt64LittleEndian(pong.AsSpan(8), _runtime.Catalog.Count);
+        SendSystem(sender, PongChannel, pong);
+    }
+
+    private void OnPong(SiloAddress sender, ReadOnlyMemory<byte> body)
+    {
+        if (_pings.TryGetValue(BinaryPrimitives.ReadInt64LittleEndian(body.Span), out TaskCompletionSource<long>? waiting))
+        {
+            waiting.TrySetResult(BinaryPrimitives.ReadInt64LittleEndian(body.Span[8..]));
+        }
+    }
+
     public void OnMessage(SiloAddress sender, SiloMessage message)
     {
-        if (message.Kind == SiloMessageKind.System && message.Target is PingChannel or PongChannel)
-        {
-            if (message.Target == PingChannel)
-            {
-                byte[] activations = new byte[8];
-                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(activations, _runtime.Catalog.Count);
-                _transport.Send(sender, new SiloMessage { Kind = SiloMessageKind.System, Target = PongChannel, CorrelationId = message.CorrelationId, Body = activations });
-            }
-            else if (_pings.TryGetValue(message.CorrelationId, out TaskCompletionSource<long>? waiting))
-            {
-                waiting.TrySetResult(message.Body.Length >= 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(message.Body.Span) : -1);
-            }
-
-            return;
-        }
-
         Interlocked.Increment(ref _received);
         try
         {
@@ -206,7 +212,8 @@ internal sealed class MessageCenter : ISiloMessageHandler
     public void OnSendFailed(SiloAddress target, SiloMessage message, Exception exception)
     {
         ClusterLog.SendFailed(_runtime.Logger, target.ToString(), exception.Message);
-        if (message.Target == PingChannel && _pings.TryGetValue(message.CorrelationId, out TaskCompletionSource<long>? ping))
+        if (message.Kind == SiloMessageKind.System && message.Target == PingChannel
+            && _pings.TryGetValue(BinaryPrimitives.ReadInt64LittleEndian(message.Body.Span), out TaskCompletionSource<long>? ping))
         {
             ping.TrySetException(new SiloUnavailableException(
                 $"This silo cannot reach silo {target} to join the cluster ({exception.Message}). Do both silos use the same cluster id and secret?", exception));
