@@ -231,6 +231,8 @@ public interface ITimerGrain : IGrainWithStringKey
 
     Task StopTimer();
 
+    Task Change(TimeSpan due, TimeSpan period);
+
     Task Deactivate();
 }
 
@@ -267,6 +269,12 @@ public sealed class TimerGrain : Grain, ITimerGrain
     {
         _timer?.Dispose();
         _timer = null;
+        return Task.CompletedTask;
+    }
+
+    public Task Change(TimeSpan due, TimeSpan period)
+    {
+        _timer!.Change(due, period);
         return Task.CompletedTask;
     }
 

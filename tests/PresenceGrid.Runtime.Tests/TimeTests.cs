@@ -126,19 +126,64 @@ public sealed class TimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Timers_ChangedManyTimes_FireOnceAtTheLastDueTime_AndTheQueueStaysSmall()
+    {
+        var grain = _silo.GrainFactory.GetGrain<ITimerGrain>(Guid.NewGuid().ToString());
+        Timers.GrainTimerQueue timers = _silo.Silo.Runtime.GrainTimers;
+        await grain.Start(TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan, interleave: false);
+
+        // Every change leaves a stale slot behind in the silo's heap; they are skipped and pruned.
+        for (int i = 1; i <= 3000; i++)
+        {
+            await grain.Change(TimeSpan.FromSeconds(5 + (i % 7)), Timeout.InfiniteTimeSpan);
+        }
+
+        await grain.Change(TimeSpan.FromSeconds(30), Timeout.InfiniteTimeSpan);
+        Assert.True(timers.Slots <= (2 * timers.Count) + 1025, $"{timers.Slots} heap slots for {timers.Count} timers");
+        _clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(0, await grain.Ticks());
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await Eventually.TrueAsync(async () => await grain.Ticks() == 1, "the last due time fired");
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(1, await grain.Ticks());
+    }
+
+    [Fact]
+    public async Task Timers_OfManyGrains_FireInDueOrder_OnOneProviderTimer()
+    {
+        ITimerGrain[] grains = [.. Enumerable.Range(0, 20).Select(_ => _silo.GrainFactory.GetGrain<ITimerGrain>(Guid.NewGuid().ToString()))];
+        await Task.WhenAll(grains.Select(g => g.Ticks()));
+        int providerTimersBefore = _clock.ActiveTimerCount; // the silo's own (collector, response timeouts), and the grain timer queue's when armed
+        for (int i = 0; i < grains.Length; i++)
+        {
+            await grains[i].Start(TimeSpan.FromSeconds(20 - i), Timeout.InfiniteTimeSpan, interleave: false);
+        }
+
+        Assert.True(_clock.ActiveTimerCount <= providerTimersBefore + 1, $"{_clock.ActiveTimerCount} provider timers for 20 grain timers (had {providerTimersBefore})");
+        for (int second = 1; second <= 20; second++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            int fired = second;
+            await Eventually.TrueAsync(async () => (await Task.WhenAll(grains.Select(g => g.Ticks()))).Sum() == fired, $"{fired} timers fired after {second} s");
+        }
+    }
+
+    [Fact]
     public async Task Timers_AreDisposedOnDeactivation()
     {
         string key = Guid.NewGuid().ToString();
         var grain = _silo.GrainFactory.GetGrain<ITimerGrain>(key);
         await grain.Ticks();
-        int timersBefore = _clock.ActiveTimerCount;
+        Timers.GrainTimerQueue timers = _silo.Silo.Runtime.GrainTimers;
+        int timersBefore = timers.Count;
         await grain.Start(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), interleave: false);
-        Assert.Equal(timersBefore + 1, _clock.ActiveTimerCount);
+        Assert.Equal(timersBefore + 1, timers.Count);
         _clock.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(1, await grain.Ticks());
 
         await grain.Deactivate();
-        await Eventually.TrueAsync(() => _clock.ActiveTimerCount == timersBefore, "timer disposed");
+        await Eventually.TrueAsync(() => timers.Count == timersBefore, "timer disposed");
         _clock.Advance(TimeSpan.FromSeconds(60));
 
         Assert.Equal(1, Lifecycle.TicksOf(key));

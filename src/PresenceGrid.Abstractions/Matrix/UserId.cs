@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 
 namespace PresenceGrid.Matrix;
@@ -20,17 +21,23 @@ namespace PresenceGrid.Matrix;
 [System.Text.Json.Serialization.JsonConverter(typeof(UserIdJsonConverter))]
 public sealed class UserId : IEquatable<UserId>
 {
+    // Server names seen in user ids, shared: a grid holds many ids of few servers. Bounded, so ids
+    // from many remote servers cannot grow it without limit (past the bound a name is not shared).
+    private const int MaxSharedServerNames = 4096;
+    private static readonly ConcurrentDictionary<string, ServerName> s_serverNames = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, ServerName>.AlternateLookup<ReadOnlySpan<char>> s_serverNamesBySpan =
+        s_serverNames.GetAlternateLookup<ReadOnlySpan<char>>();
+
     private readonly string _value;
 
-    private UserId(string value, string localpart, ServerName server)
+    private UserId(string value, ServerName server)
     {
         _value = value;
-        Localpart = localpart;
         Server = server;
     }
 
-    /// <summary>The part between <c>@</c> and the first <c>:</c>.</summary>
-    public string Localpart { get; }
+    /// <summary>The part between <c>@</c> and the first <c>:</c> (a new string on each read).</summary>
+    public string Localpart => _value[1.._value.IndexOf(':', 1)];
 
     /// <summary>The server part (the user's homeserver).</summary>
     public ServerName Server { get; }
@@ -42,12 +49,12 @@ public sealed class UserId : IEquatable<UserId>
     public static bool TryParse(string? value, [NotNullWhen(true)] out UserId? userId)
     {
         userId = null;
-        if (Validate(value, out var localpart, out var server) is not null)
+        if (Validate(value, out var server) is not null)
         {
             return false;
         }
 
-        userId = new UserId(value!, localpart!, server!);
+        userId = new UserId(value!, server!);
         return true;
     }
 
@@ -58,18 +65,17 @@ public sealed class UserId : IEquatable<UserId>
     /// <exception cref="MatrixValidationException">The id is invalid (errcode <c>M_INVALID_PARAM</c>).</exception>
     public static UserId Parse(string value, string field = "user_id")
     {
-        var error = Validate(value, out var localpart, out var server);
+        var error = Validate(value, out var server);
         if (error is not null)
         {
             throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, field, $"Invalid {field}: {error}.");
         }
 
-        return new UserId(value, localpart!, server!);
+        return new UserId(value, server!);
     }
 
-    private static string? Validate(string? value, out string? localpart, out ServerName? server)
+    private static string? Validate(string? value, out ServerName? server)
     {
-        localpart = null;
         server = null;
         if (string.IsNullOrEmpty(value))
         {
@@ -103,6 +109,11 @@ public sealed class UserId : IEquatable<UserId>
             return "user id localpart contains whitespace, control or non-ASCII characters";
         }
 
+        if (s_serverNamesBySpan.TryGetValue(value.AsSpan(colon + 1), out server))
+        {
+            return null;
+        }
+
         var serverPart = value[(colon + 1)..];
         var serverError = ServerName.TryValidate(serverPart, out var host, out var port);
         if (serverError is not null)
@@ -110,8 +121,12 @@ public sealed class UserId : IEquatable<UserId>
             return serverError;
         }
 
-        localpart = local.ToString();
         server = ServerName.Create(serverPart, host!, port);
+        if (s_serverNames.Count < MaxSharedServerNames)
+        {
+            server = s_serverNames.GetOrAdd(serverPart, server);
+        }
+
         return null;
     }
 

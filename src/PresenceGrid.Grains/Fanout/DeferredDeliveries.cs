@@ -17,6 +17,16 @@ internal sealed class DeferredDeliveries
     private readonly List<int> _distinct = [];
     private int _count;
 
+    /// <summary>
+    /// Deliveries held before the fan-out loop writes them: enough to group a batch's writes per
+    /// recipient, few enough that the buffers stay a few megabytes (a batch of 4,096 states with
+    /// hundreds of recipients each is written in parts).
+    /// </summary>
+    public const int FlushThreshold = 1 << 18;
+
+    /// <summary>Deliveries added and not yet written.</summary>
+    public int Count => _count;
+
     public void Add(int recipient, int sender, DeliveryKind kind)
     {
         if (_count == _recipients.Length)
@@ -33,7 +43,6 @@ internal sealed class DeferredDeliveries
         _count++;
     }
 
-    /// <summary>Writes everything added, grouped by recipient, in the order added; returns the inbox writes.</summary>
     /// <summary>Writes the runs of <c>_distinct[first..end)</c>; <c>_offsets</c> holds each run's end.</summary>
     private long Write(UserTable users, int first, int end)
     {
@@ -55,6 +64,7 @@ internal sealed class DeferredDeliveries
         return written;
     }
 
+    /// <summary>Writes everything added, grouped by recipient, in the order added; returns the inbox writes.</summary>
     public long Flush(UserTable users)
     {
         if (_count == 0)

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace PresenceGrid.Fanout;
 
 /// <summary>Why a state reached a recipient (bit flags; several may apply).</summary>
@@ -37,7 +35,7 @@ internal sealed class Inbox
     [ThreadStatic]
     private static Dictionary<int, int>? t_scratch;
 
-    private Entry[] _entries = new Entry[4];
+    private Entry[] _entries = [];
     private int _count;
     private long _position;
     private long _fullPresenceMarker = -1;
@@ -47,11 +45,11 @@ internal sealed class Inbox
 
     public Inbox()
     {
-        Epoch = Interlocked.Increment(ref s_epochCounter).ToString("x", CultureInfo.InvariantCulture);
+        Epoch = Interlocked.Increment(ref s_epochCounter);
     }
 
     /// <summary>Tokens from another epoch (another incarnation of the inbox) get a full snapshot.</summary>
-    public string Epoch { get; }
+    public long Epoch { get; }
 
     /// <summary>The position of the latest delivery (0 before any).</summary>
     public long Position
@@ -79,7 +77,7 @@ internal sealed class Inbox
         {
             if (_count == _entries.Length)
             {
-                Compact();
+                MakeRoom();
             }
 
             _entries[_count++] = new Entry(sender, kind, ++_position);
@@ -100,7 +98,7 @@ internal sealed class Inbox
             {
                 if (_count == _entries.Length)
                 {
-                    Compact();
+                    MakeRoom();
                 }
 
                 _entries[_count++] = new Entry(senders[i], kinds[i], ++_position);
@@ -235,9 +233,27 @@ internal sealed class Inbox
 
         Array.Clear(_entries, kept, _count - kept);
         _count = kept;
-        if (_count < _entries.Length / 4 && _entries.Length > 4)
+        if (_count == 0)
+        {
+            // Everything was read: an idle inbox holds no array at all.
+            _entries = [];
+        }
+        else if (_count < _entries.Length / 4 && _entries.Length > 4)
         {
             Array.Resize(ref _entries, Math.Max(4, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)_count * 2)));
+        }
+    }
+
+    /// <summary>Makes room for one more entry when full (under the lock).</summary>
+    private void MakeRoom()
+    {
+        if (_entries.Length == 0)
+        {
+            _entries = new Entry[4];
+        }
+        else
+        {
+            Compact();
         }
     }
 

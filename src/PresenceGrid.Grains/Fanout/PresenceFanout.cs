@@ -407,6 +407,12 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                     Add(recipients, user, DeliveryKind.AllUsers, stamp);
                 }
 
+                if (_deferred.Count + recipients.Count > DeferredDeliveries.FlushThreshold)
+                {
+                    // Bounded scratch: a large batch is written in parts instead of growing the buffers.
+                    deliveries += _deferred.Flush(_users);
+                }
+
                 foreach (int recipient in recipients)
                 {
                     _deferred.Add(recipient, sender, _kinds[recipient]);

@@ -42,8 +42,10 @@ internal sealed class UserPresenceGrain(
     /// <summary>How long a <c>last_active</c>-only change may wait before it is written (Synapse coalesces them too).</summary>
     public static readonly TimeSpan DirtyFlushDelay = TimeSpan.FromMinutes(1);
 
+    // One timer per grain, due at the earlier of the presence wake-up and the lazy flush.
     private IGrainTimer? _timer;
-    private IGrainTimer? _flush;
+    private long? _wakeAt;
+    private long? _flushAt;
     private bool _dirty;
     private double _tokens;
     private long _tokensAt;
@@ -68,7 +70,8 @@ internal sealed class UserPresenceGrain(
                 return FlushOfflineAsync(stored);
             }
 
-            Reschedule(PresenceOperations.NextWakeup(_aggregate, Now(), Timings, _options.Mode));
+            _wakeAt = PresenceOperations.NextWakeup(_aggregate, Now(), Timings, _options.Mode);
+            Reschedule();
         }
         else
         {
@@ -185,31 +188,40 @@ internal sealed class UserPresenceGrain(
             {
                 // last_active-only changes are written lazily (within a minute, or on deactivation), as Synapse does.
                 _dirty = true;
-                _flush ??= RegisterGrainTimer(static (self, _) => self.FlushDirtyAsync(), this, new GrainTimerCreationOptions { DueTime = DirtyFlushDelay, Period = Timeout.InfiniteTimeSpan });
+                _flushAt ??= Now() + (long)DirtyFlushDelay.TotalMilliseconds;
             }
         }
 
-        Reschedule(transition.NextWakeupAt);
-    }
-
-    private async Task FlushDirtyAsync()
-    {
-        _flush?.Dispose();
-        _flush = null;
-        if (_dirty)
-        {
-            await PersistAsync();
-        }
+        _wakeAt = transition.NextWakeupAt;
+        Reschedule();
     }
 
     private async Task OnTimerAsync()
     {
-        metrics.TimerFired();
-        await ApplyAsync(PresenceOperations.HandleTimer(_aggregate, Now(), Timings, _options.Mode));
+        long now = Now();
+        if (_flushAt <= now)
+        {
+            _flushAt = null;
+            if (_dirty)
+            {
+                await PersistAsync();
+            }
+        }
+
+        if (_wakeAt <= now)
+        {
+            metrics.TimerFired();
+            await ApplyAsync(PresenceOperations.HandleTimer(_aggregate, now, Timings, _options.Mode));
+        }
+        else
+        {
+            Reschedule();
+        }
     }
 
-    private void Reschedule(long? wakeAt)
+    private void Reschedule()
     {
+        long? wakeAt = _flushAt is not { } flushAt ? _wakeAt : Math.Min(flushAt, _wakeAt ?? long.MaxValue);
         if (wakeAt is not { } at)
         {
             _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -244,6 +256,7 @@ internal sealed class UserPresenceGrain(
         };
         await record.WriteStateAsync();
         _dirty = false;
+        _flushAt = null;
     }
 
     /// <summary>Token bucket for <c>rc_presence</c>; returns 0 when allowed, else ms until a token.</summary>

@@ -235,13 +235,15 @@ internal sealed class PresenceSyncService
             throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "since", $"since is not a presence token of this grid: '{token}'.");
         }
 
-        return new SyncToken(parts[0][1..], inbox, fanout);
+        // An epoch this grid never made (not hex) just differs from every inbox's: a snapshot follows.
+        long epoch = long.TryParse(parts[0].AsSpan(1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long parsed) ? parsed : -1;
+        return new SyncToken(epoch, inbox, fanout);
     }
 
     /// <summary>A sync token: the inbox's epoch and position, and the silo's fan-out position.</summary>
-    private readonly record struct SyncToken(string Epoch, long Inbox, long Fanout)
+    private readonly record struct SyncToken(long Epoch, long Inbox, long Fanout)
     {
         public override string ToString() =>
-            string.Create(CultureInfo.InvariantCulture, $"p{Epoch}_{Inbox}_{Fanout}");
+            string.Create(CultureInfo.InvariantCulture, $"p{Epoch:x}_{Inbox}_{Fanout}");
     }
 }

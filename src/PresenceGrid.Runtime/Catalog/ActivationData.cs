@@ -32,7 +32,9 @@ internal enum ActivationState
 /// queue drained by one thread-pool work item at a time, so grain code never runs in parallel.
 /// Requests wait in a pending queue until the turn rules (non-reentrant by default;
 /// <c>[Reentrant]</c>, <c>[AlwaysInterleave]</c>, <c>[ReadOnly]</c>) admit them. Everything below
-/// "on the turn" runs only from <see cref="IThreadPoolWorkItem.Execute"/>.
+/// "on the turn" runs only from <see cref="IThreadPoolWorkItem.Execute"/>. The work queue, the
+/// scheduled flag and the timer list are guarded by locking the activation itself (no lock object:
+/// one activation per online user makes every field count).
 /// </summary>
 internal sealed class ActivationData : IGrainContext, IGrainActivationContext, IThreadPoolWorkItem
 {
@@ -54,15 +56,15 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     private readonly GrainClassDescriptor _descriptor;
     private readonly StatelessWorkerPool? _pool;
     private readonly ActivationSynchronizationContext _syncContext;
-    private readonly Queue<WorkItem> _work = new();
-    private readonly Queue<object> _pending = new();
+    private InlineQueue<WorkItem> _work;
+    private InlineQueue<object> _pending;
     private TaskCompletionSource? _deactivated;
     private bool _isDeactivated;
     private bool _scheduled;
     private volatile ActivationState _state;
     private Grain? _grain;
     private List<IActivationStateLoader>? _states;
-    private List<GrainTimer>? _timers;
+    private GrainTimer? _timers; // a list linked through GrainTimer.NextInActivation, under lock (this)
     private GrainAddress? _address;
     private GrainActivationException? _activationFailure;
     private int _running;
@@ -105,7 +107,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     {
         get
         {
-            lock (_work)
+            lock (this)
             {
                 return _isDeactivated ? Task.CompletedTask : (_deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
@@ -116,6 +118,9 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     public int ApproximateLoad => _work.Count + _pending.Count + _running;
 
     internal SiloRuntime Runtime => _runtime;
+
+    /// <summary>The registered address (null until the directory accepted this activation).</summary>
+    internal GrainAddress? Address => _address;
 
     /// <summary>Queues a request for this activation.</summary>
     public void ReceiveRequest(GrainRequest request) => EnqueueWork(request, null);
@@ -162,9 +167,10 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         }
 
         var timer = new GrainTimer<TState>(this, callback, state, options);
-        lock (_work)
+        lock (this)
         {
-            (_timers ??= []).Add(timer);
+            timer.NextInActivation = _timers;
+            _timers = timer;
         }
 
         timer.Start(options.DueTime);
@@ -191,9 +197,19 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
     internal void RemoveTimer(GrainTimer timer)
     {
-        lock (_work)
+        lock (this)
         {
-            _timers?.Remove(timer);
+            ref GrainTimer? link = ref _timers;
+            while (link is not null && link != timer)
+            {
+                link = ref link.NextInActivation;
+            }
+
+            if (link is not null)
+            {
+                link = timer.NextInActivation;
+                timer.NextInActivation = null;
+            }
         }
     }
 
@@ -201,7 +217,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     internal void EnqueueWork(object item, object? argument)
     {
         bool schedule;
-        lock (_work)
+        lock (this)
         {
             _work.Enqueue(new WorkItem(item, argument));
             schedule = !_scheduled;
@@ -219,7 +235,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         for (int processed = 0; processed < MaxItemsPerTurnBatch; processed++)
         {
             WorkItem item;
-            lock (_work)
+            lock (this)
             {
                 if (!_work.TryDequeue(out item))
                 {
@@ -619,6 +635,8 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
                 {
                     await state.LoadAsync();
                 }
+
+                _states = null; // loaded once; the grain holds its states
             }
 
             using var timeout = new CancellationTokenSource(_runtime.CollectionOptions.ActivationTimeout, _runtime.TimeProvider);
@@ -743,21 +761,19 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
     private void DisposeTimers()
     {
-        GrainTimer[] timers;
-        lock (_work)
+        GrainTimer? timer;
+        lock (this)
         {
-            if (_timers is null || _timers.Count == 0)
-            {
-                return;
-            }
-
-            timers = [.. _timers];
-            _timers.Clear();
+            timer = _timers;
+            _timers = null;
         }
 
-        foreach (GrainTimer timer in timers)
+        while (timer is not null)
         {
+            GrainTimer? next = timer.NextInActivation;
+            timer.NextInActivation = null;
             timer.Dispose();
+            timer = next;
         }
     }
 
@@ -766,7 +782,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     private void SignalDeactivated()
     {
         TaskCompletionSource? deactivated;
-        lock (_work)
+        lock (this)
         {
             _isDeactivated = true;
             deactivated = _deactivated;

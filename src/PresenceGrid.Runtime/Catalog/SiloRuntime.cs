@@ -31,8 +31,10 @@ internal sealed class SiloRuntime : IDisposable
         MessagingOptions = messagingOptions.Value;
         Logger = loggerFactory.CreateLogger("PresenceGrid.Runtime");
         Instruments = instruments;
+        GrainTimers = new Timers.GrainTimerQueue(timeProvider);
         InFlight = new InFlightRequests(timeProvider, MessagingOptions.ResponseTimeout, Logger, instruments);
         Catalog = new ActivationCatalog(this);
+        (directory as SingleSiloGrainDirectory)?.Attach(Catalog);
         Router = new GrainCallRouter(this);
         GrainFactory = new GrainFactory(Router);
     }
@@ -54,6 +56,9 @@ internal sealed class SiloRuntime : IDisposable
     public RuntimeInstruments Instruments { get; }
 
     public InFlightRequests InFlight { get; }
+
+    /// <summary>Every grain timer of the silo, behind one timer of <see cref="TimeProvider"/>.</summary>
+    public Timers.GrainTimerQueue GrainTimers { get; }
 
     public ActivationCatalog Catalog { get; }
 
@@ -102,5 +107,6 @@ internal sealed class SiloRuntime : IDisposable
     public void Dispose()
     {
         InFlight.Dispose();
+        GrainTimers.Dispose();
     }
 }

@@ -5,8 +5,8 @@ namespace PresenceGrid.Runtime.GrainDirectory;
 /// <summary>
 /// The authority on which activation of a grain is the one. The runtime registers an activation
 /// before it runs <see cref="Grain.OnActivateAsync"/> and unregisters it on deactivation; it does
-/// not consult the directory per call. One in-memory implementation serves a single silo; the
-/// cluster replaces it with one on PostgreSQL.
+/// not consult the directory per call. A silo outside a cluster answers from its activation
+/// catalog; in-process clusters share an in-memory directory; a real cluster uses PostgreSQL.
 /// </summary>
 public interface IGrainDirectory
 {
@@ -36,13 +36,13 @@ public interface IGrainDirectory
     Task<int> RemoveDeadSiloEntriesAsync(CancellationToken cancellationToken) => Task.FromResult(0);
 }
 
-/// <summary>The grain directory of a single silo (and of in-process test clusters): a dictionary.</summary>
+/// <summary>The grain directory shared by the silos of an in-process cluster: a dictionary.</summary>
 public sealed class InMemoryGrainDirectory : IGrainDirectory
 {
     private readonly ConcurrentDictionary<GrainId, GrainAddress> _entries = new();
     private readonly Membership.InMemoryMembershipTable? _membership;
 
-    /// <summary>Creates the directory of a single silo.</summary>
+    /// <summary>Creates a directory without a membership table (entries of other silos are never taken over).</summary>
     public InMemoryGrainDirectory()
     {
     }

@@ -59,7 +59,7 @@ public static class SiloHostingExtensions
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SiloMessagingOptions>, SiloMessagingOptionsValidator>());
             services.TryAddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
             services.TryAddSingleton<IGrainStateSerializer, JsonGrainStateSerializer>();
-            services.TryAddSingleton<IGrainDirectory, InMemoryGrainDirectory>();
+            services.TryAddSingleton<IGrainDirectory, SingleSiloGrainDirectory>();
             services.TryAddSingleton<ILocalSiloDetails>(sp => new LocalSiloDetails(sp.GetRequiredService<IOptions<SiloOptions>>().Value.SiloName, sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton(sp => new RuntimeInstruments(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
             services.TryAddSingleton<GrainAssemblies>();

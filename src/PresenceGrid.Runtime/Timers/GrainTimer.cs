@@ -9,7 +9,7 @@ namespace PresenceGrid.Runtime.Timers;
 /// </summary>
 internal abstract class GrainTimer : IGrainTimer
 {
-    private readonly ITimer _timer;
+    private readonly GrainTimerQueue _queue;
     private TimeSpan _period;
     private int _disposed;
     private bool _changedDuringTick;
@@ -21,13 +21,16 @@ internal abstract class GrainTimer : IGrainTimer
         Interleave = options.Interleave;
         KeepAlive = options.KeepAlive;
         _period = options.Period;
-        using (ExecutionContext.SuppressFlow())
-        {
-            _timer = activation.Runtime.TimeProvider.CreateTimer(static s => ((GrainTimer)s!).OnDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
+        _queue = activation.Runtime.GrainTimers;
     }
 
     public ActivationData Activation { get; }
+
+    /// <summary>The activation's next timer (the activation links its timers through this, under its lock).</summary>
+    internal GrainTimer? NextInActivation;
+
+    /// <summary>When the timer is due, in <see cref="TimeProvider"/> timestamps (<see cref="long.MaxValue"/>: not scheduled); owned by <see cref="GrainTimerQueue"/>.</summary>
+    internal long DueAt = long.MaxValue;
 
     public bool Interleave { get; }
 
@@ -35,7 +38,7 @@ internal abstract class GrainTimer : IGrainTimer
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    public void Start(TimeSpan dueTime) => _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
+    public void Start(TimeSpan dueTime) => _queue.Schedule(this, dueTime);
 
     public void Change(TimeSpan dueTime, TimeSpan period)
     {
@@ -46,7 +49,7 @@ internal abstract class GrainTimer : IGrainTimer
             _changedDuringTick = true;
         }
 
-        _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
+        _queue.Schedule(this, dueTime);
     }
 
     /// <summary>Runs the callback (on the activation's turn).</summary>
@@ -63,7 +66,7 @@ internal abstract class GrainTimer : IGrainTimer
         _ticking = false;
         if (!IsDisposed && !_changedDuringTick && _period != Timeout.InfiniteTimeSpan)
         {
-            _timer.Change(_period, Timeout.InfiniteTimeSpan);
+            _queue.Schedule(this, _period);
         }
     }
 
@@ -74,13 +77,14 @@ internal abstract class GrainTimer : IGrainTimer
             return;
         }
 
-        _timer.Dispose();
+        _queue.Schedule(this, Timeout.InfiniteTimeSpan);
         Activation.RemoveTimer(this);
     }
 
     protected abstract Task InvokeCallbackCore();
 
-    private void OnDue()
+    /// <summary>Called by the queue when due: the tick is queued to the activation like a request.</summary>
+    internal void OnDue()
     {
         if (!IsDisposed)
         {

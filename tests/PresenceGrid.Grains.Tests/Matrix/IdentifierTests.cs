@@ -21,6 +21,18 @@ public sealed class IdentifierTests
         Assert.Equal(id, UserId.Parse(text));
     }
 
+    [Fact]
+    public void UserIds_OfOneServer_ShareItsServerName_AndValidationStillAppliesToEveryId()
+    {
+        var first = UserId.Parse("@first:shared.example.org");
+        var second = UserId.Parse("@second:shared.example.org");
+
+        Assert.Same(first.Server, second.Server);
+        Assert.Equal(8448, UserId.Parse("@third:shared.example.org:8448").Server.Port);
+        Assert.False(UserId.TryParse("@bad local:shared.example.org", out _));
+        Assert.False(UserId.TryParse("@fourth:shared.example.org.", out _));
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]
