@@ -22,20 +22,28 @@ internal static class LoadCommand
         var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 64, Description = "Requests in flight." };
         var watchers = new Option<int>("--watchers") { DefaultValueFactory = _ => 50, Description = "Users whose watch streams measure delivery latency." };
         var syncs = new Option<bool>("--syncs") { Description = "Send incremental syncs (each worker one user, from its last token) instead of status updates." };
+        var routeToOwner = new Option<bool>("--route-to-owner")
+        {
+            Description = "Send each user's requests to the silo that owns the user (the SDK's owner routing over every --url), "
+                + "instead of worker i to silo i mod N. Off by default, so figures stay comparable with earlier runs.",
+        };
         var command = new Command("load", "Generate presence load against a running grid and report updates/s, deliveries/s and latencies.")
         {
-            users, roomSize, server, seconds, concurrency, watchers, syncs,
+            users, roomSize, server, seconds, concurrency, watchers, syncs, routeToOwner,
         };
         command.SetAction(async (parse, ct) =>
         {
             // With several --url, the load is spread over the silos: worker i talks to silo i mod n
-            // first (failing over to the others), and /metrics are summed over all of them.
+            // first (failing over to the others), and /metrics are summed over all of them. With
+            // --route-to-owner, each of those clients sends a user's requests to the user's owner silo
+            // instead (requests not keyed by a user, such as the room set-up, keep the spread).
             string[] targets = parse.GetValue(urls) is { Length: > 0 } given ? given : ["http://127.0.0.1:8787"];
-            PresenceGridClient[] clients = [.. targets.Select((_, i) => PgridCommands.Client(parse, [.. targets.Skip(i), .. targets.Take(i)]))];
+            bool owner = parse.GetValue(routeToOwner);
+            PresenceGridClient[] clients = [.. targets.Select((_, i) => PgridCommands.Client(parse, [.. targets.Skip(i), .. targets.Take(i)], routeToOwner: owner))];
             try
             {
                 var run = new LoadRun(clients, [.. targets.Select(t => new Uri(t))], parse.GetValue(server)!,
-                    parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs));
+                    parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs), owner);
                 return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
             }
             finally
@@ -49,7 +57,13 @@ internal static class LoadCommand
         return command;
     }
 
-    private sealed class LoadRun(PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs)
+    /// <summary>The runtime's counters of grain calls that crossed silos (presencegrid.grain.calls.remote / .forwarded).</summary>
+    private const string RemoteCalls = "presencegrid_grain_calls_remote";
+
+    private const string ForwardedCalls = "presencegrid_grain_calls_forwarded";
+
+    private sealed class LoadRun(
+        PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs, bool routeToOwner)
     {
         private PresenceGridClient ClientFor(int worker) => clients[worker % clients.Length];
 
@@ -77,6 +91,8 @@ internal static class LoadCommand
             long replicationStart = await MetricAsync(http, "presencegrid_presence_replication_messages");
             long transactionsStart = await MetricAsync(http, "presencegrid_postgres_state_transactions");
             long rowsStart = await MetricAsync(http, "presencegrid_postgres_state_rows");
+            long remoteStart = await MetricAsync(http, RemoteCalls);
+            long forwardedStart = await MetricAsync(http, ForwardedCalls);
             var total = Stopwatch.StartNew();
             Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, duration, stop.Token) : SendAsync(w, duration, stop.Token))];
             long lastAccepted = 0;
@@ -116,6 +132,9 @@ internal static class LoadCommand
                 long replication = await MetricAsync(http, "presencegrid_presence_replication_messages") - replicationStart;
                 Console.WriteLine($"cross-silo: {frames / elapsed:N0} frames/s in {flushes / elapsed:N0} flushes/s ({(flushes == 0 ? 0 : (double)frames / flushes):F1} frames per flush); "
                     + $"replication messages {replication / elapsed:N0}/s carrying {(replication == 0 ? 0 : (double)_accepted * (metricsBases.Length - 1) / replication):F1} changes each");
+                long remote = await MetricAsync(http, RemoteCalls) - remoteStart;
+                long forwarded = await MetricAsync(http, ForwardedCalls) - forwardedStart;
+                Console.WriteLine(RoutingSummary(remote, forwarded));
             }
 
             return _failed == 0 ? 0 : 1;
@@ -221,6 +240,22 @@ internal static class LoadCommand
         }
 
         private Task<long> DeliveriesAsync(HttpClient http) => MetricAsync(http, "presencegrid_presence_deliveries");
+
+        /// <summary>
+        /// How the requests were routed, from the silos' counters: a status update that reaches a silo other than its user's
+        /// owner costs one grain call to another silo, so for updates, requests minus those calls reached their owner.
+        /// </summary>
+        private string RoutingSummary(long remote, long forwarded)
+        {
+            string mode = routeToOwner
+                ? $"each user's owner silo (SDK owner routing{(clients.All(c => c.RoutesToOwner) ? string.Empty : ": OFF in some client")})"
+                : $"worker i -> silo i mod {metricsBases.Length}";
+            string owners = syncs || _accepted == 0
+                ? string.Empty
+                : $"; updates that reached their owner silo: {Math.Max(0, _accepted - remote):N0} of {_accepted:N0} ({100.0 * Math.Max(0, _accepted - remote) / _accepted:F1}%)";
+            return $"routing: {mode}; grain calls sent to another silo: {remote:N0} ({(_accepted == 0 ? 0 : (double)remote / _accepted):F3} per request), "
+                + $"forwarded again: {forwarded:N0}{owners}";
+        }
 
         /// <summary>A counter summed over every silo's <c>/metrics</c> (unlabelled series only).</summary>
         private async Task<long> MetricAsync(HttpClient http, string name)

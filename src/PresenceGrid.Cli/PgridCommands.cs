@@ -39,9 +39,10 @@ internal static class PgridCommands
         return root;
     }
 
-    public static PresenceGridClient Client(ParseResult parse, IEnumerable<string>? endpoints = null)
+    /// <summary>An SDK client on <paramref name="endpoints"/> (default: every --url); owner routing as the SDK defaults unless <paramref name="routeToOwner"/> says.</summary>
+    public static PresenceGridClient Client(ParseResult parse, IEnumerable<string>? endpoints = null, bool? routeToOwner = null)
     {
-        var options = new PresenceGridClientOptions { Token = parse.GetValue(Token) };
+        var options = new PresenceGridClientOptions { Token = parse.GetValue(Token), RouteToOwner = routeToOwner };
         foreach (string url in endpoints ?? parse.GetValue(Urls) ?? [SiloApp.DefaultUrl])
         {
             options.Endpoints.Add(new Uri(url));

@@ -15,19 +15,26 @@ public sealed partial class PresenceGridClient
     private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue AcceptNdjson = new("application/x-ndjson");
 
-    /// <summary>Sends a request whose answer body is ignored (<c>{}</c>).</summary>
-    private async Task SendAsync(string operation, HttpMethod method, string pathAndQuery, byte[]? body, CancellationToken cancellationToken)
+    /// <summary>Sends a request whose answer body is ignored (<c>{}</c>); <paramref name="routeBy"/> is the user it is keyed by, if any.</summary>
+    private async Task SendAsync(string operation, HttpMethod method, string pathAndQuery, byte[]? body, CancellationToken cancellationToken, string? routeBy = null)
     {
-        var (response, _) = await SendCoreAsync(operation, method, pathAndQuery, body, AcceptJson, HttpCompletionOption.ResponseContentRead, TimeSpan.Zero, cancellationToken)
+        var (response, _, _) = await SendCoreAsync(operation, method, pathAndQuery, body, AcceptJson, HttpCompletionOption.ResponseContentRead, TimeSpan.Zero, routeBy, cancellationToken)
             .ConfigureAwait(false);
         response.Dispose();
     }
 
-    /// <summary>Sends a request and reads its JSON answer.</summary>
+    /// <summary>Sends a request and reads its JSON answer; <paramref name="routeBy"/> is the user it is keyed by, if any.</summary>
     private async Task<T> SendAsync<T>(
-        string operation, HttpMethod method, string pathAndQuery, byte[]? body, JsonTypeInfo<T> answerType, CancellationToken cancellationToken, TimeSpan extraTimeout = default)
+        string operation,
+        HttpMethod method,
+        string pathAndQuery,
+        byte[]? body,
+        JsonTypeInfo<T> answerType,
+        CancellationToken cancellationToken,
+        TimeSpan extraTimeout = default,
+        string? routeBy = null)
     {
-        var (response, _) = await SendCoreAsync(operation, method, pathAndQuery, body, AcceptJson, HttpCompletionOption.ResponseContentRead, extraTimeout, cancellationToken)
+        var (response, _, _) = await SendCoreAsync(operation, method, pathAndQuery, body, AcceptJson, HttpCompletionOption.ResponseContentRead, extraTimeout, routeBy, cancellationToken)
             .ConfigureAwait(false);
         using var disposeResponse = response;
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
@@ -53,9 +60,13 @@ public sealed partial class PresenceGridClient
     /// Sends the request to the endpoints in turn, starting with the last one that answered, until one answers. A connection
     /// failure (<see cref="HttpRequestException"/> without a status) or a timeout of the attempt moves on to the next endpoint;
     /// an error answer is thrown as a <see cref="PresenceGridApiException"/> without trying further. Returns only 2xx answers,
-    /// with the index of the endpoint that gave them.
+    /// with the index of the endpoint that gave them and the endpoint.
     /// </summary>
-    private async Task<(HttpResponseMessage Response, int EndpointIndex)> SendCoreAsync(
+    /// <remarks>
+    /// With owner routing and a <paramref name="routeBy"/> user, the user's owner silo is tried first (index -1); when it
+    /// fails to connect, the configured endpoints follow in the usual order (the owner's own entry among them skipped).
+    /// </remarks>
+    private async Task<(HttpResponseMessage Response, int EndpointIndex, Uri Endpoint)> SendCoreAsync(
         string operation,
         HttpMethod method,
         string pathAndQuery,
@@ -63,18 +74,27 @@ public sealed partial class PresenceGridClient
         MediaTypeWithQualityHeaderValue accept,
         HttpCompletionOption completion,
         TimeSpan extraTimeout,
+        string? routeBy,
         CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var owner = routeBy is not null && _ownerRouting is { } routing
+            ? await routing.GetOwnerAsync(routeBy, cancellationToken).ConfigureAwait(false)
+            : null;
         var count = _endpoints.Length;
         var start = Volatile.Read(ref _preferredEndpoint);
-        var failures = new List<Exception>(count);
+        var failures = new List<Exception>(owner is null ? count : count + 1);
         var attemptTimeout = _options.RequestTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : _options.RequestTimeout + extraTimeout;
-        for (var i = 0; i < count; i++)
+        for (var i = owner is null ? 0 : -1; i < count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var index = (start + i) % count;
-            var endpoint = _endpoints[index];
+            var index = i < 0 ? -1 : (start + i) % count;
+            var endpoint = index < 0 ? owner! : _endpoints[index];
+            if (index >= 0 && owner is not null && endpoint == owner)
+            {
+                continue; // The owner was tried first and failed.
+            }
+
             using var request = CreateRequest(method, new Uri(endpoint, pathAndQuery), body, accept);
             using var timeout = attemptTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(attemptTimeout, _timeProvider);
             using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
@@ -86,7 +106,7 @@ public sealed partial class PresenceGridClient
             catch (HttpRequestException ex) when (ex.StatusCode is null && !cancellationToken.IsCancellationRequested)
             {
                 failures.Add(ex);
-                PresenceGridClientLog.EndpointFailed(_logger, operation, endpoint, ex.HttpRequestError.ToString(), ex);
+                OnEndpointFailed(operation, index, endpoint, ex.HttpRequestError.ToString(), ex);
                 continue;
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
@@ -94,15 +114,25 @@ public sealed partial class PresenceGridClient
                 // The attempt timed out (ours, or the handler's connect timeout).
                 var timedOut = new TimeoutException($"{operation} to {endpoint} got no answer within {attemptTimeout}.", ex);
                 failures.Add(timedOut);
-                PresenceGridClientLog.EndpointFailed(_logger, operation, endpoint, "timeout", timedOut);
+                OnEndpointFailed(operation, index, endpoint, "timeout", timedOut);
                 continue;
             }
 
             // The attempt timer ends with this method: a streamed body (watch) may stay open far longer than its headers took.
-            Volatile.Write(ref _preferredEndpoint, index);
+            if (index >= 0)
+            {
+                Volatile.Write(ref _preferredEndpoint, index);
+            }
+
             if (response.IsSuccessStatusCode)
             {
-                return (response, index);
+                return (response, index, endpoint);
+            }
+
+            if ((int)response.StatusCode >= 500)
+            {
+                // A silo that cannot serve (fenced, or a peer it forwarded to is gone): the membership may have changed.
+                _ownerRouting?.RequestRefresh();
             }
 
             using (response)
@@ -139,9 +169,35 @@ public sealed partial class PresenceGridClient
         return request;
     }
 
-    /// <summary>Moves the preferred endpoint past <paramref name="failedIndex"/>, so the next call starts with the following endpoint.</summary>
-    private void SkipEndpoint(int failedIndex) =>
+    /// <summary>Logs a failed attempt and tells owner routing: an owner is skipped for a while, and either way the view is refreshed.</summary>
+    private void OnEndpointFailed(string operation, int index, Uri endpoint, string reason, Exception exception)
+    {
+        if (index < 0)
+        {
+            PresenceGridClientLog.OwnerEndpointFailed(_logger, operation, endpoint, reason, exception);
+            _ownerRouting!.ReportOwnerFailure(endpoint);
+        }
+        else
+        {
+            PresenceGridClientLog.EndpointFailed(_logger, operation, endpoint, reason, exception);
+            _ownerRouting?.RequestRefresh();
+        }
+    }
+
+    /// <summary>
+    /// The endpoint that served a dropped stream may be going away: moves the preferred endpoint past it (so the next call
+    /// starts with the following endpoint), or, for an owner silo (<paramref name="failedIndex"/> -1), skips it as an owner for a while.
+    /// </summary>
+    private void SkipEndpoint(int failedIndex, Uri endpoint)
+    {
+        if (failedIndex < 0)
+        {
+            _ownerRouting!.ReportOwnerFailure(endpoint);
+            return;
+        }
+
         Interlocked.CompareExchange(ref _preferredEndpoint, (failedIndex + 1) % _endpoints.Length, failedIndex);
+    }
 
     private static async Task<PresenceGridApiException> CreateErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

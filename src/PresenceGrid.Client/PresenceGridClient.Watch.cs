@@ -19,7 +19,9 @@ public sealed partial class PresenceGridClient
     /// When the connection drops (an I/O or connection error, or the server ends the stream), the client waits a short
     /// back-off (<see cref="PresenceGridClientOptions.WatchReconnectDelay"/>, doubling up to
     /// <see cref="PresenceGridClientOptions.WatchMaxReconnectDelay"/>, reset by every batch), then reconnects to the next
-    /// endpoint with <c>since</c> set to the <see cref="SyncBatch.NextBatch"/> of the last batch it yielded. A line cut off by
+    /// endpoint (with owner routing: to the configured endpoints, the owner being skipped for one
+    /// <see cref="PresenceGridClientOptions.PlacementRefreshInterval"/>) with <c>since</c> set to the
+    /// <see cref="SyncBatch.NextBatch"/> of the last batch it yielded. A line cut off by
     /// the drop is discarded, not yielded: the server sends it again after that token, so no batch is lost or duplicated.
     /// Connection failures are retried until <paramref name="cancellationToken"/> is cancelled; an HTTP error answer
     /// (for example 401 or 404) ends the enumeration with a <see cref="PresenceGridApiException"/>.
@@ -44,10 +46,11 @@ public sealed partial class PresenceGridClient
             string reason;
             HttpResponseMessage? response = null;
             var endpointIndex = -1;
+            Uri? endpoint = null;
             try
             {
-                (response, endpointIndex) = await SendCoreAsync(
-                    "Watch", HttpMethod.Get, path, null, AcceptNdjson, HttpCompletionOption.ResponseHeadersRead, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                (response, endpointIndex, endpoint) = await SendCoreAsync(
+                    "Watch", HttpMethod.Get, path, null, AcceptNdjson, HttpCompletionOption.ResponseHeadersRead, TimeSpan.Zero, userId, cancellationToken).ConfigureAwait(false);
                 reason = "stream ended";
             }
             catch (PresenceGridUnavailableException ex)
@@ -95,7 +98,7 @@ public sealed partial class PresenceGridClient
                 }
 
                 // The silo that dropped the stream may be going away: start the reconnection with the next endpoint.
-                SkipEndpoint(endpointIndex);
+                SkipEndpoint(endpointIndex, endpoint!);
             }
 
             var delay = GetReconnectDelay(failedTries++);

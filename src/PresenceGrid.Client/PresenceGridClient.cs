@@ -15,6 +15,8 @@ namespace PresenceGrid.Client;
 /// a timeout moves on to the next endpoint, and when all fail a <see cref="PresenceGridUnavailableException"/> is thrown.
 /// An HTTP error answer is thrown at once as a <see cref="PresenceGridApiException"/> (or a subclass) and is not retried.
 /// A call that timed out may still have been applied by the silo that received it.
+/// With owner routing (<see cref="PresenceGridClientOptions.RouteToOwner"/>), a call keyed by one user first goes to the
+/// silo that owns the user, and falls back to that failover order when the owner cannot be reached.
 /// </remarks>
 public sealed partial class PresenceGridClient : IDisposable
 {
@@ -27,6 +29,7 @@ public sealed partial class PresenceGridClient : IDisposable
     private readonly AuthenticationHeaderValue? _authorization;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly OwnerRouting? _ownerRouting;
     private int _preferredEndpoint;
     private volatile bool _disposed;
 
@@ -74,15 +77,31 @@ public sealed partial class PresenceGridClient : IDisposable
             Http2PriorKnowledge = options.Http2PriorKnowledge,
             WatchReconnectDelay = options.WatchReconnectDelay,
             WatchMaxReconnectDelay = options.WatchMaxReconnectDelay,
+            RouteToOwner = options.RouteToOwner,
+            PlacementRefreshInterval = options.PlacementRefreshInterval,
         };
         _endpoints = [.. _options.Endpoints];
         _authorization = options.Token is null ? null : new AuthenticationHeaderValue("Bearer", options.Token);
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        if (_options.RouteToOwner ?? _endpoints.Length > 1)
+        {
+            _ownerRouting = new OwnerRouting(
+                ct => SendAsync("RefreshPlacement", HttpMethod.Get, "v1/cluster/placement", null, PresenceGridJsonContext.Default.PlacementResponse, ct),
+                _timeProvider,
+                _options.PlacementRefreshInterval,
+                _logger);
+        }
     }
 
     /// <summary>The endpoints this client uses, each ending with <c>/</c>, in configured order.</summary>
     public IReadOnlyList<Uri> Endpoints => _endpoints;
+
+    /// <summary>Whether user-keyed requests go to the user's owner silo (<see cref="PresenceGridClientOptions.RouteToOwner"/>, resolved).</summary>
+    public bool RoutesToOwner => _ownerRouting is not null;
+
+    /// <summary>The owner routing's state, for tests; null when it is off.</summary>
+    internal OwnerRouting? OwnerRouting => _ownerRouting;
 
     /// <summary>Sets a user's presence (<c>PUT /v1/presence/{userId}/status</c>).</summary>
     /// <param name="userId">The user, for example <c>@alice:example.org</c>.</param>
@@ -96,7 +115,7 @@ public sealed partial class PresenceGridClient : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         var body = Serialize(new SetPresenceRequest(presence, statusMsg, deviceId), PresenceGridJsonContext.Default.SetPresenceRequest);
-        return SendAsync("SetPresence", HttpMethod.Put, $"v1/presence/{Escape(userId)}/status", body, cancellationToken);
+        return SendAsync("SetPresence", HttpMethod.Put, $"v1/presence/{Escape(userId)}/status", body, cancellationToken, routeBy: userId);
     }
 
     /// <summary>Gets a user's presence (<c>GET /v1/presence/{userId}/status</c>).</summary>
@@ -109,7 +128,7 @@ public sealed partial class PresenceGridClient : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         var path = WithQuery($"v1/presence/{Escape(userId)}/status", ("requester", requester));
-        return SendAsync("GetPresence", HttpMethod.Get, path, null, PresenceGridJsonContext.Default.PresenceContent, cancellationToken);
+        return SendAsync("GetPresence", HttpMethod.Get, path, null, PresenceGridJsonContext.Default.PresenceContent, cancellationToken, routeBy: userId);
     }
 
     /// <summary>Reports that a device started syncing (<c>POST /v1/presence/{userId}/devices/{deviceId}/sync</c>, <c>"state": "start"</c>).</summary>
@@ -142,7 +161,7 @@ public sealed partial class PresenceGridClient : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         ArgumentException.ThrowIfNullOrEmpty(deviceId);
-        return SendAsync("MarkActive", HttpMethod.Post, $"v1/presence/{Escape(userId)}/devices/{Escape(deviceId)}/active", null, cancellationToken);
+        return SendAsync("MarkActive", HttpMethod.Post, $"v1/presence/{Escape(userId)}/devices/{Escape(deviceId)}/active", null, cancellationToken, routeBy: userId);
     }
 
     /// <summary>Gets the presence events a user should see (<c>GET /v1/sync/{userId}</c>), long-polling when <paramref name="timeout"/> is set.</summary>
@@ -169,7 +188,7 @@ public sealed partial class PresenceGridClient : IDisposable
             ("full_state", fullState is null ? null : fullState.Value ? "true" : "false"),
             ("timeout", timeout is null ? null : FormatMilliseconds(timeout.Value)),
             ("device_id", deviceId));
-        return SendAsync("Sync", HttpMethod.Get, path, null, PresenceGridJsonContext.Default.SyncBatch, cancellationToken, timeout ?? TimeSpan.Zero);
+        return SendAsync("Sync", HttpMethod.Get, path, null, PresenceGridJsonContext.Default.SyncBatch, cancellationToken, timeout ?? TimeSpan.Zero, routeBy: userId);
     }
 
     /// <summary>Sets a user's membership of a room (<c>PUT /v1/rooms/{roomId}/members/{userId}</c>).</summary>
@@ -330,7 +349,8 @@ public sealed partial class PresenceGridClient : IDisposable
         return new HttpClient(CreateHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    private static Uri WithTrailingSlash(Uri endpoint) =>
+    /// <summary><paramref name="endpoint"/> with a path ending in <c>/</c>, so that relative paths resolve below it.</summary>
+    internal static Uri WithTrailingSlash(Uri endpoint) =>
         endpoint.AbsolutePath.EndsWith('/') ? endpoint : new Uri(endpoint.GetLeftPart(UriPartial.Path) + "/");
 
     private Task SendSyncStateAsync(string operation, string userId, string deviceId, string state, PresenceState? setPresence, CancellationToken cancellationToken)
@@ -338,6 +358,6 @@ public sealed partial class PresenceGridClient : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(userId);
         ArgumentException.ThrowIfNullOrEmpty(deviceId);
         var body = Serialize(new SyncStateRequest(state, setPresence), PresenceGridJsonContext.Default.SyncStateRequest);
-        return SendAsync(operation, HttpMethod.Post, $"v1/presence/{Escape(userId)}/devices/{Escape(deviceId)}/sync", body, cancellationToken);
+        return SendAsync(operation, HttpMethod.Post, $"v1/presence/{Escape(userId)}/devices/{Escape(deviceId)}/sync", body, cancellationToken, routeBy: userId);
     }
 }

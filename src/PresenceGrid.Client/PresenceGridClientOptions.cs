@@ -42,4 +42,30 @@ public sealed class PresenceGridClientOptions
 
     /// <summary>The largest delay between watch reconnection tries. Default 5 s.</summary>
     public TimeSpan WatchMaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether requests keyed by one user (set and get presence, device sync and activity, sync, watch) go straight to the
+    /// silo that owns the user's grain, as Cassandra's token-aware and Redis Cluster's slot-aware drivers do, instead of
+    /// to the first endpoint, which forwards the call to the owner over the silo transport. <see langword="null"/>
+    /// (default): on when <see cref="Endpoints"/> has more than one endpoint, off with one (a load balancer, say).
+    /// </summary>
+    /// <remarks>
+    /// The client keeps a placement view (<c>GET /v1/cluster/placement</c>: the active silos and their
+    /// <c>http_endpoint</c>) and computes each user's owner with the runtime's own rendezvous hash. The first user-keyed
+    /// request waits for the first view; later ones never wait: the view is refreshed in the background when it is
+    /// older than <see cref="PlacementRefreshInterval"/>, and at once after a connection failure or a 5xx answer.
+    /// A request whose owner is unknown, has no usable <c>http_endpoint</c>, or fails to connect goes to
+    /// <see cref="Endpoints"/> in the usual failover order; an owner that failed to connect is skipped for one
+    /// <see cref="PlacementRefreshInterval"/>. A stale view only costs a forward: any silo serves any user. Requests
+    /// not keyed by one user (room membership, federation, modules, admin) always use <see cref="Endpoints"/>.
+    /// The client must be able to reach each silo's advertised <c>http_endpoint</c> directly, and sends it the
+    /// <see cref="Token"/>.
+    /// </remarks>
+    public bool? RouteToOwner { get; set; }
+
+    /// <summary>
+    /// How old the owner-routing placement view may get before a request refreshes it (in the background; the request
+    /// uses the view it has). Default 5 s. Also how long an owner silo that failed to connect is skipped.
+    /// </summary>
+    public TimeSpan PlacementRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

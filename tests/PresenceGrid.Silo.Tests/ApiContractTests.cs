@@ -167,7 +167,14 @@ public sealed class ApiContractTests : IAsyncLifetime
         AssertError(await Get("/v1/admin/explain?from=x&to=y"), 400, "M_INVALID_PARAM", "from");
 
         var cluster = await Get("/v1/admin/cluster");
-        Assert.Equal("active", cluster.Body.GetProperty("silos")[0].GetProperty("status").GetString());
+        JsonElement self = cluster.Body.GetProperty("silos")[0];
+        Assert.Equal("active", self.GetProperty("status").GetString());
+        Assert.Equal($"{self.GetProperty("silo_endpoint").GetString()}@{self.GetProperty("generation").GetInt64()}", self.GetProperty("address").GetString());
+        var placement = await Get("/v1/cluster/placement");
+        Assert.Equal(OwnerPlacementTests.UserGrainType, placement.Body.GetProperty("user_grain_type").GetString());
+        JsonElement placed = Assert.Single(placement.Body.GetProperty("silos").EnumerateArray());
+        Assert.Equal(self.GetProperty("address").GetString(), placed.GetProperty("address").GetString());
+        Assert.False(placed.TryGetProperty("http_endpoint", out _), "a silo without a cluster advertises no http_endpoint");
         Assert.Equal("ok", (await Get("/healthz")).Body.GetProperty("status").GetString());
         string metrics = await _silo.Http.GetStringAsync("/metrics");
         Assert.Contains("presencegrid_grain_activations_active", metrics);

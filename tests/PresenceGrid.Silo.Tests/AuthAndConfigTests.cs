@@ -26,6 +26,22 @@ public sealed class AuthAndConfigTests
     }
 
     [Fact]
+    public async Task WithTokens_ThePlacementViewIsReadWithAFrontendToken()
+    {
+        await using var silo = await RunningSilo.StartAsync("""
+            server_name: test
+            frontend_tokens: ["s3cret"]
+            """);
+
+        var missing = await silo.SendAsync(HttpMethod.Get, "/v1/cluster/placement");
+        var ok = await silo.SendAsync(HttpMethod.Get, "/v1/cluster/placement", token: "s3cret");
+
+        Assert.Equal(401, missing.Status);
+        Assert.Equal(200, ok.Status);
+        Assert.Single(ok.Body.GetProperty("silos").EnumerateArray());
+    }
+
+    [Fact]
     public async Task RateLimit_Is429_WithRetryAfter_AndChangesNothing()
     {
         await using var silo = await RunningSilo.StartAsync("""

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using PresenceGrid.Testing;
 using Xunit.Abstractions;
@@ -13,6 +11,7 @@ namespace PresenceGrid.Silo.Tests;
 /// Three silo processes and a private PostgreSQL on loopback, driven from outside through the HTTP
 /// API: a kill -9 of one silo loses nothing durable, and the others serve its users.
 /// </summary>
+[Collection(nameof(ProcessClusterCollection))]
 public sealed class MultiProcessClusterTests(ITestOutputHelper output)
 {
     private const int LeaseMs = 2000;
@@ -27,7 +26,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
         {
             for (int i = 0; i < 3; i++)
             {
-                silos.Add(SiloProcess.Start(i, postgres.ConnectionString, clusterId));
+                silos.Add(SiloProcess.Start($"mp-{i}", "mp.test", postgres.ConnectionString, clusterId, LeaseMs));
             }
 
             foreach (SiloProcess silo in silos)
@@ -124,19 +123,8 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
 
     private static string Esc(string value) => Uri.EscapeDataString(value);
 
-    private static async Task<string> SendAsync(HttpClient http, HttpMethod method, SiloProcess silo, string path, string? json = null)
-    {
-        using var request = new HttpRequestMessage(method, new Uri(silo.Url, path));
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-        }
-
-        using HttpResponseMessage response = await http.SendAsync(request);
-        string body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{method} {path} on {silo.Name}: {(int)response.StatusCode} {body}");
-        return body;
-    }
+    private static Task<string> SendAsync(HttpClient http, HttpMethod method, SiloProcess silo, string path, string? json = null) =>
+        silo.SendAsync(http, method, path, json);
 
     private static async Task<List<(string Name, string Status)>> ClusterAsync(HttpClient http, SiloProcess silo)
     {
@@ -163,93 +151,6 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
 
             Assert.True(deadline.Elapsed < limit, $"Timed out after {limit.TotalSeconds:0} s waiting for {what}.");
             await Task.Delay(50);
-        }
-    }
-
-    private sealed class SiloProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _log = new();
-        private readonly string _config;
-
-        private SiloProcess(string name, Uri url, Process process, string config)
-        {
-            Name = name;
-            Url = url;
-            _process = process;
-            _config = config;
-            process.OutputDataReceived += (_, e) => Append(e.Data);
-            process.ErrorDataReceived += (_, e) => Append(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public string Name { get; }
-
-        public Uri Url { get; }
-
-        public static SiloProcess Start(int index, string postgres, string clusterId)
-        {
-            string name = $"mp-{index}";
-            int port = FreePort();
-            string config = Path.Combine(Path.GetTempPath(), $"pgrid-{clusterId}-{index}.yaml");
-            File.WriteAllText(config, $"""
-                server_name: mp.test
-                silo_name: {name}
-                rc_presence:
-                  per_second: 0
-                cluster:
-                  cluster_id: {clusterId}
-                  postgres: "{postgres}"
-                  silo_port: 0
-                  secret: "multi-process-cluster-secret"
-                  lease_ms: {LeaseMs}
-                """);
-            string dll = Path.Combine(AppContext.BaseDirectory, "PresenceGrid.Silo.dll");
-            var start = new ProcessStartInfo("dotnet", ["exec", dll, "--config", config, "--urls", $"http://127.0.0.1:{port}"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            return new SiloProcess(name, new Uri($"http://127.0.0.1:{port}"), Process.Start(start)!, config);
-        }
-
-        public async Task WaitHealthyAsync()
-        {
-            using var http = new HttpClient();
-            await UntilAsync(async () => (await http.GetAsync(new Uri(Url, "/healthz"))).IsSuccessStatusCode, $"{Name} to serve /healthz", TimeSpan.FromSeconds(60));
-        }
-
-        /// <summary>kill -9: no shutdown, no goodbye.</summary>
-        public void Kill() => _process.Kill(entireProcessTree: false);
-
-        public string LogTail() => string.Join('\n', _log.TakeLast(15));
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-
-            _process.Dispose();
-            File.Delete(_config);
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        private void Append(string? line)
-        {
-            if (line is not null)
-            {
-                _log.Enqueue(line);
-            }
         }
     }
 }

@@ -1,35 +1,13 @@
-using System.CommandLine;
 using Microsoft.Extensions.Configuration;
-using PresenceGrid.Cli;
 using PresenceGrid.Modules;
 
 namespace PresenceGrid.Silo.Tests;
-
-[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
-public sealed class ConsoleCollection;
 
 /// <summary>pgrid against a real silo; its output is read from the console (hence no parallel tests here).</summary>
 [Collection(nameof(ConsoleCollection))]
 public sealed class PgridTests
 {
-    private static async Task<(int Exit, string Output)> Pgrid(params string[] args)
-    {
-        TextWriter original = Console.Out;
-        TextWriter originalError = Console.Error;
-        using var output = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(output);
-        try
-        {
-            int exit = await PgridCommands.Build().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync();
-            return (exit, output.ToString());
-        }
-        finally
-        {
-            Console.SetOut(original);
-            Console.SetError(originalError);
-        }
-    }
+    private static Task<(int Exit, string Output)> Pgrid(params string[] args) => PgridRunner.RunAsync(args);
 
     [Fact]
     public async Task SetJoinGetSyncExplain_AgainstARunningSilo()

@@ -27,6 +27,7 @@ internal static class PresenceApi
         app.MapPost("/v1/modules/set_presence_for_users", Handle(SetPresenceForUsersAsync));
         app.MapGet("/v1/admin/explain", Handle(ExplainAsync));
         app.MapGet("/v1/admin/cluster", Handle(ClusterAsync));
+        app.MapGet("/v1/cluster/placement", Handle(PlacementAsync));
         app.MapGet("/healthz", (RequestDelegate)(context => Json.WriteAsync(context.Response, static w =>
         {
             w.WriteStartObject();
@@ -363,7 +364,7 @@ internal static class PresenceApi
             {
                 w.WriteStartObject();
                 w.WriteString("name", silo.Name);
-                w.WriteString("address", silo.SiloAddress.ToString());
+                WriteAddress(w, silo.SiloAddress);
                 w.WriteString("status", "active");
                 w.WriteNumber("activations", silo.ActivationCount);
                 w.WriteBoolean("self", true);
@@ -376,7 +377,7 @@ internal static class PresenceApi
                     bool self = entry.Address == silo.SiloAddress;
                     w.WriteStartObject();
                     w.WriteString("name", entry.Name);
-                    w.WriteString("address", entry.Address.ToString());
+                    WriteAddress(w, entry.Address);
                     w.WriteString("status", entry.Status.ToString().ToLowerInvariant());
                     if (self)
                     {
@@ -400,6 +401,52 @@ internal static class PresenceApi
             w.WriteEndArray();
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// What a client needs to compute each user's owner silo exactly as the runtime places grains: the active silos of
+    /// this silo's cached membership view, in placement order, and the user grain's type. No peer is asked (unlike
+    /// <c>/v1/admin/cluster</c>), so it answers at once even while a peer is unreachable.
+    /// </summary>
+    private static Task PlacementAsync(HttpContext context, PresenceService presence)
+    {
+        Runtime.Hosting.Silo silo = context.RequestServices.GetRequiredService<Runtime.Hosting.Silo>();
+        Runtime.Membership.MembershipView? membership = silo.Membership;
+        IEnumerable<(Runtime.GrainDirectory.SiloAddress Address, string Name, string? HttpEndpoint)> active = membership is null
+            ? [(silo.SiloAddress, silo.Name, null)]
+            : membership.Active.Select(e => (e.Address, e.Name, e.HttpEndpoint));
+        return Json.WriteAsync(context.Response, w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("version", membership?.Version ?? 0);
+            w.WriteString("user_grain_type", Invocation.GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType);
+            w.WriteStartArray("silos");
+
+            // The order of ClusterView.Active: ties between equal scores go to the first.
+            foreach (var (address, name, httpEndpoint) in active.OrderBy(a => a.Address.ToString(), StringComparer.Ordinal))
+            {
+                w.WriteStartObject();
+                w.WriteString("name", name);
+                WriteAddress(w, address);
+                if (httpEndpoint is not null)
+                {
+                    w.WriteString("http_endpoint", httpEndpoint);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>A silo's identity: <c>address</c> (<c>endpoint@generation</c>) and its two parts, which placement hashes.</summary>
+    private static void WriteAddress(Utf8JsonWriter w, Runtime.GrainDirectory.SiloAddress address)
+    {
+        w.WriteString("address", address.ToString());
+        w.WriteString("silo_endpoint", address.Endpoint);
+        w.WriteNumber("generation", address.Generation);
     }
 }
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace PresenceGrid.Client.Internal;
 
 /// <summary>
-/// The client's log messages. EventIds 6000-6099 belong to the client SDK (next free: 6004). Paths, user ids, presence
+/// The client's log messages. EventIds 6000-6099 belong to the client SDK (next free: 6007). Paths, user ids, presence
 /// payloads and tokens are never logged: only the operation name and the endpoint.
 /// </summary>
 internal static partial class PresenceGridClientLog
@@ -19,4 +19,16 @@ internal static partial class PresenceGridClientLog
     [LoggerMessage(EventId = 6003, EventName = "WatchReconnecting", Level = LogLevel.Information,
         Message = "Watch stream interrupted ({Reason}); reconnecting in {Delay} from the last batch token.")]
     public static partial void WatchReconnecting(ILogger logger, string reason, TimeSpan delay, Exception? exception);
+
+    [LoggerMessage(EventId = 6004, EventName = "OwnerEndpointFailed", Level = LogLevel.Warning,
+        Message = "{Operation} failed on the owner silo {Endpoint} ({Reason}); falling back to the configured endpoints.")]
+    public static partial void OwnerEndpointFailed(ILogger logger, string operation, Uri endpoint, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 6005, EventName = "PlacementRefreshed", Level = LogLevel.Debug,
+        Message = "Placement view refreshed: {SiloCount} active silos, {RoutableCount} with a usable http_endpoint (membership version {Version}).")]
+    public static partial void PlacementRefreshed(ILogger logger, int siloCount, int routableCount, long version);
+
+    [LoggerMessage(EventId = 6006, EventName = "PlacementRefreshFailed", Level = LogLevel.Warning,
+        Message = "Refreshing the placement view failed; user requests keep the last view (or the configured endpoints without one).")]
+    public static partial void PlacementRefreshFailed(ILogger logger, Exception exception);
 }

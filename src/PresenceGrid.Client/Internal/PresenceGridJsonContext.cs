@@ -26,4 +26,5 @@ namespace PresenceGrid.Client.Internal;
 [JsonSerializable(typeof(PresenceExplanation))]
 [JsonSerializable(typeof(ClusterStatus))]
 [JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(PlacementResponse))]
 internal sealed partial class PresenceGridJsonContext : JsonSerializerContext;

@@ -31,3 +31,16 @@ internal sealed record ErrorResponse(
     [property: JsonPropertyName("errcode")] string? ErrCode = null,
     string? Error = null,
     long? RetryAfterMs = null);
+
+/// <summary>Answer of <c>GET /v1/cluster/placement</c>: what owner routing needs to place users as the runtime does.</summary>
+/// <param name="Version">The answering silo's membership version.</param>
+/// <param name="UserGrainType">The grain type of a user's presence grain (the part of the grain id before the user id).</param>
+/// <param name="Silos">The active silos, in placement order.</param>
+internal sealed record PlacementResponse(long Version, string UserGrainType, IReadOnlyList<PlacementSilo> Silos);
+
+/// <summary>One active silo of <see cref="PlacementResponse"/>.</summary>
+/// <param name="Name">The silo name.</param>
+/// <param name="SiloEndpoint">The silo-to-silo endpoint, hashed by placement.</param>
+/// <param name="Generation">The silo's generation, hashed by placement.</param>
+/// <param name="HttpEndpoint">Where the silo serves this API; absent for a silo without a cluster.</param>
+internal sealed record PlacementSilo(string Name, string SiloEndpoint, long Generation, string? HttpEndpoint = null);

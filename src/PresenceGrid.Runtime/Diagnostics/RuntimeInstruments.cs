@@ -21,6 +21,8 @@ internal sealed class RuntimeInstruments : IDisposable
         ActivationFailures = _meter.CreateCounter<long>("presencegrid.grain.activations.failed", "{activation}", "Activations whose activation failed.");
         CallsRejected = _meter.CreateCounter<long>("presencegrid.grain.calls.rejected", "{call}", "Calls rejected because an activation was overloaded.");
         CallsTimedOut = _meter.CreateCounter<long>("presencegrid.grain.calls.timed_out", "{call}", "Calls that got no response within the response timeout.");
+        CallsRemote = _meter.CreateCounter<long>("presencegrid.grain.calls.remote", "{call}", "Calls made on this silo (an API request, a grain) that were sent to the grain's silo because it is not here.");
+        CallsForwarded = _meter.CreateCounter<long>("presencegrid.grain.calls.forwarded", "{call}", "Requests this silo passed on to another silo after a peer sent them here or their activation here went away.");
         FramesSent = _meter.CreateCounter<long>("presencegrid.transport.frames.sent", "{frame}", "Frames written to silo connections (pings included).");
         FramesReceived = _meter.CreateCounter<long>("presencegrid.transport.frames.received", "{frame}", "Frames read from silo connections (pings included).");
         Flushes = _meter.CreateCounter<long>("presencegrid.transport.flushes", "{flush}", "Batches flushed to silo connections (one flush writes every queued frame up to 64 KiB).");
@@ -40,6 +42,10 @@ internal sealed class RuntimeInstruments : IDisposable
     public Counter<long> CallsRejected { get; }
 
     public Counter<long> CallsTimedOut { get; }
+
+    public Counter<long> CallsRemote { get; }
+
+    public Counter<long> CallsForwarded { get; }
 
     public Counter<long> FramesSent { get; }
 

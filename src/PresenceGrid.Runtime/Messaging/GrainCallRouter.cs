@@ -112,6 +112,11 @@ internal sealed class GrainCallRouter : IGrainCallSink
             }
 
             request.ForwardCount++;
+            _runtime.Instruments.CallsForwarded.Add(1);
+        }
+        else
+        {
+            _runtime.Instruments.CallsRemote.Add(1);
         }
 
         cluster.Messages.SendRequest(owner, request);
