@@ -19,6 +19,11 @@ internal static class LoadCommand
         var roomSize = new Option<int>("--room-size") { DefaultValueFactory = _ => 20, Description = "Members per room." };
         var server = new Option<string>("--server") { DefaultValueFactory = _ => "localhost", Description = "The grid's server_name." };
         var seconds = new Option<int>("--seconds") { DefaultValueFactory = _ => 10, Description = "How long to send updates." };
+        var warmup = new Option<int>("--warmup")
+        {
+            DefaultValueFactory = _ => 0,
+            Description = "Seconds of load before the measured --seconds (the silos' JIT reaches steady code); nothing sent during them is counted.",
+        };
         var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 64, Description = "Requests in flight." };
         var watchers = new Option<int>("--watchers") { DefaultValueFactory = _ => 50, Description = "Users whose watch streams measure delivery latency." };
         var syncs = new Option<bool>("--syncs") { Description = "Send incremental syncs (each worker one user, from its last token) instead of status updates." };
@@ -29,7 +34,7 @@ internal static class LoadCommand
         };
         var command = new Command("load", "Generate presence load against a running grid and report updates/s, deliveries/s and latencies.")
         {
-            users, roomSize, server, seconds, concurrency, watchers, syncs, routeToOwner,
+            users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,7 +49,7 @@ internal static class LoadCommand
             {
                 var run = new LoadRun(clients, [.. targets.Select(t => new Uri(t))], parse.GetValue(server)!,
                     parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs), owner);
-                return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
+                return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
             }
             finally
             {
@@ -76,7 +81,7 @@ internal static class LoadCommand
 
         private string User(int i) => $"@load{_runId}_{i}:{server}";
 
-        public async Task<int> RunAsync(TimeSpan duration, CancellationToken cancellationToken)
+        public async Task<int> RunAsync(TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
         {
             Console.WriteLine($"setting up {userCount} users in rooms of {roomSize}...");
             await Parallel.ForEachAsync(Enumerable.Range(0, userCount), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -85,21 +90,36 @@ internal static class LoadCommand
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             Task[] watches = [.. Enumerable.Range(0, Math.Min(watcherCount, userCount)).Select(i => WatchAsync(ClientFor(i), User(i * Math.Max(1, userCount / Math.Max(1, watcherCount))), stop.Token))];
             using var http = new HttpClient();
-            long deliveriesStart = await DeliveriesAsync(http);
-            long framesStart = await MetricAsync(http, "presencegrid_transport_frames_sent");
-            long flushesStart = await MetricAsync(http, "presencegrid_transport_flushes");
-            long replicationStart = await MetricAsync(http, "presencegrid_presence_replication_messages");
-            long transactionsStart = await MetricAsync(http, "presencegrid_postgres_state_transactions");
-            long rowsStart = await MetricAsync(http, "presencegrid_postgres_state_rows");
-            long remoteStart = await MetricAsync(http, RemoteCalls);
-            long forwardedStart = await MetricAsync(http, ForwardedCalls);
+            Counters start = await CountersAsync(http);
             var total = Stopwatch.StartNew();
-            Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, duration, stop.Token) : SendAsync(w, duration, stop.Token))];
+            var measured = Stopwatch.StartNew();
+            bool warming = warmup > TimeSpan.Zero;
+            if (warming)
+            {
+                Console.WriteLine($"warming up for {warmup.TotalSeconds:F0} s (not counted)...");
+            }
+
+            Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, warmup + duration, stop.Token) : SendAsync(w, warmup + duration, stop.Token))];
             long lastAccepted = 0;
-            long lastDeliveries = deliveriesStart;
+            long lastDeliveries = start.Deliveries;
             while (!Task.WhenAll(senders).IsCompleted)
             {
                 await Task.WhenAny(Task.WhenAll(senders), Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
+                if (warming && total.Elapsed >= warmup)
+                {
+                    // The measured part starts here: counters, samples and the clock begin again.
+                    warming = false;
+                    start = await CountersAsync(http);
+                    measured.Restart();
+                    Interlocked.Exchange(ref _accepted, 0);
+                    Interlocked.Exchange(ref _limited, 0);
+                    Interlocked.Exchange(ref _failed, 0);
+                    _deliveryMs.Clear();
+                    _requestMs.Clear();
+                    lastAccepted = 0;
+                    Console.WriteLine();
+                }
+
                 long accepted = Interlocked.Read(ref _accepted);
                 long deliveries = await DeliveriesAsync(http);
                 Console.Write($"\r{total.Elapsed.TotalSeconds,5:F0} s  updates/s {accepted - lastAccepted,8:N0}  deliveries/s {deliveries - lastDeliveries,10:N0}  "
@@ -108,37 +128,40 @@ internal static class LoadCommand
                 lastDeliveries = deliveries;
             }
 
-            double elapsed = total.Elapsed.TotalSeconds;
+            double elapsed = measured.Elapsed.TotalSeconds;
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
             await stop.CancelAsync();
             await Task.WhenAll(watches).ContinueWith(_ => { }, TaskScheduler.Default);
-            long totalDeliveries = await DeliveriesAsync(http) - deliveriesStart;
+            Counters counted = await CountersAsync(http) - start;
             Console.WriteLine();
             Console.WriteLine($"{(syncs ? "syncs" : "updates")}: {_accepted:N0} accepted in {elapsed:F1} s = {_accepted / elapsed:N0}/s; refused 429: {_limited:N0}; failed: {_failed:N0}");
-            Console.WriteLine($"deliveries: {totalDeliveries:N0} = {totalDeliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
+            Console.WriteLine($"deliveries: {counted.Deliveries:N0} = {counted.Deliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
             Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {Percentile(_requestMs, 50):F2} ms, p99 {Percentile(_requestMs, 99):F2} ms");
             Console.WriteLine($"change-to-delivery latency (watch streams): p50 {Percentile(_deliveryMs, 50):F2} ms, p99 {Percentile(_deliveryMs, 99):F2} ms ({_deliveryMs.Count:N0} samples)");
-            long transactions = await MetricAsync(http, "presencegrid_postgres_state_transactions") - transactionsStart;
-            if (transactions > 0)
+            if (counted.Transactions > 0)
             {
-                long rows = await MetricAsync(http, "presencegrid_postgres_state_rows") - rowsStart;
-                Console.WriteLine($"PostgreSQL group commit: {transactions / elapsed:N0} transactions/s, {(double)rows / transactions:F1} rows each, {(double)transactions / Math.Max(1, _accepted):F3} transactions per update");
+                Console.WriteLine($"PostgreSQL group commit: {counted.Transactions / elapsed:N0} transactions/s, {(double)counted.Rows / counted.Transactions:F1} rows each, {(double)counted.Transactions / Math.Max(1, _accepted):F3} transactions per update");
             }
 
             if (metricsBases.Length > 1)
             {
-                long frames = await MetricAsync(http, "presencegrid_transport_frames_sent") - framesStart;
-                long flushes = await MetricAsync(http, "presencegrid_transport_flushes") - flushesStart;
-                long replication = await MetricAsync(http, "presencegrid_presence_replication_messages") - replicationStart;
-                Console.WriteLine($"cross-silo: {frames / elapsed:N0} frames/s in {flushes / elapsed:N0} flushes/s ({(flushes == 0 ? 0 : (double)frames / flushes):F1} frames per flush); "
-                    + $"replication messages {replication / elapsed:N0}/s carrying {(replication == 0 ? 0 : (double)_accepted * (metricsBases.Length - 1) / replication):F1} changes each");
-                long remote = await MetricAsync(http, RemoteCalls) - remoteStart;
-                long forwarded = await MetricAsync(http, ForwardedCalls) - forwardedStart;
-                Console.WriteLine(RoutingSummary(remote, forwarded));
+                Console.WriteLine($"cross-silo: {counted.Frames / elapsed:N0} frames/s in {counted.Flushes / elapsed:N0} flushes/s ({(counted.Flushes == 0 ? 0 : (double)counted.Frames / counted.Flushes):F1} frames per flush); "
+                    + $"replication messages {counted.Replication / elapsed:N0}/s carrying {(counted.Replication == 0 ? 0 : (double)_accepted * (metricsBases.Length - 1) / counted.Replication):F1} changes each");
+                Console.WriteLine(RoutingSummary(counted.RemoteCalls, counted.ForwardedCalls));
             }
 
             return _failed == 0 ? 0 : 1;
         }
+
+        private async Task<Counters> CountersAsync(HttpClient http) => new(
+            await DeliveriesAsync(http),
+            await MetricAsync(http, "presencegrid_transport_frames_sent"),
+            await MetricAsync(http, "presencegrid_transport_flushes"),
+            await MetricAsync(http, "presencegrid_presence_replication_messages"),
+            await MetricAsync(http, "presencegrid_postgres_state_transactions"),
+            await MetricAsync(http, "presencegrid_postgres_state_rows"),
+            await MetricAsync(http, RemoteCalls),
+            await MetricAsync(http, ForwardedCalls));
 
         private async Task SendAsync(int worker, TimeSpan duration, CancellationToken cancellationToken)
         {
@@ -281,5 +304,19 @@ internal static class LoadCommand
 
             return sum;
         }
+    }
+
+    /// <summary>The silos' counters that a run reports, summed over every silo; differences give a run's share.</summary>
+    private sealed record Counters(long Deliveries, long Frames, long Flushes, long Replication, long Transactions, long Rows, long RemoteCalls, long ForwardedCalls)
+    {
+        public static Counters operator -(Counters end, Counters start) => new(
+            end.Deliveries - start.Deliveries,
+            end.Frames - start.Frames,
+            end.Flushes - start.Flushes,
+            end.Replication - start.Replication,
+            end.Transactions - start.Transactions,
+            end.Rows - start.Rows,
+            end.RemoteCalls - start.RemoteCalls,
+            end.ForwardedCalls - start.ForwardedCalls);
     }
 }

@@ -22,6 +22,7 @@ public sealed class InlineQueueTests
             {
                 Assert.Equal(expected.TryDequeue(out int want), queue.TryDequeue(out int got));
                 Assert.Equal(want, got);
+                queue.ReleaseOverflowWhenEmpty(); // a no-op unless empty
             }
 
             Assert.Equal(expected.Count, queue.Count);

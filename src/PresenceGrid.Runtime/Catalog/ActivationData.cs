@@ -119,8 +119,11 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
     internal SiloRuntime Runtime => _runtime;
 
-    /// <summary>The registered address (null until the directory accepted this activation).</summary>
-    internal GrainAddress? Address => _address;
+    /// <summary>The registered address (null until the directory accepted this activation); on a lone silo, made on request.</summary>
+    internal GrainAddress? Address =>
+        _address ?? (_pool is null && _runtime.Directory is SingleSiloGrainDirectory && _state != ActivationState.Invalid
+            ? new GrainAddress(GrainId, ActivationId, _runtime.LocalSilo.SiloAddress)
+            : null);
 
     /// <summary>Queues a request for this activation.</summary>
     public void ReceiveRequest(GrainRequest request) => EnqueueWork(request, null);
@@ -239,6 +242,8 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
             {
                 if (!_work.TryDequeue(out item))
                 {
+                    // Idle: a burst's overflow queue goes (an activation per online user keeps only its fields).
+                    _work.ReleaseOverflowWhenEmpty();
                     _scheduled = false;
                     return;
                 }
@@ -593,7 +598,9 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         _state = ActivationState.Activating;
         try
         {
-            if (_pool is null)
+            // Stateless workers are never registered; neither is anything on a lone silo, whose
+            // catalog is the directory (its address is made when asked for).
+            if (_pool is null && _runtime.Directory is not SingleSiloGrainDirectory)
             {
                 var address = new GrainAddress(GrainId, ActivationId, _runtime.LocalSilo.SiloAddress);
                 GrainAddress registered = await _runtime.Directory.RegisterAsync(address, previousAddress: null);

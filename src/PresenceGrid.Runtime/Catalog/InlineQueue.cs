@@ -51,5 +51,14 @@ internal struct InlineQueue<T>
         return true;
     }
 
+    /// <summary>Drops the overflow queue once empty, so an idle owner holds only its inline fields.</summary>
+    public void ReleaseOverflowWhenEmpty()
+    {
+        if (!_hasHead)
+        {
+            _rest = null;
+        }
+    }
+
     public T Dequeue() => TryDequeue(out T item) ? item : throw new InvalidOperationException("The queue is empty.");
 }

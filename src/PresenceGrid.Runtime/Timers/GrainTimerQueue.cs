@@ -18,6 +18,7 @@ internal sealed class GrainTimerQueue : IDisposable
     private PriorityQueue<GrainTimer, long> _heap = new();
     private long _armedFor = NotDue;
     private int _live;
+    private int _slots;
     private bool _disposed;
 
     public GrainTimerQueue(TimeProvider time)
@@ -30,29 +31,11 @@ internal sealed class GrainTimerQueue : IDisposable
         }
     }
 
-    /// <summary>Timers waiting to fire.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _live;
-            }
-        }
-    }
+    /// <summary>Timers waiting to fire (a snapshot).</summary>
+    public int Count => Volatile.Read(ref _live);
 
-    /// <summary>Heap slots, live and stale (for tests: stale ones are pruned).</summary>
-    public int Slots
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _heap.Count;
-            }
-        }
-    }
+    /// <summary>Heap slots, live and stale (a snapshot, for tests: stale ones are pruned).</summary>
+    public int Slots => Volatile.Read(ref _slots);
 
     /// <summary>Makes <paramref name="timer"/> due after <paramref name="dueTime"/>, or never (infinite); replaces its previous due time.</summary>
     public void Schedule(GrainTimer timer, TimeSpan dueTime)
@@ -84,6 +67,7 @@ internal sealed class GrainTimerQueue : IDisposable
             }
 
             _heap.Enqueue(timer, dueAt);
+            _slots = _heap.Count;
             if (dueAt < _armedFor)
             {
                 Arm(dueAt, now);
@@ -98,6 +82,7 @@ internal sealed class GrainTimerQueue : IDisposable
             _disposed = true;
             _heap.Clear();
             _live = 0;
+            _slots = 0;
         }
 
         _timer.Dispose();
@@ -122,6 +107,7 @@ internal sealed class GrainTimerQueue : IDisposable
             }
 
             ArmForHead(now);
+            _slots = _heap.Count;
         }
 
         // Outside the lock: a tick queues work to its activation, which may schedule timers.

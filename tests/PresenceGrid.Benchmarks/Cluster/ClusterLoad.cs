@@ -1,21 +1,26 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using PresenceGrid.Grains;
 using PresenceGrid.Hosting;
+using PresenceGrid.Invocation;
 using PresenceGrid.Matrix;
 using PresenceGrid.Testing;
 
 namespace PresenceGrid.Benchmarks.Cluster;
 
 /// <summary>
-/// <c>cluster [silos] [seconds] [inFlight]</c>: presence updates through an in-process cluster of N
-/// silos on the Kestrel transport (in-memory membership and storage), each update entering at a
-/// random silo as a frontend call would. Separates the runtime's cross-silo cost from PostgreSQL
-/// and from several processes competing for the cores.
+/// <c>cluster [silos] [seconds] [inFlight] [--owner]</c>: presence updates through an in-process
+/// cluster of N silos on the Kestrel transport (in-memory membership and storage), each update
+/// entering at a random silo as a frontend call would, or with <c>--owner</c> at the user's owner
+/// silo as the SDK's owner routing sends it. Separates the runtime's cross-silo cost from
+/// PostgreSQL and from several processes competing for the cores.
 /// </summary>
 internal static class ClusterLoad
 {
     public static async Task RunAsync(string[] args)
     {
+        bool owner = args.Contains("--owner");
+        args = [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))];
         int silos = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
         int seconds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10;
         int inFlight = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 256;
@@ -39,8 +44,12 @@ internal static class ClusterLoad
                 o.Timings.RatelimitPerSecond = 0;
             }))
             .DeployAsync();
-        PresenceService[] entries = [.. cluster.GetActiveSilos().Select(s => s.Services.GetRequiredService<PresenceService>())];
+        InProcessSiloHandle[] handles = [.. cluster.GetActiveSilos()];
+        PresenceService[] entries = [.. handles.Select(s => s.Services.GetRequiredService<PresenceService>())];
         string User(int i) => $"@u{i}:bench";
+        string userGrainType = GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType;
+        int[] ownerOf = [.. Enumerable.Range(0, Users).Select(i =>
+            Array.FindIndex(handles, h => h.SiloAddress == handles[0].Silo.Cluster!.View.Owner(new GrainId(userGrainType, User(i)))))];
         for (int i = 0; i < Users; i++)
         {
             await entries[i % entries.Length].SetMembershipAsync($"!r{i / 20}:bench", User(i), "join");
@@ -60,7 +69,9 @@ internal static class ClusterLoad
             while (clock.Elapsed < duration)
             {
                 long start = Stopwatch.GetTimestamp();
-                await entries[random.Next(entries.Length)].SetPresenceAsync(User(random.Next(Users)), new PresenceStatusRequest(random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, "x"));
+                int user = random.Next(Users);
+                int entry = owner ? ownerOf[user] : random.Next(entries.Length);
+                await entries[entry].SetPresenceAsync(User(user), new PresenceStatusRequest(random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, "x"));
                 Interlocked.Increment(ref done);
                 if ((done & 63) == 0)
                 {
@@ -70,6 +81,6 @@ internal static class ClusterLoad
         })));
         double elapsed = clock.Elapsed.TotalSeconds;
         double[] sorted = [.. latencies.Order()];
-        Console.WriteLine($"{silos} silos, {inFlight} in flight: {done / elapsed:N0} updates/s; call p50 {sorted[sorted.Length / 2]:F2} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:F2} ms");
+        Console.WriteLine($"{silos} silos, {inFlight} in flight, entering at {(owner ? "the owner silo" : "a random silo")}: {done / elapsed:N0} updates/s; call p50 {sorted[sorted.Length / 2]:F2} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:F2} ms");
     }
 }
