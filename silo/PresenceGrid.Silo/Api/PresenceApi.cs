@@ -414,7 +414,7 @@ internal static class PresenceApi
         Runtime.Membership.MembershipView? membership = silo.Membership;
         IEnumerable<(Runtime.GrainDirectory.SiloAddress Address, string Name, string? HttpEndpoint)> active = membership is null
             ? [(silo.SiloAddress, silo.Name, null)]
-            : membership.Active.Select(e => (e.Address, e.Name, e.HttpEndpoint));
+            : membership.ActiveInPlacementOrder.Select(e => (e.Address, e.Name, e.HttpEndpoint));
         return Json.WriteAsync(context.Response, w =>
         {
             w.WriteStartObject();
@@ -422,8 +422,7 @@ internal static class PresenceApi
             w.WriteString("user_grain_type", Invocation.GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType);
             w.WriteStartArray("silos");
 
-            // The order of ClusterView.Active: ties between equal scores go to the first.
-            foreach (var (address, name, httpEndpoint) in active.OrderBy(a => a.Address.ToString(), StringComparer.Ordinal))
+            foreach (var (address, name, httpEndpoint) in active)
             {
                 w.WriteStartObject();
                 w.WriteString("name", name);

@@ -27,6 +27,7 @@ public sealed class UserId : IEquatable<UserId>
     private static readonly ConcurrentDictionary<string, ServerName> s_serverNames = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, ServerName>.AlternateLookup<ReadOnlySpan<char>> s_serverNamesBySpan =
         s_serverNames.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static int s_sharedServerNames; // the dictionary's size, without ConcurrentDictionary.Count taking every lock
 
     private readonly string _value;
 
@@ -122,9 +123,15 @@ public sealed class UserId : IEquatable<UserId>
         }
 
         server = ServerName.Create(serverPart, host!, port);
-        if (s_serverNames.Count < MaxSharedServerNames)
+        if (Volatile.Read(ref s_sharedServerNames) < MaxSharedServerNames)
         {
-            server = s_serverNames.GetOrAdd(serverPart, server);
+            ServerName shared = s_serverNames.GetOrAdd(serverPart, server);
+            if (ReferenceEquals(shared, server))
+            {
+                Interlocked.Increment(ref s_sharedServerNames);
+            }
+
+            server = shared;
         }
 
         return null;

@@ -199,21 +199,26 @@ internal sealed class UserPresenceGrain(
     private async Task OnTimerAsync()
     {
         long now = Now();
+        bool rescheduled = false;
+        if (_wakeAt <= now)
+        {
+            // First: a transition that notifies persists, which also covers a flush that is due.
+            metrics.TimerFired();
+            await ApplyAsync(PresenceOperations.HandleTimer(_aggregate, now, Timings, _options.Mode));
+            rescheduled = true;
+        }
+
         if (_flushAt <= now)
         {
             _flushAt = null;
+            rescheduled = false;
             if (_dirty)
             {
                 await PersistAsync();
             }
         }
 
-        if (_wakeAt <= now)
-        {
-            metrics.TimerFired();
-            await ApplyAsync(PresenceOperations.HandleTimer(_aggregate, now, Timings, _options.Mode));
-        }
-        else
+        if (!rescheduled)
         {
             Reschedule();
         }
@@ -221,7 +226,7 @@ internal sealed class UserPresenceGrain(
 
     private void Reschedule()
     {
-        long? wakeAt = _flushAt is not { } flushAt ? _wakeAt : Math.Min(flushAt, _wakeAt ?? long.MaxValue);
+        long? wakeAt = _flushAt is null || _flushAt > _wakeAt ? _wakeAt : _flushAt;
         if (wakeAt is not { } at)
         {
             _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);

@@ -65,7 +65,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     private Grain? _grain;
     private List<IActivationStateLoader>? _states;
     private GrainTimer? _timers; // a list linked through GrainTimer.NextInActivation, under lock (this)
-    private GrainAddress? _address;
+    private bool _registered; // in the directory; the address itself is made when needed (no object kept per activation)
     private GrainActivationException? _activationFailure;
     private int _running;
     private int _runningReadOnly;
@@ -119,11 +119,8 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
     internal SiloRuntime Runtime => _runtime;
 
-    /// <summary>The registered address (null until the directory accepted this activation); on a lone silo, made on request.</summary>
-    internal GrainAddress? Address =>
-        _address ?? (_pool is null && _runtime.Directory is SingleSiloGrainDirectory && _state != ActivationState.Invalid
-            ? new GrainAddress(GrainId, ActivationId, _runtime.LocalSilo.SiloAddress)
-            : null);
+    /// <summary>The registered address (null unless the directory accepted this activation).</summary>
+    internal GrainAddress? Address => _registered ? NewAddress() : null;
 
     /// <summary>Queues a request for this activation.</summary>
     public void ReceiveRequest(GrainRequest request) => EnqueueWork(request, null);
@@ -598,11 +595,9 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         _state = ActivationState.Activating;
         try
         {
-            // Stateless workers are never registered; neither is anything on a lone silo, whose
-            // catalog is the directory (its address is made when asked for).
-            if (_pool is null && _runtime.Directory is not SingleSiloGrainDirectory)
+            if (_pool is null)
             {
-                var address = new GrainAddress(GrainId, ActivationId, _runtime.LocalSilo.SiloAddress);
+                GrainAddress address = NewAddress();
                 GrainAddress registered = await _runtime.Directory.RegisterAsync(address, previousAddress: null);
                 if (registered.ActivationId != ActivationId && registered.Silo == _runtime.LocalSilo.SiloAddress
                     && !_runtime.Catalog.IsLocalActivation(registered))
@@ -628,7 +623,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
                     return;
                 }
 
-                _address = address;
+                _registered = true;
             }
 
             using (GrainConstructionScope.Enter(this))
@@ -743,20 +738,23 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
     private async Task UnregisterAsync()
     {
-        if (_address is null)
+        if (!_registered)
         {
             return;
         }
 
+        _registered = false;
         try
         {
-            await _runtime.Directory.UnregisterAsync(_address);
+            await _runtime.Directory.UnregisterAsync(NewAddress());
         }
         catch (Exception exception)
         {
             RuntimeLog.DirectoryUnregisterFailed(_runtime.Logger, exception, GrainId);
         }
     }
+
+    private GrainAddress NewAddress() => new(GrainId, ActivationId, _runtime.LocalSilo.SiloAddress);
 
     /// <summary>Drops the activation without running its deactivation (the silo was killed): timers stop, nothing is written.</summary>
     internal void Abandon()

@@ -4,9 +4,9 @@ namespace PresenceGrid.Runtime.GrainDirectory;
 
 /// <summary>
 /// The grain directory of a silo that is not in a cluster: its activation catalog already holds at
-/// most one activation per grain, so activations do not register here at all and lookups are
-/// answered from the catalog (an entry per activation would cost about 140 bytes per online user
-/// and say nothing the catalog does not).
+/// most one activation per grain, so registering keeps nothing and lookups are answered from the
+/// catalog (an entry per activation would cost about 140 bytes per online user and say nothing
+/// the catalog does not).
 /// </summary>
 internal sealed class SingleSiloGrainDirectory : IGrainDirectory
 {

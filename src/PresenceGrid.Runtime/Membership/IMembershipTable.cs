@@ -39,6 +39,12 @@ public sealed record MembershipView(long Version, IReadOnlyList<SiloEntry> Silos
     /// <summary>The silos that serve grains.</summary>
     public IEnumerable<SiloEntry> Active => Silos.Where(s => s.Status == SiloStatus.Active);
 
+    /// <summary>
+    /// The active silos in placement order (by <c>endpoint@generation</c>, ordinal): rendezvous ties go
+    /// to the first, so every silo and every owner-routing client must list them in this order.
+    /// </summary>
+    public IEnumerable<SiloEntry> ActiveInPlacementOrder => Active.OrderBy(s => s.Address.ToString(), StringComparer.Ordinal);
+
     /// <summary>The status of <paramref name="silo"/> in this view (<see cref="SiloStatus.None"/> when absent).</summary>
     /// <param name="silo">The silo.</param>
     /// <returns>The status.</returns>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PresenceGrid.Runtime.GrainDirectory;
-using PresenceGrid.Runtime.Placement;
+using PresenceGrid.Placement;
 
 namespace PresenceGrid.Runtime.Membership;
 
@@ -10,8 +10,8 @@ internal sealed class ClusterView
     public ClusterView(MembershipView membership)
     {
         Membership = membership;
-        Active = [.. membership.Active.Select(s => s.Address).OrderBy(a => a.ToString(), StringComparer.Ordinal)];
-        Hashes = [.. Active.Select(RendezvousHash.HashSilo)];
+        Active = [.. membership.ActiveInPlacementOrder.Select(s => s.Address)];
+        Hashes = [.. Active.Select(a => RendezvousHashing.HashSilo(a.Endpoint, a.Generation))];
     }
 
     public static ClusterView Empty { get; } = new(MembershipView.Empty);
@@ -27,7 +27,7 @@ internal sealed class ClusterView
     /// <summary>The rendezvous owner of a grain among the active silos, or null when none is active.</summary>
     public SiloAddress? Owner(GrainId grainId)
     {
-        int index = RendezvousHash.PickIndex(RendezvousHash.HashGrain(grainId), Hashes);
+        int index = RendezvousHashing.PickIndex(RendezvousHashing.HashGrain(grainId.Type, grainId.Key), Hashes);
         return index < 0 ? null : Active[index];
     }
 

@@ -8,7 +8,7 @@ namespace PresenceGrid.Placement;
 /// </summary>
 /// <remarks>
 /// One source file, compiled into two assemblies: the runtime places grains with it
-/// (<c>PresenceGrid.Runtime.Placement.RendezvousHash</c>), and the client SDK links it to find a user's owner silo
+/// (<c>ClusterView.Owner</c>), and the client SDK links it to find a user's owner silo
 /// (<c>PresenceGridClientOptions.RouteToOwner</c>) without referencing the runtime. Changing it changes placement:
 /// clients built against the old hash then route to the wrong silo (which only costs a forward).
 /// </remarks>
