@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -72,8 +71,8 @@ internal static class LoadCommand
     {
         private PresenceGridClient ClientFor(int worker) => clients[worker % clients.Length];
 
-        private readonly ConcurrentQueue<double> _deliveryMs = new();
-        private readonly ConcurrentQueue<double> _requestMs = new();
+        private readonly LatencyHistogram _deliveryMs = new();
+        private readonly LatencyHistogram _requestMs = new();
         private readonly string _runId = Guid.NewGuid().ToString("N")[..6];
         private long _accepted;
         private long _limited;
@@ -101,7 +100,7 @@ internal static class LoadCommand
 
             Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, warmup + duration, stop.Token) : SendAsync(w, warmup + duration, stop.Token))];
             long lastAccepted = 0;
-            long lastDeliveries = start.Deliveries;
+            double lastDeliveries = start.Deliveries;
             while (!Task.WhenAll(senders).IsCompleted)
             {
                 await Task.WhenAny(Task.WhenAll(senders), Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
@@ -114,16 +113,16 @@ internal static class LoadCommand
                     Interlocked.Exchange(ref _accepted, 0);
                     Interlocked.Exchange(ref _limited, 0);
                     Interlocked.Exchange(ref _failed, 0);
-                    _deliveryMs.Clear();
-                    _requestMs.Clear();
+                    _deliveryMs.Reset();
+                    _requestMs.Reset();
                     lastAccepted = 0;
                     Console.WriteLine();
                 }
 
                 long accepted = Interlocked.Read(ref _accepted);
-                long deliveries = await DeliveriesAsync(http);
+                double deliveries = await DeliveriesAsync(http);
                 Console.Write($"\r{total.Elapsed.TotalSeconds,5:F0} s  updates/s {accepted - lastAccepted,8:N0}  deliveries/s {deliveries - lastDeliveries,10:N0}  "
-                    + $"delivery p50/p99 {Percentile(_deliveryMs, 50),6:F1}/{Percentile(_deliveryMs, 99),6:F1} ms  request p50/p99 {Percentile(_requestMs, 50),6:F1}/{Percentile(_requestMs, 99),6:F1} ms  429s {Interlocked.Read(ref _limited)}   ");
+                    + $"delivery p50/p99 {_deliveryMs.PercentileMs(50),6:F1}/{_deliveryMs.PercentileMs(99),6:F1} ms  request p50/p99 {_requestMs.PercentileMs(50),6:F1}/{_requestMs.PercentileMs(99),6:F1} ms  429s {Interlocked.Read(ref _limited)}   ");
                 lastAccepted = accepted;
                 lastDeliveries = deliveries;
             }
@@ -136,8 +135,16 @@ internal static class LoadCommand
             Console.WriteLine();
             Console.WriteLine($"{(syncs ? "syncs" : "updates")}: {_accepted:N0} accepted in {elapsed:F1} s = {_accepted / elapsed:N0}/s; refused 429: {_limited:N0}; failed: {_failed:N0}");
             Console.WriteLine($"deliveries: {counted.Deliveries:N0} = {counted.Deliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
-            Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {Percentile(_requestMs, 50):F2} ms, p99 {Percentile(_requestMs, 99):F2} ms");
-            Console.WriteLine($"change-to-delivery latency (watch streams): p50 {Percentile(_deliveryMs, 50):F2} ms, p99 {Percentile(_deliveryMs, 99):F2} ms ({_deliveryMs.Count:N0} samples)");
+            Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {_requestMs.PercentileMs(50):F2} ms, p99 {_requestMs.PercentileMs(99):F2} ms");
+            Console.WriteLine($"change-to-delivery latency (watch streams): p50 {_deliveryMs.PercentileMs(50):F2} ms, p99 {_deliveryMs.PercentileMs(99):F2} ms ({_deliveryMs.Count:N0} samples)");
+            if (counted.SiloCpuSeconds > 0)
+            {
+                // Throughput per core: what the silos got done for each second of CPU they spent, the
+                // figure that compares cluster sizes fairly when silos, database and generator share cores.
+                Console.WriteLine($"silo CPU: {counted.SiloCpuSeconds:F1} s over {metricsBases.Length} silo(s) = {counted.SiloCpuSeconds / elapsed:F2} cores; "
+                    + $"{_accepted / counted.SiloCpuSeconds:N0} {(syncs ? "syncs" : "updates")} per silo CPU-second");
+            }
+
             if (counted.Transactions > 0)
             {
                 Console.WriteLine($"PostgreSQL group commit: {counted.Transactions / elapsed:N0} transactions/s, {(double)counted.Rows / counted.Transactions:F1} rows each, {(double)counted.Transactions / Math.Max(1, _accepted):F3} transactions per update");
@@ -147,7 +154,7 @@ internal static class LoadCommand
             {
                 Console.WriteLine($"cross-silo: {counted.Frames / elapsed:N0} frames/s in {counted.Flushes / elapsed:N0} flushes/s ({(counted.Flushes == 0 ? 0 : (double)counted.Frames / counted.Flushes):F1} frames per flush); "
                     + $"replication messages {counted.Replication / elapsed:N0}/s carrying {(counted.Replication == 0 ? 0 : (double)_accepted * (metricsBases.Length - 1) / counted.Replication):F1} changes each");
-                Console.WriteLine(RoutingSummary(counted.RemoteCalls, counted.ForwardedCalls));
+                Console.WriteLine(RoutingSummary((long)counted.RemoteCalls, (long)counted.ForwardedCalls));
             }
 
             return _failed == 0 ? 0 : 1;
@@ -161,7 +168,8 @@ internal static class LoadCommand
             await MetricAsync(http, "presencegrid_postgres_state_transactions"),
             await MetricAsync(http, "presencegrid_postgres_state_rows"),
             await MetricAsync(http, RemoteCalls),
-            await MetricAsync(http, ForwardedCalls));
+            await MetricAsync(http, ForwardedCalls),
+            await MetricAsync(http, "process_cpu_seconds_total"));
 
         private async Task SendAsync(int worker, TimeSpan duration, CancellationToken cancellationToken)
         {
@@ -176,7 +184,7 @@ internal static class LoadCommand
                     string stamp = DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture);
                     await ClientFor(worker).SetPresenceAsync(user, random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, $"load:{stamp}", cancellationToken: cancellationToken);
                     Interlocked.Increment(ref _accepted);
-                    Record(_requestMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    _requestMs.Record(Stopwatch.GetElapsedTime(start));
                 }
                 catch (PresenceGridRateLimitedException)
                 {
@@ -207,7 +215,7 @@ internal static class LoadCommand
                     SyncBatch batch = await ClientFor(worker).SyncAsync(user, token, cancellationToken: cancellationToken);
                     token = batch.NextBatch;
                     Interlocked.Increment(ref _accepted);
-                    Record(_requestMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    _requestMs.Record(Stopwatch.GetElapsedTime(start));
                 }
                 catch (PresenceGridApiException)
                 {
@@ -232,7 +240,7 @@ internal static class LoadCommand
                         if (ev.Content.StatusMsg is { } status && status.StartsWith("load:", StringComparison.Ordinal)
                             && long.TryParse(status.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out long sent))
                         {
-                            Record(_deliveryMs, TimeSpan.FromTicks(now - sent).TotalMilliseconds);
+                            _deliveryMs.Record(TimeSpan.FromTicks(now - sent));
                         }
                     }
                 }
@@ -242,27 +250,7 @@ internal static class LoadCommand
             }
         }
 
-        private static void Record(ConcurrentQueue<double> samples, double value)
-        {
-            samples.Enqueue(value);
-            while (samples.Count > 100_000 && samples.TryDequeue(out _))
-            {
-            }
-        }
-
-        private static double Percentile(ConcurrentQueue<double> samples, int percentile)
-        {
-            double[] values = [.. samples];
-            if (values.Length == 0)
-            {
-                return 0;
-            }
-
-            Array.Sort(values);
-            return values[Math.Min(values.Length - 1, (int)(values.Length * percentile / 100.0))];
-        }
-
-        private Task<long> DeliveriesAsync(HttpClient http) => MetricAsync(http, "presencegrid_presence_deliveries");
+        private Task<double> DeliveriesAsync(HttpClient http) => MetricAsync(http, "presencegrid_presence_deliveries");
 
         /// <summary>
         /// How the requests were routed, from the silos' counters: a status update that reaches a silo other than its user's
@@ -281,9 +269,9 @@ internal static class LoadCommand
         }
 
         /// <summary>A counter summed over every silo's <c>/metrics</c> (unlabelled series only).</summary>
-        private async Task<long> MetricAsync(HttpClient http, string name)
+        private async Task<double> MetricAsync(HttpClient http, string name)
         {
-            long sum = 0;
+            double sum = 0;
             foreach (Uri silo in metricsBases)
             {
                 try
@@ -293,7 +281,7 @@ internal static class LoadCommand
                     {
                         if (line.StartsWith(name + " ", StringComparison.Ordinal))
                         {
-                            sum += (long)double.Parse(line.AsSpan(name.Length + 1), CultureInfo.InvariantCulture);
+                            sum += double.Parse(line.AsSpan(name.Length + 1), CultureInfo.InvariantCulture);
                         }
                     }
                 }
@@ -307,7 +295,8 @@ internal static class LoadCommand
     }
 
     /// <summary>The silos' counters that a run reports, summed over every silo; differences give a run's share.</summary>
-    private sealed record Counters(long Deliveries, long Frames, long Flushes, long Replication, long Transactions, long Rows, long RemoteCalls, long ForwardedCalls)
+    private sealed record Counters(
+        double Deliveries, double Frames, double Flushes, double Replication, double Transactions, double Rows, double RemoteCalls, double ForwardedCalls, double SiloCpuSeconds)
     {
         public static Counters operator -(Counters end, Counters start) => new(
             end.Deliveries - start.Deliveries,
@@ -317,6 +306,7 @@ internal static class LoadCommand
             end.Transactions - start.Transactions,
             end.Rows - start.Rows,
             end.RemoteCalls - start.RemoteCalls,
-            end.ForwardedCalls - start.ForwardedCalls);
+            end.ForwardedCalls - start.ForwardedCalls,
+            end.SiloCpuSeconds - start.SiloCpuSeconds);
     }
 }

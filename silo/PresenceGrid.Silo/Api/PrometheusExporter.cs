@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
@@ -6,109 +7,211 @@ using System.Text;
 namespace PresenceGrid.Silo.Api;
 
 /// <summary>
-/// <c>/metrics</c> in Prometheus text format from the grid's meters (<c>PresenceGrid.*</c>), through a
+/// <c>/metrics</c> in Prometheus text format from the grid's meters (<c>PresenceGrid.*</c>) and .NET's
+/// <c>System.Runtime</c> meter (<c>dotnet_gc_collections</c>, <c>dotnet_gc_pause_time</c>, ...), through a
 /// <see cref="MeterListener"/> (no Prometheus exporter package is served here). Counters and
-/// up-down counters are summed per tag set; histograms expose <c>_count</c> and <c>_sum</c>.
+/// up-down counters are summed per tag set; histograms expose <c>_count</c> and <c>_sum</c>. The
+/// standard process series <c>process_cpu_seconds_total</c> and <c>process_resident_memory_bytes</c>
+/// come last, so a load generator can put a run's throughput against the CPU the silo spent on it.
 /// </summary>
+/// <remarks>
+/// Everything about an instrument (its sanitised name and kind) is worked out once, when it is
+/// published, and travels as the listener's per-instrument state: a measurement without tags is one
+/// interlocked add on a series it already holds.
+/// </remarks>
 internal sealed class PrometheusExporter : IDisposable
 {
+    /// <summary>.NET's own meter: garbage collections and their pause time, thread-pool queue, JIT.</summary>
+    private const string RuntimeMeter = "System.Runtime";
+
+    [ThreadStatic]
+    private static StringBuilder? t_labels;
+
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<(string Name, string Labels), Series> _series = new();
+    private readonly ConcurrentDictionary<string, InstrumentSeries> _instruments = new(StringComparer.Ordinal);
 
     public PrometheusExporter()
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name.StartsWith("PresenceGrid.", StringComparison.Ordinal))
+            if (instrument.Meter.Name.StartsWith("PresenceGrid.", StringComparison.Ordinal) || instrument.Meter.Name == RuntimeMeter)
             {
-                listener.EnableMeasurementEvents(instrument);
+                string name = Sanitize(instrument.Name);
+                listener.EnableMeasurementEvents(instrument, _instruments.GetOrAdd(name, static (n, i) => new InstrumentSeries(n, KindOf(i), i.IsObservable), instrument));
             }
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) => ((InstrumentSeries)state!).Record(value, tags));
+        _listener.SetMeasurementEventCallback<int>(static (_, value, tags, state) => ((InstrumentSeries)state!).Record(value, tags));
+        _listener.SetMeasurementEventCallback<double>(static (_, value, tags, state) => ((InstrumentSeries)state!).Record(value, tags));
         _listener.Start();
+    }
+
+    private enum Kind
+    {
+        Counter,
+        Gauge,
+        Histogram,
     }
 
     public string Scrape()
     {
         _listener.RecordObservableInstruments();
         var text = new StringBuilder();
-        foreach (IGrouping<string, KeyValuePair<(string Name, string Labels), Series>> metric in _series.OrderBy(s => s.Key.Name).GroupBy(s => s.Key.Name))
+        foreach (InstrumentSeries instrument in _instruments.Values.OrderBy(i => i.Name, StringComparer.Ordinal))
         {
-            Series first = metric.First().Value;
-            text.Append(CultureInfo.InvariantCulture, $"# TYPE {metric.Key} {(first.IsHistogram ? "summary" : first.IsCounter ? "counter" : "gauge")}\n");
-            foreach (((string name, string labels), Series series) in metric)
-            {
-                if (series.IsHistogram)
-                {
-                    text.Append(CultureInfo.InvariantCulture, $"{name}_count{labels} {series.Count}\n");
-                    text.Append(CultureInfo.InvariantCulture, $"{name}_sum{labels} {series.Sum}\n");
-                }
-                else
-                {
-                    text.Append(CultureInfo.InvariantCulture, $"{name}{labels} {series.Sum}\n");
-                }
-            }
+            instrument.WriteTo(text);
         }
 
+        using Process process = Process.GetCurrentProcess();
+        text.Append("# TYPE process_cpu_seconds_total counter\n")
+            .Append(CultureInfo.InvariantCulture, $"process_cpu_seconds_total {process.TotalProcessorTime.TotalSeconds}\n")
+            .Append("# TYPE process_resident_memory_bytes gauge\n")
+            .Append(CultureInfo.InvariantCulture, $"process_resident_memory_bytes {process.WorkingSet64}\n");
         return text.ToString();
     }
 
     public void Dispose() => _listener.Dispose();
 
-    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private static Kind KindOf(Instrument instrument) => instrument switch
     {
-        string name = Sanitize(instrument.Name);
-        var labels = new StringBuilder();
-        foreach (KeyValuePair<string, object?> tag in tags)
-        {
-            labels.Append(labels.Length == 0 ? "{" : ",").Append(Sanitize(tag.Key)).Append("=\"")
-                .Append(Convert.ToString(tag.Value, CultureInfo.InvariantCulture)?.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
-        }
-
-        if (labels.Length > 0)
-        {
-            labels.Append('}');
-        }
-
-        bool histogram = instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
-        bool observableGauge = instrument.IsObservable && !instrument.GetType().Name.Contains("Counter", StringComparison.Ordinal);
-        bool counter = instrument.GetType().Name.StartsWith("Counter", StringComparison.Ordinal) || instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal);
-        Series series = _series.GetOrAdd((name, labels.ToString()), _ => new Series(histogram, counter));
-        series.Add(value, replace: observableGauge || instrument.IsObservable);
-    }
+        Histogram<long> or Histogram<int> or Histogram<double> => Kind.Histogram,
+        Counter<long> or Counter<int> or Counter<double> or ObservableCounter<long> or ObservableCounter<int> or ObservableCounter<double> => Kind.Counter,
+        _ => Kind.Gauge,
+    };
 
     private static string Sanitize(string name)
     {
-        var builder = new StringBuilder(name.Length);
-        foreach (char c in name)
+        return string.Create(name.Length, name, static (span, source) =>
         {
-            builder.Append(char.IsAsciiLetterOrDigit(c) ? c : '_');
-        }
-
-        return builder.ToString();
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] = char.IsAsciiLetterOrDigit(source[i]) ? source[i] : '_';
+            }
+        });
     }
 
-    private sealed class Series(bool isHistogram, bool isCounter)
+    /// <summary>
+    /// One instrument's series: the untagged one, and one per distinct label set. An observable
+    /// instrument reports its current value (a running total for a counter), which replaces the last.
+    /// </summary>
+    private sealed class InstrumentSeries(string name, Kind kind, bool observed)
     {
-        private readonly Lock _lock = new();
+        private readonly Series _untagged = new();
+        private readonly ConcurrentDictionary<string, Series> _tagged = new(StringComparer.Ordinal);
+        private bool _untaggedSeen;
 
-        public bool IsHistogram { get; } = isHistogram;
+        public string Name { get; } = name;
 
-        public bool IsCounter { get; } = isCounter;
-
-        public long Count { get; private set; }
-
-        public double Sum { get; private set; }
-
-        public void Add(double value, bool replace)
+        public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            lock (_lock)
+            Series series;
+            if (tags.IsEmpty)
             {
-                Count++;
-                Sum = replace ? value : Sum + value;
+                series = _untagged;
+                if (!_untaggedSeen)
+                {
+                    Volatile.Write(ref _untaggedSeen, true);
+                }
             }
+            else
+            {
+                series = _tagged.GetOrAdd(Labels(tags), static _ => new Series());
+            }
+
+            if (observed)
+            {
+                series.Set(value);
+            }
+            else
+            {
+                series.Add(value);
+            }
+        }
+
+        public void WriteTo(StringBuilder text)
+        {
+            bool untagged = Volatile.Read(ref _untaggedSeen);
+            if (!untagged && _tagged.IsEmpty)
+            {
+                return;
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"# TYPE {Name} {kind switch { Kind.Histogram => "summary", Kind.Counter => "counter", _ => "gauge" }}\n");
+            if (untagged)
+            {
+                Write(text, string.Empty, _untagged);
+            }
+
+            foreach (KeyValuePair<string, Series> series in _tagged.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                Write(text, series.Key, series.Value);
+            }
+        }
+
+        private void Write(StringBuilder text, string labels, Series series)
+        {
+            if (kind == Kind.Histogram)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{Name}_count{labels} {series.Count}\n");
+                text.Append(CultureInfo.InvariantCulture, $"{Name}_sum{labels} {series.Sum}\n");
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{Name}{labels} {series.Sum}\n");
+            }
+        }
+
+        private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            StringBuilder labels = t_labels ??= new StringBuilder();
+            labels.Clear();
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                labels.Append(labels.Length == 0 ? '{' : ',');
+                foreach (char c in tag.Key)
+                {
+                    labels.Append(char.IsAsciiLetterOrDigit(c) ? c : '_');
+                }
+
+                labels.Append("=\"")
+                    .Append(Convert.ToString(tag.Value, CultureInfo.InvariantCulture)?.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal))
+                    .Append('"');
+            }
+
+            return labels.Append('}').ToString();
+        }
+    }
+
+    /// <summary>A running count and sum, updated without a lock.</summary>
+    private sealed class Series
+    {
+        private long _count;
+        private double _sum;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public double Sum => Volatile.Read(ref _sum);
+
+        public void Add(double value)
+        {
+            Interlocked.Increment(ref _count);
+            double current = Volatile.Read(ref _sum);
+            while (true)
+            {
+                double seen = Interlocked.CompareExchange(ref _sum, current + value, current);
+                if (seen.Equals(current))
+                {
+                    return;
+                }
+
+                current = seen;
+            }
+        }
+
+        public void Set(double value)
+        {
+            Interlocked.Increment(ref _count);
+            Interlocked.Exchange(ref _sum, value);
         }
     }
 }
