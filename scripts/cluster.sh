@@ -10,7 +10,8 @@
 #   scripts/cluster.sh clean        # stop and delete everything
 #
 # Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), SILO_BASE (11111), LEASE_MS (5000),
-# PGRID_CLUSTER_DIR (/tmp/pgrid-cluster), CLUSTER_ID (loopback), CLUSTER_SECRET.
+# PGRID_CLUSTER_DIR (/tmp/pgrid-cluster), CLUSTER_ID (loopback), CLUSTER_SECRET,
+# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: the silos share the machine's cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,7 +73,10 @@ cluster:
   secret: "$CLUSTER_SECRET"
   lease_ms: $LEASE_MS
 YAML
-  nohup dotnet "$OUT/silo/PresenceGrid.Silo.dll" --config "$DIR/silo$i.yaml" --urls "$(url "$i")" >"$DIR/silo$i.log" 2>&1 &
+  # Silos that share cores (with each other, PostgreSQL and pgrid) do better when idle thread-pool
+  # workers sleep at once instead of spinning first (docs/cluster.md, "Silos that share cores").
+  DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0} \
+    nohup dotnet "$OUT/silo/PresenceGrid.Silo.dll" --config "$DIR/silo$i.yaml" --urls "$(url "$i")" >"$DIR/silo$i.log" 2>&1 &
   echo $! > "$DIR/silo$i.pid"
   for _ in $(seq 1 120); do
     curl -fs "$(url "$i")/healthz" >/dev/null 2>&1 && { echo "silo-$i: $(url "$i") (pid $(cat "$DIR/silo$i.pid"), log $DIR/silo$i.log)"; return; }
