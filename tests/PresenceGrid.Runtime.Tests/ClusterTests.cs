@@ -70,6 +70,21 @@ public sealed class ClusterTests
     private static InProcessTestClusterBuilder Builder(int silos) =>
         new InProcessTestClusterBuilder(silos).ConfigureCluster(o => o.LeaseTime = TimeSpan.FromMilliseconds(1500));
 
+    /// <summary>Three silos on in-memory membership, talking over the Kestrel transport on loopback.</summary>
+    private static InProcessTestClusterBuilder KestrelBuilder(InMemoryClusterFabric fabric, string clusterId, TimeSpan lease) =>
+        new InProcessTestClusterBuilder(3)
+            .UseFabric(fabric)
+            .UseClustering((options, silo, configure) =>
+            {
+                silo.UseInMemoryClustering(fabric, configure);
+                silo.UseSiloTransport(t =>
+                {
+                    t.ClusterId = clusterId;
+                    t.Secret = "a-cluster-secret-of-some-length";
+                });
+            })
+            .ConfigureCluster(o => o.LeaseTime = lease);
+
     [Fact]
     public async Task Calls_from_any_silo_reach_one_activation_placed_across_the_cluster()
     {
@@ -119,6 +134,33 @@ public sealed class ClusterTests
         }
 
         Assert.DoesNotContain(cluster.Fabric.Directory.Entries, e => e.Silo == victim.SiloAddress && e.GrainId.Type == GrainTypeOf() && keys.Contains(e.GrainId.Key));
+    }
+
+    [Fact]
+    public async Task A_call_that_cannot_reach_a_killed_silo_fails_clearly_until_it_is_declared_dead_then_goes_elsewhere_with_state()
+    {
+        // A long lease: nobody declares the killed silo dead by itself, so the test decides when it is.
+        var fabric = new InMemoryClusterFabric();
+        await using InProcessTestCluster cluster = await KestrelBuilder(fabric, "reroute-test", TimeSpan.FromSeconds(60)).DeployAsync();
+        InProcessSiloHandle caller = cluster.GetActiveSilos()[0];
+        InProcessSiloHandle victim = cluster.GetActiveSilos()[2];
+        string key = Enumerable.Range(0, 200).Select(i => $"r{i}").First(k => PlacedOn(cluster, k) == victim.SiloAddress);
+        IClusterProbeGrain grain = caller.GrainFactory.GetGrain<IClusterProbeGrain>(key);
+        Assert.Equal(2, await grain.Add(2));
+
+        await cluster.KillSiloAsync(victim);
+
+        // Whether the call went out on the broken connection or was refused before it was sent, the
+        // table (read again in the latter case) still lists the silo as active: the call fails at once,
+        // naming the silo, and is not routed elsewhere, so no second activation appears.
+        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => Eventually.Within(grain.Add(1), 10_000));
+        Assert.Contains(victim.SiloAddress.ToString(), error.Message);
+        Assert.Equal(SiloStatus.Active, caller.Silo.Cluster!.Agent.View.Membership.StatusOf(victim.SiloAddress));
+        Assert.False(cluster.GetActiveSilos().Any(s => s != victim && s.HasActivation(new GrainId(GrainTypeOf(), key))), "no second activation while the silo is not declared dead");
+
+        await fabric.Membership.SetStatusAsync(victim.SiloAddress, SiloStatus.Dead, CancellationToken.None);
+        await Eventually.TrueAsync(() => caller.Silo.Cluster!.Agent.View.Membership.StatusOf(victim.SiloAddress) == SiloStatus.Dead, "the caller's view has the silo dead");
+        Assert.Equal(3, await Eventually.Within(grain.Add(1), 10_000));
     }
 
     [Fact]
@@ -243,19 +285,7 @@ public sealed class ClusterTests
     public async Task Silos_on_the_Kestrel_transport_serve_calls_across_the_cluster_and_survive_a_kill()
     {
         var fabric = new InMemoryClusterFabric();
-        await using InProcessTestCluster cluster = await new InProcessTestClusterBuilder(3)
-            .UseFabric(fabric)
-            .UseClustering((options, silo, configure) =>
-            {
-                silo.UseInMemoryClustering(fabric, configure);
-                silo.UseSiloTransport(t =>
-                {
-                    t.ClusterId = "kestrel-test";
-                    t.Secret = "a-cluster-secret-of-some-length";
-                });
-            })
-            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(2))
-            .DeployAsync();
+        await using InProcessTestCluster cluster = await KestrelBuilder(fabric, "kestrel-test", TimeSpan.FromSeconds(2)).DeployAsync();
         Assert.All(cluster.GetActiveSilos(), s => Assert.StartsWith("127.0.0.1:", s.SiloAddress.Endpoint));
         var keys = Enumerable.Range(0, 60).Select(i => $"tcp{i}").ToArray();
         foreach (InProcessSiloHandle silo in cluster.GetActiveSilos())

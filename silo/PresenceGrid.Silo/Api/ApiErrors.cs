@@ -12,6 +12,9 @@ internal sealed class ApiException(int status, string errCode, string error, lon
 
     public long? RetryAfterMs { get; } = retryAfterMs;
 
+    /// <summary>503: the grid cannot serve the request now (a silo died, or this one cannot renew its lease); retry.</summary>
+    public const string Unavailable = "IO.PRESENCEGRID.UNAVAILABLE";
+
     public static ApiException BadJson(string field, string message) => new(400, MatrixErrorCodes.BadJson, $"{field}: {message}");
 
     public static ApiException InvalidParam(string field, string message) => new(400, MatrixErrorCodes.InvalidParam, $"{field}: {message}");
@@ -33,6 +36,8 @@ internal sealed class ApiException(int status, string errCode, string error, lon
         JsonException json => new ApiException(400, "M_NOT_JSON", $"body: not valid JSON: {json.Message}"),
         ArgumentException argument when argument.Message.Contains("status_msg", StringComparison.Ordinal) =>
             new ApiException(400, MatrixErrorCodes.InvalidParam, argument.Message),
+        // The grain's silo died or this silo cannot renew its lease: worth retrying, on this silo or another.
+        SiloUnavailableException unavailable => new ApiException(503, Unavailable, $"the grid cannot serve this request now, retry: {unavailable.Message}", 1000),
         _ => new ApiException(500, MatrixErrorCodes.Unknown, "internal error; see the silo's log"),
     };
 

@@ -60,4 +60,8 @@ internal static partial class ClusterLog
     [LoggerMessage(EventId = 1112, EventName = "ConnectionLost", Level = LogLevel.Information,
         Message = "The connection to silo {SiloAddress} closed; {Count} calls in flight to it failed")]
     public static partial void ConnectionLost(ILogger logger, string siloAddress, int count);
+
+    [LoggerMessage(EventId = 1114, EventName = "RequestRerouted", Level = LogLevel.Information,
+        Message = "{Request} could not be sent to silo {SiloAddress}, which is no longer active; routed again")]
+    public static partial void Rerouted(ILogger logger, string request, string siloAddress);
 }

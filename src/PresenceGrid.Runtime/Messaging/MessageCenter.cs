@@ -23,6 +23,8 @@ internal sealed class MessageCenter : ISiloMessageHandler
     private readonly JsonSerializerOptions _json;
     private readonly ConcurrentDictionary<long, PendingCall> _pending = new();
     private readonly ConcurrentDictionary<string, Action<SiloAddress, ReadOnlyMemory<byte>>> _channels = new(StringComparer.Ordinal);
+    private readonly Lock _viewRefreshLock = new();
+    private Task? _viewRefresh;
     private long _nextCorrelation;
     private long _sent;
     private long _received;
@@ -134,6 +136,9 @@ internal sealed class MessageCenter : ISiloMessageHandler
     }
 
     private const string PingChannel = "cluster.ping";
+
+    /// <summary>How long a request that could not be sent waits for the membership table before it fails.</summary>
+    private static readonly TimeSpan ViewRefreshTimeout = TimeSpan.FromSeconds(5);
     private const string PongChannel = "cluster.pong";
     private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> _pings = new();
 
@@ -221,8 +226,58 @@ internal sealed class MessageCenter : ISiloMessageHandler
 
         if (message.Kind == SiloMessageKind.Request && _pending.TryRemove(message.CorrelationId, out PendingCall call))
         {
-            _runtime.Fail(call.Request, exception as SiloUnavailableException
+            _ = RerouteOrFailAsync(call.Request, target, exception as SiloUnavailableException
                 ?? new SiloUnavailableException($"Silo {target} is unavailable; {call.Request} was not sent: {exception.Message}", exception));
+        }
+    }
+
+    /// <summary>
+    /// A request that never left this silo can safely go elsewhere. When its target is not an active
+    /// silo once the membership table has been read again (it died and this silo had not heard yet,
+    /// or had just declared it dead itself), the request is routed anew, bounded by the forward
+    /// count; otherwise it fails with the transport's reason.
+    /// </summary>
+    private async Task RerouteOrFailAsync(GrainRequest request, SiloAddress target, SiloUnavailableException failure)
+    {
+        try
+        {
+            if (_agent.View.Membership.StatusOf(target) == SiloStatus.Active)
+            {
+                await RefreshViewAsync();
+            }
+
+            if (_agent.View.Membership.StatusOf(target) != SiloStatus.Active && !request.IsCompleted)
+            {
+                ClusterLog.Rerouted(_runtime.Logger, request.ToString(), target.ToString());
+                _runtime.Router.Reroute(request);
+                return;
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // The table could not be read: the request fails with the transport's reason below.
+        }
+
+        _runtime.Fail(request, failure);
+    }
+
+    /// <summary>One read of the membership table at a time, shared by every request that waits for it.</summary>
+    private Task RefreshViewAsync()
+    {
+        lock (_viewRefreshLock)
+        {
+            if (_viewRefresh is not { IsCompleted: false })
+            {
+                _viewRefresh = RefreshWithTimeoutAsync();
+            }
+
+            return _viewRefresh;
+        }
+
+        async Task RefreshWithTimeoutAsync()
+        {
+            using var timeout = new CancellationTokenSource(ViewRefreshTimeout);
+            await _agent.RefreshAsync(timeout.Token);
         }
     }
 
