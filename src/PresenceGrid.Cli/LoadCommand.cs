@@ -169,7 +169,7 @@ internal static class LoadCommand
             await MetricAsync(http, "presencegrid_postgres_state_rows"),
             await MetricAsync(http, RemoteCalls),
             await MetricAsync(http, ForwardedCalls),
-            await MetricAsync(http, "process_cpu_seconds_total"));
+            await MetricAsync(http, "dotnet_process_cpu_time", everySeries: true));
 
         private async Task SendAsync(int worker, TimeSpan duration, CancellationToken cancellationToken)
         {
@@ -268,8 +268,11 @@ internal static class LoadCommand
                 + $"forwarded again: {forwarded:N0}{owners}";
         }
 
-        /// <summary>A counter summed over every silo's <c>/metrics</c> (unlabelled series only).</summary>
-        private async Task<double> MetricAsync(HttpClient http, string name)
+        /// <summary>
+        /// A counter summed over every silo's <c>/metrics</c>: its unlabelled series, or with
+        /// <paramref name="everySeries"/> all of its series (user and system CPU time, say).
+        /// </summary>
+        private async Task<double> MetricAsync(HttpClient http, string name, bool everySeries = false)
         {
             double sum = 0;
             foreach (Uri silo in metricsBases)
@@ -279,9 +282,10 @@ internal static class LoadCommand
                     string metrics = await http.GetStringAsync(new Uri(silo, "/metrics"));
                     foreach (string line in metrics.Split('\n'))
                     {
-                        if (line.StartsWith(name + " ", StringComparison.Ordinal))
+                        if (line.StartsWith(name + " ", StringComparison.Ordinal)
+                            || (everySeries && line.StartsWith(name + "{", StringComparison.Ordinal)))
                         {
-                            sum += double.Parse(line.AsSpan(name.Length + 1), CultureInfo.InvariantCulture);
+                            sum += double.Parse(line.AsSpan(line.LastIndexOf(' ') + 1), CultureInfo.InvariantCulture);
                         }
                     }
                 }

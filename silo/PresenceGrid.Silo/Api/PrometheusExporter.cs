@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
@@ -11,8 +10,8 @@ namespace PresenceGrid.Silo.Api;
 /// <c>System.Runtime</c> meter (<c>dotnet_gc_collections</c>, <c>dotnet_gc_pause_time</c>, ...), through a
 /// <see cref="MeterListener"/> (no Prometheus exporter package is served here). Counters and
 /// up-down counters are summed per tag set; histograms expose <c>_count</c> and <c>_sum</c>. The
-/// standard process series <c>process_cpu_seconds_total</c> and <c>process_resident_memory_bytes</c>
-/// come last, so a load generator can put a run's throughput against the CPU the silo spent on it.
+/// runtime meter's <c>dotnet_process_cpu_time</c> lets a load generator put a run's throughput against
+/// the CPU the silo spent on it.
 /// </summary>
 /// <remarks>
 /// Everything about an instrument (its sanitised name and kind) is worked out once, when it is
@@ -62,11 +61,6 @@ internal sealed class PrometheusExporter : IDisposable
             instrument.WriteTo(text);
         }
 
-        using Process process = Process.GetCurrentProcess();
-        text.Append("# TYPE process_cpu_seconds_total counter\n")
-            .Append(CultureInfo.InvariantCulture, $"process_cpu_seconds_total {process.TotalProcessorTime.TotalSeconds}\n")
-            .Append("# TYPE process_resident_memory_bytes gauge\n")
-            .Append(CultureInfo.InvariantCulture, $"process_resident_memory_bytes {process.WorkingSet64}\n");
         return text.ToString();
     }
 

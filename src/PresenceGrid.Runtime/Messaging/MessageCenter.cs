@@ -25,6 +25,7 @@ internal sealed class MessageCenter : ISiloMessageHandler
     private readonly ConcurrentDictionary<string, Action<SiloAddress, ReadOnlyMemory<byte>>> _channels = new(StringComparer.Ordinal);
     private readonly Lock _viewRefreshLock = new();
     private Task? _viewRefresh;
+    private long _viewRefreshStartedMs;
     private long _nextCorrelation;
     private long _sent;
     private long _received;
@@ -136,9 +137,6 @@ internal sealed class MessageCenter : ISiloMessageHandler
     }
 
     private const string PingChannel = "cluster.ping";
-
-    /// <summary>How long a request that could not be sent waits for the membership table before it fails.</summary>
-    private static readonly TimeSpan ViewRefreshTimeout = TimeSpan.FromSeconds(5);
     private const string PongChannel = "cluster.pong";
     private readonly ConcurrentDictionary<long, TaskCompletionSource<long>> _pings = new();
 
@@ -261,13 +259,20 @@ internal sealed class MessageCenter : ISiloMessageHandler
         _runtime.Fail(request, failure);
     }
 
-    /// <summary>One read of the membership table at a time, shared by every request that waits for it.</summary>
+    /// <summary>
+    /// One read of the membership table at a time, shared by every request that waits for it, and at
+    /// most one per <see cref="ViewRefreshSpacingMs"/>: a peer whose queue overflows fails many sends,
+    /// and they must not become as many reads of the table. The spacing is a load bound, not logical
+    /// time, so it runs on the real clock.
+    /// </summary>
     private Task RefreshViewAsync()
     {
         lock (_viewRefreshLock)
         {
-            if (_viewRefresh is not { IsCompleted: false })
+            long now = Environment.TickCount64;
+            if (_viewRefresh is null || (_viewRefresh.IsCompleted && now - _viewRefreshStartedMs >= ViewRefreshSpacingMs))
             {
+                _viewRefreshStartedMs = now;
                 _viewRefresh = RefreshWithTimeoutAsync();
             }
 
@@ -280,6 +285,11 @@ internal sealed class MessageCenter : ISiloMessageHandler
             await _agent.RefreshAsync(timeout.Token);
         }
     }
+
+    /// <summary>How long a request that could not be sent waits for the membership table before it fails.</summary>
+    private static readonly TimeSpan ViewRefreshTimeout = TimeSpan.FromSeconds(5);
+
+    private const long ViewRefreshSpacingMs = 100;
 
     public void OnConnectionClosed(SiloAddress peer)
     {
