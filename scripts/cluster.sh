@@ -11,7 +11,8 @@
 #
 # Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), SILO_BASE (11111), LEASE_MS (5000),
 # PGRID_CLUSTER_DIR (/tmp/pgrid-cluster), CLUSTER_ID (loopback), CLUSTER_SECRET,
-# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: the silos share the machine's cores).
+# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: the silos share the machine's cores),
+# DOTNET_GCgen0size (0x4000000 here: 64 MiB, fewer collections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -74,8 +75,11 @@ cluster:
   lease_ms: $LEASE_MS
 YAML
   # Silos that share cores (with each other, PostgreSQL and pgrid) do better when idle thread-pool
-  # workers sleep at once instead of spinning first (docs/cluster.md, "Silos that share cores").
+  # workers sleep at once instead of spinning first, and with a 64 MiB gen0 budget: a collection
+  # stalls a silo for several ms on shared cores whatever its size, so fewer of them shorten the
+  # latency tail (docs/cluster.md, "Silos that share cores").
   DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0} \
+  DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000} \
     nohup dotnet "$OUT/silo/PresenceGrid.Silo.dll" --config "$DIR/silo$i.yaml" --urls "$(url "$i")" >"$DIR/silo$i.log" 2>&1 &
   echo $! > "$DIR/silo$i.pid"
   for _ in $(seq 1 120); do

@@ -67,6 +67,10 @@ public static partial class SiloApp
             }
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // ASP.NET Core starts an Activity (and its execution-context copies) for every request while
+        // this category can log at all; it only logs request start and finish, so it is switched off.
+        // Unhandled request exceptions are still logged by Kestrel's own category.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

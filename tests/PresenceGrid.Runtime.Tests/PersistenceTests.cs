@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using PresenceGrid.Concurrency;
+using PresenceGrid.Invocation;
 using PresenceGrid.Persistence;
 using PresenceGrid.Runtime.Configuration;
 using PresenceGrid.Runtime.Persistence;
@@ -115,6 +117,57 @@ public sealed class PersistenceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MemoryStorage_KeepsAnImmutableStateItself_ButAMutableOneAsACopy()
+    {
+        var storage = new MemoryGrainStorage("test", _silo.Services.GetRequiredService<IGrainStateSerializer>());
+        var id = new GrainId("profile", "copies");
+
+        var mutable = new TestGrainState<ProfileState> { State = new ProfileState { Name = "before" } };
+        await storage.WriteStateAsync("mutable", id, mutable);
+        mutable.State.Name = "changed after the write";
+        var mutableRead = new TestGrainState<ProfileState>();
+        await storage.ReadStateAsync("mutable", id, mutableRead);
+        Assert.Equal("before", mutableRead.State.Name);
+        Assert.NotSame(mutable.State, mutableRead.State);
+
+        var frozen = new TestGrainState<FrozenState> { State = new FrozenState("kept") };
+        await storage.WriteStateAsync("frozen", id, frozen);
+        var frozenRead = new TestGrainState<FrozenState>();
+        await storage.ReadStateAsync("frozen", id, frozenRead);
+        Assert.Same(frozen.State, frozenRead.State);
+        Assert.Equal(frozen.ETag, frozenRead.ETag);
+        Assert.True(frozenRead.RecordExists);
+
+        // ETags still guard an immutable state: a writer holding an old ETag is refused.
+        frozen.State = new FrozenState("second");
+        await storage.WriteStateAsync("frozen", id, frozen);
+        var stale = new TestGrainState<FrozenState> { State = new FrozenState("stale"), ETag = frozenRead.ETag, RecordExists = true };
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("frozen", id, stale));
+        IReadOnlyList<KeyValuePair<GrainId, FrozenState>> all = await storage.ReadAllAsync<FrozenState>("frozen", "profile", CancellationToken.None);
+        Assert.Same(frozen.State, Assert.Single(all).Value);
+    }
+
+    [Fact]
+    public void GrainJson_ToUtf8Bytes_GivesNestedCallsTheirOwnBuffer_AndForgetsLargeOnes()
+    {
+        byte[] outer = GrainJson.ToUtf8Bytes(7, static (writer, n) =>
+        {
+            writer.WriteStartArray();
+            writer.WriteNumberValue(n);
+            byte[] inner = GrainJson.ToUtf8Bytes("in", static (w, s) => w.WriteStringValue(s));
+            writer.WriteRawValue(inner);
+            writer.WriteEndArray();
+        });
+        Assert.Equal("""[7,"in"]""", System.Text.Encoding.UTF8.GetString(outer));
+
+        string big = new('x', 200_000);
+        byte[] large = GrainJson.ToUtf8Bytes(big, static (w, s) => w.WriteStringValue(s));
+        Assert.Equal(big.Length + 2, large.Length);
+        byte[] small = GrainJson.ToUtf8Bytes(true, static (w, b) => w.WriteBooleanValue(b));
+        Assert.Equal("true", System.Text.Encoding.UTF8.GetString(small));
+    }
+
+    [Fact]
     public async Task MissingStorageProvider_FailsActivation_NamingTheProvider()
     {
         await using var silo = await InProcessSilo.StartAsync();
@@ -159,4 +212,15 @@ internal sealed class TestGrainState<T> : IGrainState<T>
     public string? ETag { get; set; }
 
     public bool RecordExists { get; set; }
+}
+
+/// <summary>A state type that in-memory storage may keep by reference.</summary>
+[Immutable]
+public sealed record FrozenState(string Name)
+{
+    /// <summary>An empty state (what storage gives before the first write).</summary>
+    public FrozenState()
+        : this(string.Empty)
+    {
+    }
 }

@@ -8,6 +8,8 @@ internal static class Json
     /// <summary>The largest request body accepted (federation EDUs included).</summary>
     public const int MaxBodyBytes = 1 << 20;
 
+    private static readonly ReadOnlyMemory<byte> EmptyObject = "{}"u8.ToArray();
+
     public static async Task<JsonDocument> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength > MaxBodyBytes)
@@ -78,9 +80,11 @@ internal static class Json
         write(writer);
     }
 
-    public static Task WriteEmptyAsync(HttpResponse response) => WriteAsync(response, static w =>
+    public static Task WriteEmptyAsync(HttpResponse response)
     {
-        w.WriteStartObject();
-        w.WriteEndObject();
-    });
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        response.ContentLength = EmptyObject.Length;
+        return response.Body.WriteAsync(EmptyObject).AsTask();
+    }
 }

@@ -53,3 +53,14 @@ public sealed class StatelessWorkerAttribute : Attribute
     /// <summary>The limit per key and silo; 0 means the silo's default.</summary>
     public int MaxLocalWorkers { get; }
 }
+
+/// <summary>
+/// Instances of the type never change after construction (as Orleans' <c>[Immutable]</c>): the
+/// runtime may share one instead of copying it. In-memory grain storage keeps such a state object
+/// itself rather than a serialized copy, so a grain must replace the state object to change it,
+/// never mutate it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct, Inherited = false)]
+public sealed class ImmutableAttribute : Attribute
+{
+}

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -11,6 +12,43 @@ namespace PresenceGrid.Invocation;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class GrainJson
 {
+    // A buffer that grew past this is dropped after use rather than kept by the thread.
+    private const int MaxRetainedScratchBytes = 64 * 1024;
+
+    [ThreadStatic]
+    private static JsonScratch? t_scratch;
+
+    /// <summary>
+    /// Writes JSON through this thread's reusable buffer and writer and returns exactly the bytes
+    /// written: a message body costs one array, not a growing buffer and a writer per message.
+    /// </summary>
+    /// <typeparam name="TState">What <paramref name="write"/> needs (a value tuple keeps it allocation-free).</typeparam>
+    /// <param name="state">Passed to <paramref name="write"/>.</param>
+    /// <param name="write">Writes one JSON value; it may call this method again (the nested call gets its own buffer).</param>
+    /// <returns>The UTF-8 JSON.</returns>
+    public static byte[] ToUtf8Bytes<TState>(TState state, Action<Utf8JsonWriter, TState> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        JsonScratch? scratch = t_scratch;
+        t_scratch = null; // taken: a nested call on this thread makes its own
+        scratch ??= new JsonScratch();
+        try
+        {
+            scratch.Writer.Reset(scratch.Buffer);
+            write(scratch.Writer, state);
+            scratch.Writer.Flush();
+            return scratch.Buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            scratch.Buffer.ResetWrittenCount();
+            if (scratch.Buffer.Capacity <= MaxRetainedScratchBytes)
+            {
+                t_scratch = scratch;
+            }
+        }
+    }
+
     /// <summary>Writes <paramref name="value"/>.</summary>
     /// <typeparam name="T">The value's type.</typeparam>
     /// <param name="writer">The writer.</param>
@@ -57,5 +95,12 @@ public static class GrainJson
         {
             throw new JsonException("Expected the end of the arguments array: too many arguments.");
         }
+    }
+
+    private sealed class JsonScratch
+    {
+        public ArrayBufferWriter<byte> Buffer { get; } = new(256);
+
+        public Utf8JsonWriter Writer { get; } = new(Stream.Null);
     }
 }

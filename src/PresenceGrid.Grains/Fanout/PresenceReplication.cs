@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PresenceGrid.Grains;
@@ -168,7 +167,7 @@ internal sealed partial class PresenceReplication
             reader.Read();
             var userId = UserId.Parse(reader.GetString()!);
             reader.Read();
-            PresenceStates.TryParse(reader.GetString()!, busyEnabled: true, out PresenceState state);
+            PresenceState state = ReadPresence(ref reader);
             reader.Read();
             long lastActive = reader.GetInt64();
             reader.Read();
@@ -215,7 +214,7 @@ internal sealed partial class PresenceReplication
         }
     }
 
-    private static byte[] WriteStates(List<UserPresenceState> states) => Write(writer =>
+    private static byte[] WriteStates(List<UserPresenceState> states) => GrainJson.ToUtf8Bytes(states, static (writer, states) =>
     {
         writer.WriteStartArray();
         foreach (UserPresenceState state in states)
@@ -242,16 +241,14 @@ internal sealed partial class PresenceReplication
         writer.WriteEndArray();
     });
 
-    private static byte[] Write(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
+    private static byte[] Write(Action<Utf8JsonWriter> write) =>
+        GrainJson.ToUtf8Bytes(write, static (writer, write) => write(writer));
 
-        return buffer.WrittenSpan.ToArray();
-    }
+    private static PresenceState ReadPresence(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals(PresenceStates.OnlineString) ? PresenceState.Online
+        : reader.ValueTextEquals(PresenceStates.UnavailableString) ? PresenceState.Unavailable
+        : reader.ValueTextEquals(PresenceStates.BusyString) ? PresenceState.Busy
+        : PresenceState.Offline;
 
     [LoggerMessage(EventId = 3200, EventName = "PresenceBootstrapped", Level = LogLevel.Information,
         Message = "Presence view rebuilt from storage: {RoomCount} rooms, {MembershipCount} joined memberships, {StateCount} stored states")]

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PresenceGrid.Concurrency;
 using PresenceGrid.Fanout;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
@@ -7,55 +8,71 @@ using PresenceGrid.Presence;
 
 namespace PresenceGrid.Grains;
 
-/// <summary>The stored part of a user's presence (the seven fields less the id).</summary>
+/// <summary>The stored part of a user's presence (the seven fields less the id). Immutable: each write stores a new record.</summary>
+[Immutable]
 public sealed class PresenceRecord
 {
     /// <summary>The presence value's wire string.</summary>
-    public string State { get; set; } = "offline";
+    public string State { get; init; } = "offline";
 
     /// <summary>Last active, ms since the epoch.</summary>
-    public long LastActiveTs { get; set; }
+    public long LastActiveTs { get; init; }
 
     /// <summary>Last federation update, ms since the epoch.</summary>
-    public long LastFederationUpdateTs { get; set; }
+    public long LastFederationUpdateTs { get; init; }
 
     /// <summary>Last sync, ms since the epoch.</summary>
-    public long LastUserSyncTs { get; set; }
+    public long LastUserSyncTs { get; init; }
 
     /// <summary>The status message.</summary>
-    public string? StatusMsg { get; set; }
+    public string? StatusMsg { get; init; }
 
     /// <summary>Currently active.</summary>
-    public bool CurrentlyActive { get; set; }
+    public bool CurrentlyActive { get; init; }
+}
+
+/// <summary>What the user grains of a silo share: one reference per grain instead of four.</summary>
+internal sealed class UserPresenceServices(PresenceFanout fanout, PresenceMetrics metrics, IOptions<PresenceOptions> options, TimeProvider timeProvider)
+{
+    public PresenceFanout Fanout { get; } = fanout;
+
+    public PresenceMetrics Metrics { get; } = metrics;
+
+    public PresenceOptions Options { get; } = options.Value;
+
+    public TimeProvider TimeProvider { get; } = timeProvider;
 }
 
 /// <inheritdoc cref="IUserPresenceGrain"/>
+/// <remarks>One activation per online user, so its fields are kept few: shared services sit behind one
+/// reference, and "no time" is <see cref="Never"/> rather than a nullable.</remarks>
 internal sealed class UserPresenceGrain(
     [PersistentState("presence")] IPersistentState<PresenceRecord> record,
-    PresenceFanout fanout,
-    PresenceMetrics metrics,
-    IOptions<PresenceOptions> options,
-    TimeProvider timeProvider) : Grain, IUserPresenceGrain
+    UserPresenceServices services) : Grain, IUserPresenceGrain
 {
-    private readonly PresenceOptions _options = options.Value;
-    private UserPresenceAggregate _aggregate = null!;
+    private const long Never = long.MaxValue;
+
     /// <summary>How long a <c>last_active</c>-only change may wait before it is written (Synapse coalesces them too).</summary>
     public static readonly TimeSpan DirtyFlushDelay = TimeSpan.FromMinutes(1);
 
+    private UserPresenceAggregate _aggregate = null!;
+
     // One timer per grain, due at the earlier of the presence wake-up and the lazy flush.
     private IGrainTimer? _timer;
-    private long? _wakeAt;
-    private long? _flushAt;
+    private long _wakeAt = Never;
+    private long _flushAt = Never;
     private bool _dirty;
     private double _tokens;
     private long _tokensAt;
 
-    private PresenceTimings Timings => _options.Timings;
+    private PresenceOptions Options => services.Options;
+
+    private PresenceTimings Timings => Options.Timings;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var userId = UserId.Parse(GetPrimaryKeyString());
-        bool isMine = _options.IsMine(userId);
+        bool isMine = Options.IsMine(userId);
         _tokens = Timings.RatelimitBurstCount;
         _tokensAt = Now();
         if (record.RecordExists && PresenceStates.TryParse(record.State.State, busyEnabled: true, out PresenceState state))
@@ -63,14 +80,14 @@ internal sealed class UserPresenceGrain(
             var stored = new UserPresenceState(
                 userId, state, record.State.LastActiveTs, record.State.LastFederationUpdateTs, record.State.LastUserSyncTs, record.State.StatusMsg, record.State.CurrentlyActive);
             _aggregate = UserPresenceAggregate.Restore(stored, isMine);
-            if (_options.Mode == PresenceMode.Disabled && stored.State != PresenceState.Offline)
+            if (Options.Mode == PresenceMode.Disabled && stored.State != PresenceState.Offline)
             {
                 // Synapse #19948: with presence disabled, a stale stored state is flushed offline
                 // (and told to those who saw it), instead of showing forever.
                 return FlushOfflineAsync(stored);
             }
 
-            _wakeAt = PresenceOperations.NextWakeup(_aggregate, Now(), Timings, _options.Mode);
+            _wakeAt = PresenceOperations.NextWakeup(_aggregate, Now(), Timings, Options.Mode) ?? Never;
             Reschedule();
         }
         else
@@ -85,7 +102,7 @@ internal sealed class UserPresenceGrain(
     {
         UserPresenceState offline = stored with { State = PresenceState.Offline, CurrentlyActive = false };
         _aggregate = _aggregate with { State = offline, Devices = [] };
-        fanout.Publish(offline, PublishKind.Notify);
+        services.Fanout.Publish(offline, PublishKind.Notify);
         await PersistAsync();
     }
 
@@ -99,7 +116,7 @@ internal sealed class UserPresenceGrain(
 
     public async Task<PresenceCommandResult> SetPresence(string? deviceId, PresenceState presence, string? statusMsg)
     {
-        if (_options.Mode != PresenceMode.Enabled)
+        if (Options.Mode != PresenceMode.Enabled)
         {
             return PresenceCommandResult.Ignored;
         }
@@ -113,7 +130,7 @@ internal sealed class UserPresenceGrain(
             return new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter);
         }
 
-        await ApplyAsync(PresenceOperations.SetState(_aggregate, deviceId, presence, statusMsg, now, Timings, _options.Mode));
+        await ApplyAsync(PresenceOperations.SetState(_aggregate, deviceId, presence, statusMsg, now, Timings, Options.Mode));
         return PresenceCommandResult.Applied;
     }
 
@@ -128,25 +145,25 @@ internal sealed class UserPresenceGrain(
             setPresence = current;
         }
 
-        return ApplyAsync(PresenceOperations.StartSyncing(_aggregate, deviceId, setPresence, now, Timings, _options.Mode));
+        return ApplyAsync(PresenceOperations.StartSyncing(_aggregate, deviceId, setPresence, now, Timings, Options.Mode));
     }
 
     public Task KeepAlive(string? deviceId)
     {
         RequireLocal();
-        return ApplyAsync(PresenceOperations.KeepAlive(_aggregate, deviceId, Now(), Timings, _options.Mode));
+        return ApplyAsync(PresenceOperations.KeepAlive(_aggregate, deviceId, Now(), Timings, Options.Mode));
     }
 
     public Task StopSyncing(string? deviceId)
     {
         RequireLocal();
-        return ApplyAsync(PresenceOperations.StopSyncing(_aggregate, deviceId, Now(), Timings, _options.Mode));
+        return ApplyAsync(PresenceOperations.StopSyncing(_aggregate, deviceId, Now(), Timings, Options.Mode));
     }
 
     public Task BumpActive(string? deviceId)
     {
         RequireLocal();
-        return ApplyAsync(PresenceOperations.BumpActiveTime(_aggregate, deviceId, Now(), Timings, _options.Mode));
+        return ApplyAsync(PresenceOperations.BumpActiveTime(_aggregate, deviceId, Now(), Timings, Options.Mode));
     }
 
     public Task<UserPresenceState> GetPresence() => Task.FromResult(_aggregate.State);
@@ -158,41 +175,44 @@ internal sealed class UserPresenceGrain(
             throw new MatrixValidationException(MatrixErrorCodes.Forbidden, "user_id", $"{update.UserId} is a local user; federation cannot set its presence.");
         }
 
-        return ApplyAsync(PresenceOperations.ApplyFederationUpdate(_aggregate, update, Now(), Timings, _options.Mode));
+        return ApplyAsync(PresenceOperations.ApplyFederationUpdate(_aggregate, update, Now(), Timings, Options.Mode));
     }
 
     public Task SetPresenceFromModule(PresenceState presence, string? statusMsg) =>
-        ApplyAsync(PresenceOperations.SetPresenceFromModule(_aggregate, presence, statusMsg, Now(), Timings, _options.Mode));
+        ApplyAsync(PresenceOperations.SetPresenceFromModule(_aggregate, presence, statusMsg, Now(), Timings, Options.Mode));
 
     private async Task ApplyAsync(PresenceTransition transition)
     {
         _aggregate = transition.Current;
         if (transition.StateChanged || transition.Notify)
         {
-            metrics.Committed(transition.Previous.State.State, transition.Current.State.State, transition.Notify, transition.Reason);
+            services.Metrics.Committed(transition.Previous.State.State, transition.Current.State.State, transition.Notify, transition.Reason);
         }
 
         if (transition.Notify)
         {
-            fanout.Publish(transition.Current.State, PublishKind.Notify);
+            services.Fanout.Publish(transition.Current.State, PublishKind.Notify);
             await PersistAsync();
         }
         else
         {
             if (transition.SendFederationPing)
             {
-                fanout.Publish(transition.Current.State, PublishKind.FederationPing);
+                services.Fanout.Publish(transition.Current.State, PublishKind.FederationPing);
             }
 
             if (transition.StateChanged)
             {
                 // last_active-only changes are written lazily (within a minute, or on deactivation), as Synapse does.
                 _dirty = true;
-                _flushAt ??= Now() + (long)DirtyFlushDelay.TotalMilliseconds;
+                if (_flushAt == Never)
+                {
+                    _flushAt = Now() + (long)DirtyFlushDelay.TotalMilliseconds;
+                }
             }
         }
 
-        _wakeAt = transition.NextWakeupAt;
+        _wakeAt = transition.NextWakeupAt ?? Never;
         Reschedule();
     }
 
@@ -203,14 +223,14 @@ internal sealed class UserPresenceGrain(
         if (_wakeAt <= now)
         {
             // First: a transition that notifies persists, which also covers a flush that is due.
-            metrics.TimerFired();
-            await ApplyAsync(PresenceOperations.HandleTimer(_aggregate, now, Timings, _options.Mode));
+            services.Metrics.TimerFired();
+            await ApplyAsync(PresenceOperations.HandleTimer(_aggregate, now, Timings, Options.Mode));
             rescheduled = true;
         }
 
         if (_flushAt <= now)
         {
-            _flushAt = null;
+            _flushAt = Never;
             rescheduled = false;
             if (_dirty)
             {
@@ -226,8 +246,8 @@ internal sealed class UserPresenceGrain(
 
     private void Reschedule()
     {
-        long? wakeAt = _flushAt is null || _flushAt > _wakeAt ? _wakeAt : _flushAt;
-        if (wakeAt is not { } at)
+        long at = Math.Min(_wakeAt, _flushAt);
+        if (at == Never)
         {
             _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             return;
@@ -261,7 +281,7 @@ internal sealed class UserPresenceGrain(
         };
         await record.WriteStateAsync();
         _dirty = false;
-        _flushAt = null;
+        _flushAt = Never;
     }
 
     /// <summary>Token bucket for <c>rc_presence</c>; returns 0 when allowed, else ms until a token.</summary>
@@ -293,5 +313,5 @@ internal sealed class UserPresenceGrain(
         }
     }
 
-    private long Now() => timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+    private long Now() => services.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
 }

@@ -48,6 +48,7 @@ public static class PresenceServiceCollectionExtensions
             sp.GetService<ILogger<PresenceFanout>>() ?? Logging.Abstractions.NullLogger<PresenceFanout>.Instance,
             sp.GetRequiredService<PresenceMetrics>()));
         services.TryAddSingleton<PresenceSyncService>();
+        services.TryAddSingleton<UserPresenceServices>();
         services.TryAddSingleton(sp => new PresenceService(
             sp.GetRequiredService<PresenceGrid.IGrainFactory>(),
             sp.GetRequiredService<PresenceSyncService>(),

@@ -36,7 +36,12 @@ internal enum ActivationState
 /// scheduled flag and the timer list are guarded by locking the activation itself (no lock object:
 /// one activation per online user makes every field count).
 /// </summary>
-internal sealed class ActivationData : IGrainContext, IGrainActivationContext, IThreadPoolWorkItem
+/// <remarks>
+/// The activation is also the synchronization context installed while its grain code runs: every
+/// <c>await</c> continuation of grain code is posted back to its work queue, so grain code never
+/// runs in parallel with itself (one object per activation instead of two).
+/// </remarks>
+internal sealed class ActivationData : SynchronizationContext, IGrainContext, IGrainActivationContext, IThreadPoolWorkItem
 {
     private const int MaxItemsPerTurnBatch = 128;
 
@@ -55,7 +60,6 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     private readonly SiloRuntime _runtime;
     private readonly GrainClassDescriptor _descriptor;
     private readonly StatelessWorkerPool? _pool;
-    private readonly ActivationSynchronizationContext _syncContext;
     private InlineQueue<WorkItem> _work;
     private InlineQueue<object> _pending;
     private TaskCompletionSource? _deactivated;
@@ -81,7 +85,6 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
         _descriptor = descriptor;
         _pool = pool;
         ActivationId = Guid.NewGuid();
-        _syncContext = new ActivationSynchronizationContext(this);
         _lastActive = runtime.TimeProvider.GetTimestamp();
     }
 
@@ -121,6 +124,16 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
     /// <summary>The registered address (null unless the directory accepted this activation).</summary>
     internal GrainAddress? Address => _registered ? NewAddress() : null;
+
+    /// <inheritdoc />
+    public override void Post(SendOrPostCallback d, object? state) => EnqueueWork(d, state);
+
+    /// <inheritdoc />
+    public override void Send(SendOrPostCallback d, object? state) =>
+        throw new NotSupportedException("Grain code may not block on its own activation (SynchronizationContext.Send).");
+
+    /// <inheritdoc />
+    public override SynchronizationContext CreateCopy() => this;
 
     /// <summary>Queues a request for this activation.</summary>
     public void ReceiveRequest(GrainRequest request) => EnqueueWork(request, null);
@@ -280,7 +293,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
 
     private void RunContinuation(SendOrPostCallback callback, object? state)
     {
-        SynchronizationContext.SetSynchronizationContext(_syncContext);
+        SetSynchronizationContext(this);
         try
         {
             callback(state);
@@ -575,7 +588,7 @@ internal sealed class ActivationData : IGrainContext, IGrainActivationContext, I
     /// </summary>
     private Task RunGrainCode<TArg>(Func<TArg, Task> code, TArg arg)
     {
-        SynchronizationContext.SetSynchronizationContext(_syncContext);
+        SetSynchronizationContext(this);
         try
         {
             return code(arg);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text.Json;
@@ -55,13 +54,7 @@ internal sealed class MessageCenter : ISiloMessageHandler
         byte[] body;
         try
         {
-            var buffer = new ArrayBufferWriter<byte>(128);
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                request.WriteArguments(writer, _json);
-            }
-
-            body = buffer.WrittenSpan.ToArray();
+            body = GrainJson.ToUtf8Bytes((request, _json), static (writer, s) => s.request.WriteArguments(writer, s._json));
         }
         catch (Exception exception)
         {
@@ -390,13 +383,7 @@ internal sealed class MessageCenter : ISiloMessageHandler
             byte[] body;
             try
             {
-                var buffer = new ArrayBufferWriter<byte>(64);
-                using (var writer = new Utf8JsonWriter(buffer))
-                {
-                    request.WriteResponse(writer, _json);
-                }
-
-                body = buffer.WrittenSpan.ToArray();
+                body = GrainJson.ToUtf8Bytes((request, _json), static (writer, s) => s.request.WriteResponse(writer, s._json));
             }
             catch (Exception exception)
             {

@@ -1,13 +1,15 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using PresenceGrid.Concurrency;
 using PresenceGrid.Persistence;
 
 namespace PresenceGrid.Runtime.Persistence;
 
 /// <summary>
 /// Grain storage in this process's memory, with the same ETag rules as durable providers. State is
-/// kept serialized, so a grain's unsaved changes never leak into storage. For the embedded
-/// default and tests: it dies with the process.
+/// kept serialized, so a grain's unsaved changes never leak into storage; a state type marked
+/// <see cref="ImmutableAttribute"/> cannot have unsaved changes, so the object itself is kept
+/// (no bytes, no serialization per write). For the embedded default and tests: it dies with the process.
 /// </summary>
 public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
 {
@@ -42,7 +44,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
         {
             if (key.StateName == stateName && key.GrainId.Type == grainType)
             {
-                result.Add(new(key.GrainId, _serializer.Deserialize<TState>(record.Data)));
+                result.Add(new(key.GrainId, Restore<TState>(record)));
             }
         }
 
@@ -71,7 +73,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     {
         if (_records.TryGetValue((stateName, grainId), out StoredRecord? record))
         {
-            grainState.State = _serializer.Deserialize<TState>(record.Data);
+            grainState.State = Restore<TState>(record);
             grainState.ETag = record.ETag;
             grainState.RecordExists = true;
         }
@@ -89,8 +91,8 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     {
         CheckFence("write", stateName, grainId, grainState);
         var key = (stateName, grainId);
-        byte[] data = _serializer.Serialize(grainState.State);
-        var updated = new StoredRecord(data, NextETag());
+        object? stored = StateCopy<TState>.IsImmutable ? grainState.State : _serializer.Serialize(grainState.State);
+        var updated = new StoredRecord(stored, NextETag());
         while (true)
         {
             if (_records.TryGetValue(key, out StoredRecord? existing))
@@ -158,5 +160,15 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
             stored,
             current);
 
-    private sealed record StoredRecord(byte[] Data, string ETag);
+    private TState Restore<TState>(StoredRecord record) =>
+        StateCopy<TState>.IsImmutable ? (TState)record.Value! : _serializer.Deserialize<TState>((byte[])record.Value!);
+
+    /// <summary>The stored state: the object itself for an immutable state type, else its serialized bytes.</summary>
+    private sealed record StoredRecord(object? Value, string ETag);
+
+    /// <summary>Whether a state type may be kept by reference (looked up once per type).</summary>
+    private static class StateCopy<TState>
+    {
+        public static readonly bool IsImmutable = typeof(TState).IsDefined(typeof(ImmutableAttribute), inherit: false);
+    }
 }

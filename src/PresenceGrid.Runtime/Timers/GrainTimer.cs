@@ -9,7 +9,6 @@ namespace PresenceGrid.Runtime.Timers;
 /// </summary>
 internal abstract class GrainTimer : IGrainTimer
 {
-    private readonly GrainTimerQueue _queue;
     private TimeSpan _period;
     private int _disposed;
     private bool _changedDuringTick;
@@ -21,10 +20,12 @@ internal abstract class GrainTimer : IGrainTimer
         Interleave = options.Interleave;
         KeepAlive = options.KeepAlive;
         _period = options.Period;
-        _queue = activation.Runtime.GrainTimers;
     }
 
     public ActivationData Activation { get; }
+
+    // Reached through the activation rather than kept: one timer per online user makes every field count.
+    private GrainTimerQueue Queue => Activation.Runtime.GrainTimers;
 
     /// <summary>The activation's next timer (the activation links its timers through this, under its lock).</summary>
     internal GrainTimer? NextInActivation;
@@ -38,7 +39,7 @@ internal abstract class GrainTimer : IGrainTimer
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    public void Start(TimeSpan dueTime) => _queue.Schedule(this, dueTime);
+    public void Start(TimeSpan dueTime) => Queue.Schedule(this, dueTime);
 
     public void Change(TimeSpan dueTime, TimeSpan period)
     {
@@ -49,7 +50,7 @@ internal abstract class GrainTimer : IGrainTimer
             _changedDuringTick = true;
         }
 
-        _queue.Schedule(this, dueTime);
+        Queue.Schedule(this, dueTime);
     }
 
     /// <summary>Runs the callback (on the activation's turn).</summary>
@@ -66,7 +67,7 @@ internal abstract class GrainTimer : IGrainTimer
         _ticking = false;
         if (!IsDisposed && !_changedDuringTick && _period != Timeout.InfiniteTimeSpan)
         {
-            _queue.Schedule(this, _period);
+            Queue.Schedule(this, _period);
         }
     }
 
@@ -77,7 +78,7 @@ internal abstract class GrainTimer : IGrainTimer
             return;
         }
 
-        _queue.Schedule(this, Timeout.InfiniteTimeSpan);
+        Queue.Schedule(this, Timeout.InfiniteTimeSpan);
         Activation.RemoveTimer(this);
     }
 

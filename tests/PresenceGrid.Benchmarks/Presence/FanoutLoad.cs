@@ -23,6 +23,8 @@ internal static class FanoutLoad
     public static async Task RunAsync(string[] args)
     {
         bool router = args.Contains("--router");
+        // --hold: after the syncs, wait for Enter so a heap dump can be taken (dotnet-gcdump collect -p PID).
+        bool hold = args.Contains("--hold");
         args = [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))];
         int users = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
         int updates = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 400_000;
@@ -162,6 +164,11 @@ internal static class FanoutLoad
         });
         long afterSyncs = LiveHeapBytes();
         Console.WriteLine($"memory per online user beyond room edges, after the load: {(beforeSyncs - roomEdgesBytes) / (double)users:F0} B; after every user synced: {(afterSyncs - roomEdgesBytes) / (double)users:F0} B");
+        if (hold)
+        {
+            Console.WriteLine($"holding for a heap dump (pid {Environment.ProcessId}); press Enter to go on");
+            Console.ReadLine();
+        }
 
         // Incremental sync of a user with 1,000 interested users who all changed.
         UserId reader = UserId.Parse("@reader:bench");
