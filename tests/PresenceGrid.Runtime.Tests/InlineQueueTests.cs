@@ -10,7 +10,7 @@ public sealed class InlineQueueTests
         var queue = default(InlineQueue<int>);
         var expected = new Queue<int>();
         var random = new Random(7);
-        int next = 0;
+        int next = 1; // default(T) (0) marks the empty head and is never queued
         for (int step = 0; step < 10_000; step++)
         {
             if (random.Next(3) > 0)
@@ -41,5 +41,16 @@ public sealed class InlineQueueTests
         Assert.False(queue.TryDequeue(out _));
         Assert.Throws<InvalidOperationException>(() => queue.Peek());
         Assert.Throws<InvalidOperationException>(() => queue.Dequeue());
+    }
+
+    [Fact]
+    public void TheDefaultValue_CannotBeQueued_AndLeavesTheQueueEmpty()
+    {
+        var queue = default(InlineQueue<string?>);
+
+        Assert.Throws<ArgumentException>(() => queue.Enqueue(null));
+        Assert.Equal(0, queue.Count);
+        queue.Enqueue("a");
+        Assert.Equal(1, queue.Count);
     }
 }

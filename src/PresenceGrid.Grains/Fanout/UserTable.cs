@@ -55,6 +55,14 @@ internal sealed class UserTable
 
     public bool TryGetIndex(string userId, out int index) => _indexes.TryGetValue(userId, out index);
 
+    /// <summary>
+    /// The silo's one <see cref="UserId"/> object for an MXID, parsed and added if new, so a user grain
+    /// and the fan-out share it instead of each keeping a copy.
+    /// </summary>
+    /// <exception cref="FormatException">The MXID is not valid.</exception>
+    public UserId Intern(string userId) =>
+        this[TryGetIndex(userId, out int index) ? index : GetOrAdd(UserId.Parse(userId))].UserId;
+
     public Entry this[int index] => Volatile.Read(ref _entries)[index];
 
     /// <summary>The inbox of a user, if it has one (a flat array: one memory access less per delivery).</summary>

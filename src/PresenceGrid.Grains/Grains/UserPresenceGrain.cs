@@ -32,8 +32,10 @@ public sealed class PresenceRecord
 }
 
 /// <summary>What the user grains of a silo share: one reference per grain instead of four.</summary>
-internal sealed class UserPresenceServices(PresenceFanout fanout, PresenceMetrics metrics, IOptions<PresenceOptions> options, TimeProvider timeProvider)
+internal sealed class UserPresenceServices(PresenceFanout fanout, UserTable users, PresenceMetrics metrics, IOptions<PresenceOptions> options, TimeProvider timeProvider)
 {
+    public UserTable Users { get; } = users;
+
     public PresenceFanout Fanout { get; } = fanout;
 
     public PresenceMetrics Metrics { get; } = metrics;
@@ -71,7 +73,7 @@ internal sealed class UserPresenceGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var userId = UserId.Parse(GetPrimaryKeyString());
+        UserId userId = services.Users.Intern(GetPrimaryKeyString());
         bool isMine = Options.IsMine(userId);
         _tokens = Timings.RatelimitBurstCount;
         _tokensAt = Now();

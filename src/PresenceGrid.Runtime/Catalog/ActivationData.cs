@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using PresenceGrid.Invocation;
 using PresenceGrid.Persistence;
 using PresenceGrid.Runtime.Diagnostics;
@@ -59,10 +58,9 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
     private readonly SiloRuntime _runtime;
     private readonly GrainClassDescriptor _descriptor;
-    private readonly StatelessWorkerPool? _pool;
     private InlineQueue<WorkItem> _work;
     private InlineQueue<object> _pending;
-    private TaskCompletionSource? _deactivated;
+    private RareFields? _rare; // what few activations need, kept out of the common layout
     private bool _isDeactivated;
     private bool _scheduled;
     private volatile ActivationState _state;
@@ -70,7 +68,6 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
     private List<IActivationStateLoader>? _states;
     private GrainTimer? _timers; // a list linked through GrainTimer.NextInActivation, under lock (this)
     private bool _registered; // in the directory; the address itself is made when needed (no object kept per activation)
-    private GrainActivationException? _activationFailure;
     private int _running;
     private int _runningReadOnly;
     private int _pendingInterleavable;
@@ -83,7 +80,10 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         _runtime = runtime;
         GrainId = grainId;
         _descriptor = descriptor;
-        _pool = pool;
+        if (pool is not null)
+        {
+            _rare = new RareFields { Pool = pool };
+        }
         ActivationId = Guid.NewGuid();
         _lastActive = runtime.TimeProvider.GetTimestamp();
     }
@@ -112,7 +112,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         {
             lock (this)
             {
-                return _isDeactivated ? Task.CompletedTask : (_deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                return _isDeactivated ? Task.CompletedTask : ((_rare ??= new RareFields()).Deactivated ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
         }
     }
@@ -192,11 +192,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
     public IPersistentState<TState> GetPersistentState<TState>(string stateName, string? storageName, Func<TState> createDefault)
     {
-        string provider = storageName ?? GrainStorageNames.Default;
-        IGrainStorage storage = _runtime.Services.GetKeyedService<IGrainStorage>(provider)
-            ?? throw new InvalidOperationException(
-                $"Grain {GrainId} needs grain storage '{provider}' for state '{stateName}', but none is registered. Add it with silo.AddMemoryGrainStorage(\"{provider}\") or another provider.");
-        var state = new PersistentState<TState>(this, stateName, storage, createDefault);
+        var state = new PersistentState<TState>(this, _runtime.GetStateBinding(GrainId, stateName, storageName, createDefault));
         (_states ??= []).Add(state);
         return state;
     }
@@ -315,10 +311,10 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
             case ActivationState.Valid when MayInvoke(request):
                 Invoke(request);
                 break;
-            case ActivationState.Invalid when _activationFailure is not null:
+            case ActivationState.Invalid when _rare?.ActivationFailure is { } activationFailure:
                 // It failed to activate: requests that were already on their way share its fate,
                 // the next call tries a new activation.
-                _runtime.Fail(request, _activationFailure);
+                _runtime.Fail(request, activationFailure);
                 break;
             case ActivationState.Invalid:
                 _runtime.Router.Reroute(request);
@@ -608,7 +604,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         _state = ActivationState.Activating;
         try
         {
-            if (_pool is null)
+            if (_rare?.Pool is null)
             {
                 GrainAddress address = NewAddress();
                 GrainAddress registered = await _runtime.Directory.RegisterAsync(address, previousAddress: null);
@@ -684,7 +680,12 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         _runtime.Catalog.Remove(this);
         _runtime.Instruments.ActivationRemoved();
         var failure = new GrainActivationException(GrainId, exception);
-        _activationFailure = failure;
+        lock (this)
+        {
+            // Under the lock: the Deactivated getter may create the rare fields concurrently.
+            (_rare ??= new RareFields()).ActivationFailure = failure;
+        }
+
         while (_pending.Count > 0)
         {
             if (DequeuePending() is GrainRequest request)
@@ -803,13 +804,21 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         lock (this)
         {
             _isDeactivated = true;
-            deactivated = _deactivated;
+            deactivated = _rare?.Deactivated;
         }
 
         deactivated?.TrySetResult();
     }
 
     private readonly record struct WorkItem(object Item, object? Argument);
+
+    /// <summary>Fields few activations use: a stateless worker's pool, waiters for the end, a failed activation's error.</summary>
+    private sealed class RareFields
+    {
+        public StatelessWorkerPool? Pool;
+        public TaskCompletionSource? Deactivated;
+        public GrainActivationException? ActivationFailure;
+    }
 
     private enum CommandKind
     {

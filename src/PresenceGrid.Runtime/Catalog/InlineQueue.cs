@@ -7,15 +7,24 @@ namespace PresenceGrid.Runtime.Catalog;
 /// </summary>
 internal struct InlineQueue<T>
 {
+    // The head slot holds default(T) exactly when the queue is empty: callers never queue default(T),
+    // so no flag (and no padding) is needed beside it.
     private T _head;
-    private bool _hasHead;
     private Queue<T>? _rest;
 
-    public readonly int Count => (_hasHead ? 1 : 0) + (_rest?.Count ?? 0);
+    private readonly bool HasHead => !EqualityComparer<T>.Default.Equals(_head, default!);
 
+    public readonly int Count => (HasHead ? 1 : 0) + (_rest?.Count ?? 0);
+
+    /// <summary>Queues an item; <c>default(T)</c> may not be queued.</summary>
     public void Enqueue(T item)
     {
-        if (_hasHead)
+        if (EqualityComparer<T>.Default.Equals(item, default!))
+        {
+            throw new ArgumentException("An inline queue cannot hold the default value.", nameof(item));
+        }
+
+        if (HasHead)
         {
             (_rest ??= new Queue<T>()).Enqueue(item);
         }
@@ -23,38 +32,28 @@ internal struct InlineQueue<T>
         {
             // Empty head means empty queue: the head is always the oldest item.
             _head = item;
-            _hasHead = true;
         }
     }
 
-    public readonly T Peek() => _hasHead ? _head : throw new InvalidOperationException("The queue is empty.");
+    public readonly T Peek() => HasHead ? _head : throw new InvalidOperationException("The queue is empty.");
 
     public bool TryDequeue(out T item)
     {
-        if (!_hasHead)
+        if (!HasHead)
         {
             item = default!;
             return false;
         }
 
         item = _head;
-        if (_rest is { Count: > 0 })
-        {
-            _head = _rest.Dequeue();
-        }
-        else
-        {
-            _head = default!;
-            _hasHead = false;
-        }
-
+        _head = _rest is { Count: > 0 } ? _rest.Dequeue() : default!;
         return true;
     }
 
     /// <summary>Drops the overflow queue once empty, so an idle owner holds only its inline fields.</summary>
     public void ReleaseOverflowWhenEmpty()
     {
-        if (!_hasHead)
+        if (!HasHead)
         {
             _rest = null;
         }

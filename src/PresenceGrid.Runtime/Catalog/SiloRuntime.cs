@@ -1,16 +1,22 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Invocation;
+using PresenceGrid.Persistence;
 using PresenceGrid.Runtime.Configuration;
 using PresenceGrid.Runtime.Diagnostics;
 using PresenceGrid.Runtime.GrainDirectory;
 using PresenceGrid.Runtime.Messaging;
+using PresenceGrid.Runtime.Persistence;
 
 namespace PresenceGrid.Runtime.Catalog;
 
 /// <summary>The per-silo services an activation needs, in one place.</summary>
 internal sealed class SiloRuntime : IDisposable
 {
+    private readonly ConcurrentDictionary<(Type State, string Name, string Provider, Delegate CreateDefault), object> _stateBindings = new();
+
     private int _stopping;
 
     public SiloRuntime(
@@ -40,6 +46,26 @@ internal sealed class SiloRuntime : IDisposable
     }
 
     public IServiceProvider Services { get; }
+
+    /// <summary>
+    /// The binding of a grain class's persistent state (name, storage, default), made once and shared
+    /// by its activations instead of kept by each.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No storage of that name is registered.</exception>
+    internal PersistentStateBinding<TState> GetStateBinding<TState>(GrainId grainId, string stateName, string? storageName, Func<TState> createDefault)
+    {
+        string provider = storageName ?? GrainStorageNames.Default;
+        var key = (typeof(TState), stateName, provider, (Delegate)createDefault);
+        if (_stateBindings.TryGetValue(key, out object? binding))
+        {
+            return (PersistentStateBinding<TState>)binding;
+        }
+
+        IGrainStorage storage = Services.GetKeyedService<IGrainStorage>(provider)
+            ?? throw new InvalidOperationException(
+                $"Grain {grainId} needs grain storage '{provider}' for state '{stateName}', but none is registered. Add it with silo.AddMemoryGrainStorage(\"{provider}\") or another provider.");
+        return (PersistentStateBinding<TState>)_stateBindings.GetOrAdd(key, new PersistentStateBinding<TState>(stateName, storage, createDefault));
+    }
 
     public TimeProvider TimeProvider { get; }
 

@@ -71,7 +71,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     /// <inheritdoc />
     public Task ReadStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
-        if (_records.TryGetValue((stateName, grainId), out StoredRecord? record))
+        if (_records.TryGetValue((stateName, grainId), out StoredRecord record))
         {
             grainState.State = Restore<TState>(record);
             grainState.ETag = record.ETag;
@@ -95,7 +95,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
         var updated = new StoredRecord(stored, NextETag());
         while (true)
         {
-            if (_records.TryGetValue(key, out StoredRecord? existing))
+            if (_records.TryGetValue(key, out StoredRecord existing))
             {
                 if (!string.Equals(existing.ETag, grainState.ETag, StringComparison.Ordinal))
                 {
@@ -131,7 +131,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     {
         CheckFence("clear", stateName, grainId, grainState);
         var key = (stateName, grainId);
-        if (_records.TryGetValue(key, out StoredRecord? existing))
+        if (_records.TryGetValue(key, out StoredRecord existing))
         {
             if (!string.Equals(existing.ETag, grainState.ETag, StringComparison.Ordinal))
             {
@@ -163,8 +163,11 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     private TState Restore<TState>(StoredRecord record) =>
         StateCopy<TState>.IsImmutable ? (TState)record.Value! : _serializer.Deserialize<TState>((byte[])record.Value!);
 
-    /// <summary>The stored state: the object itself for an immutable state type, else its serialized bytes.</summary>
-    private sealed record StoredRecord(object? Value, string ETag);
+    /// <summary>
+    /// The stored state: the object itself for an immutable state type, else its serialized bytes. A
+    /// struct held in the dictionary's node: one object less per grain.
+    /// </summary>
+    private readonly record struct StoredRecord(object? Value, string ETag);
 
     /// <summary>Whether a state type may be kept by reference (looked up once per type).</summary>
     private static class StateCopy<TState>

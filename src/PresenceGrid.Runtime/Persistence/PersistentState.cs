@@ -16,21 +16,23 @@ internal interface IActivationStateLoader
     Task LoadAsync();
 }
 
+/// <summary>What the activations of one grain class share about one persistent state.</summary>
+/// <param name="StateName">The state's name.</param>
+/// <param name="Storage">Its storage provider.</param>
+/// <param name="CreateDefault">Makes the state of a grain that has none stored.</param>
+internal sealed record PersistentStateBinding<TState>(string StateName, IGrainStorage Storage, Func<TState> CreateDefault);
+
 /// <summary>The <see cref="IPersistentState{TState}"/> given to a grain.</summary>
 internal sealed class PersistentState<TState> : IPersistentState<TState>, IGrainState<TState>, IActivationStateLoader
 {
     private readonly ActivationData _activation;
-    private readonly string _stateName;
-    private readonly IGrainStorage _storage;
-    private readonly Func<TState> _createDefault;
+    private readonly PersistentStateBinding<TState> _binding;
 
-    public PersistentState(ActivationData activation, string stateName, IGrainStorage storage, Func<TState> createDefault)
+    public PersistentState(ActivationData activation, PersistentStateBinding<TState> binding)
     {
         _activation = activation;
-        _stateName = stateName;
-        _storage = storage;
-        _createDefault = createDefault;
-        State = createDefault();
+        _binding = binding;
+        State = binding.CreateDefault();
     }
 
     public TState State { get; set; }
@@ -47,10 +49,10 @@ internal sealed class PersistentState<TState> : IPersistentState<TState>, IGrain
 
     public async Task ReadStateAsync()
     {
-        await _storage.ReadStateAsync(_stateName, _activation.GrainId, this);
+        await _binding.Storage.ReadStateAsync(_binding.StateName, _activation.GrainId, this);
         if (!RecordExists)
         {
-            State = _createDefault();
+            State = _binding.CreateDefault();
         }
     }
 
@@ -58,7 +60,7 @@ internal sealed class PersistentState<TState> : IPersistentState<TState>, IGrain
     {
         try
         {
-            await _storage.WriteStateAsync(_stateName, _activation.GrainId, this);
+            await _binding.Storage.WriteStateAsync(_binding.StateName, _activation.GrainId, this);
         }
         catch (InconsistentStateException)
         {
@@ -71,7 +73,7 @@ internal sealed class PersistentState<TState> : IPersistentState<TState>, IGrain
     {
         try
         {
-            await _storage.ClearStateAsync(_stateName, _activation.GrainId, this);
+            await _binding.Storage.ClearStateAsync(_binding.StateName, _activation.GrainId, this);
         }
         catch (InconsistentStateException)
         {
@@ -79,6 +81,6 @@ internal sealed class PersistentState<TState> : IPersistentState<TState>, IGrain
             throw;
         }
 
-        State = _createDefault();
+        State = _binding.CreateDefault();
     }
 }
