@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Concurrency;
 using PresenceGrid.Fanout;
@@ -57,7 +58,11 @@ internal sealed class UserPresenceGrain(
     /// <summary>How long a <c>last_active</c>-only change may wait before it is written (Synapse coalesces them too).</summary>
     public static readonly TimeSpan DirtyFlushDelay = TimeSpan.FromMinutes(1);
 
-    private UserPresenceAggregate _aggregate = null!;
+    // The aggregate's parts rather than the aggregate object: operations get a fresh aggregate
+    // (short-lived), while an idle online user keeps one object less.
+    private UserPresenceState _state = null!;
+    private ImmutableArray<DevicePresence> _devices = [];
+    private bool _isMine;
 
     // One timer per grain, due at the earlier of the presence wake-up and the lazy flush.
     private IGrainTimer? _timer;
@@ -68,6 +73,17 @@ internal sealed class UserPresenceGrain(
     private long _tokensAt;
 
     private PresenceOptions Options => services.Options;
+
+    private UserPresenceAggregate Aggregate
+    {
+        get => new(_state, _devices, _isMine);
+        set
+        {
+            _state = value.State;
+            _devices = value.Devices;
+            _isMine = value.IsMine;
+        }
+    }
 
     private PresenceTimings Timings => Options.Timings;
 
@@ -81,7 +97,7 @@ internal sealed class UserPresenceGrain(
         {
             var stored = new UserPresenceState(
                 userId, state, record.State.LastActiveTs, record.State.LastFederationUpdateTs, record.State.LastUserSyncTs, record.State.StatusMsg, record.State.CurrentlyActive);
-            _aggregate = UserPresenceAggregate.Restore(stored, isMine);
+            Aggregate = UserPresenceAggregate.Restore(stored, isMine);
             if (Options.Mode == PresenceMode.Disabled && stored.State != PresenceState.Offline)
             {
                 // Synapse #19948: with presence disabled, a stale stored state is flushed offline
@@ -89,12 +105,12 @@ internal sealed class UserPresenceGrain(
                 return FlushOfflineAsync(stored);
             }
 
-            _wakeAt = PresenceOperations.NextWakeup(_aggregate, Now(), Timings, Options.Mode) ?? Never;
+            _wakeAt = PresenceOperations.NextWakeup(Aggregate, Now(), Timings, Options.Mode) ?? Never;
             Reschedule();
         }
         else
         {
-            _aggregate = UserPresenceAggregate.Create(userId, isMine);
+            Aggregate = UserPresenceAggregate.Create(userId, isMine);
         }
 
         return Task.CompletedTask;
@@ -103,7 +119,8 @@ internal sealed class UserPresenceGrain(
     private async Task FlushOfflineAsync(UserPresenceState stored)
     {
         UserPresenceState offline = stored with { State = PresenceState.Offline, CurrentlyActive = false };
-        _aggregate = _aggregate with { State = offline, Devices = [] };
+        _state = offline;
+        _devices = [];
         services.Fanout.Publish(offline, PublishKind.Notify);
         await PersistAsync();
     }
@@ -132,7 +149,7 @@ internal sealed class UserPresenceGrain(
             return new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter);
         }
 
-        await ApplyAsync(PresenceOperations.SetState(_aggregate, deviceId, presence, statusMsg, now, Timings, Options.Mode));
+        await ApplyAsync(PresenceOperations.SetState(Aggregate, deviceId, presence, statusMsg, now, Timings, Options.Mode));
         return PresenceCommandResult.Applied;
     }
 
@@ -140,52 +157,52 @@ internal sealed class UserPresenceGrain(
     {
         RequireLocal();
         long now = Now();
-        PresenceState current = _aggregate.State.State;
+        PresenceState current = _state.State;
         if (setPresence != PresenceState.Offline && setPresence != current && TakeRateToken(now) > 0 && current != PresenceState.Offline)
         {
             // Over rc_presence: the sync goes on, but its set_presence change is dropped (§7 S14).
             setPresence = current;
         }
 
-        return ApplyAsync(PresenceOperations.StartSyncing(_aggregate, deviceId, setPresence, now, Timings, Options.Mode));
+        return ApplyAsync(PresenceOperations.StartSyncing(Aggregate, deviceId, setPresence, now, Timings, Options.Mode));
     }
 
     public Task KeepAlive(string? deviceId)
     {
         RequireLocal();
-        return ApplyAsync(PresenceOperations.KeepAlive(_aggregate, deviceId, Now(), Timings, Options.Mode));
+        return ApplyAsync(PresenceOperations.KeepAlive(Aggregate, deviceId, Now(), Timings, Options.Mode));
     }
 
     public Task StopSyncing(string? deviceId)
     {
         RequireLocal();
-        return ApplyAsync(PresenceOperations.StopSyncing(_aggregate, deviceId, Now(), Timings, Options.Mode));
+        return ApplyAsync(PresenceOperations.StopSyncing(Aggregate, deviceId, Now(), Timings, Options.Mode));
     }
 
     public Task BumpActive(string? deviceId)
     {
         RequireLocal();
-        return ApplyAsync(PresenceOperations.BumpActiveTime(_aggregate, deviceId, Now(), Timings, Options.Mode));
+        return ApplyAsync(PresenceOperations.BumpActiveTime(Aggregate, deviceId, Now(), Timings, Options.Mode));
     }
 
-    public Task<UserPresenceState> GetPresence() => Task.FromResult(_aggregate.State);
+    public Task<UserPresenceState> GetPresence() => Task.FromResult(_state);
 
     public Task ApplyFederationUpdate(FederationPresenceUpdate update)
     {
-        if (_aggregate.IsMine)
+        if (_isMine)
         {
             throw new MatrixValidationException(MatrixErrorCodes.Forbidden, "user_id", $"{update.UserId} is a local user; federation cannot set its presence.");
         }
 
-        return ApplyAsync(PresenceOperations.ApplyFederationUpdate(_aggregate, update, Now(), Timings, Options.Mode));
+        return ApplyAsync(PresenceOperations.ApplyFederationUpdate(Aggregate, update, Now(), Timings, Options.Mode));
     }
 
     public Task SetPresenceFromModule(PresenceState presence, string? statusMsg) =>
-        ApplyAsync(PresenceOperations.SetPresenceFromModule(_aggregate, presence, statusMsg, Now(), Timings, Options.Mode));
+        ApplyAsync(PresenceOperations.SetPresenceFromModule(Aggregate, presence, statusMsg, Now(), Timings, Options.Mode));
 
     private async Task ApplyAsync(PresenceTransition transition)
     {
-        _aggregate = transition.Current;
+        Aggregate = transition.Current;
         if (transition.StateChanged || transition.Notify)
         {
             services.Metrics.Committed(transition.Previous.State.State, transition.Current.State.State, transition.Notify, transition.Reason);
@@ -226,7 +243,7 @@ internal sealed class UserPresenceGrain(
         {
             // First: a transition that notifies persists, which also covers a flush that is due.
             services.Metrics.TimerFired();
-            await ApplyAsync(PresenceOperations.HandleTimer(_aggregate, now, Timings, Options.Mode));
+            await ApplyAsync(PresenceOperations.HandleTimer(Aggregate, now, Timings, Options.Mode));
             rescheduled = true;
         }
 
@@ -271,7 +288,7 @@ internal sealed class UserPresenceGrain(
 
     private async Task PersistAsync()
     {
-        UserPresenceState state = _aggregate.State;
+        UserPresenceState state = _state;
         record.State = new PresenceRecord
         {
             State = PresenceStates.ToWireString(state.State),
@@ -309,9 +326,9 @@ internal sealed class UserPresenceGrain(
 
     private void RequireLocal()
     {
-        if (!_aggregate.IsMine)
+        if (!_isMine)
         {
-            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "user_id", $"{_aggregate.UserId} is not a local user of this grid.");
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "user_id", $"{_state.UserId} is not a local user of this grid.");
         }
     }
 
