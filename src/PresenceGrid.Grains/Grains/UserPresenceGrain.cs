@@ -69,7 +69,7 @@ internal sealed class UserPresenceGrain(
     private long _wakeAt = Never;
     private long _flushAt = Never;
     private bool _dirty;
-    private double _tokens;
+    private float _tokens; // a few tokens at most (the burst): float's precision is plenty, and it packs with the flags
     private long _tokensAt;
 
     private PresenceOptions Options => services.Options;
@@ -313,7 +313,7 @@ internal sealed class UserPresenceGrain(
         }
 
         int burst = Math.Max(1, Timings.RatelimitBurstCount);
-        _tokens = Math.Min(burst, _tokens + ((now - _tokensAt) / 1000.0 * perSecond));
+        _tokens = (float)Math.Min(burst, _tokens + ((now - _tokensAt) / 1000.0 * perSecond));
         _tokensAt = now;
         if (_tokens >= 1)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using PresenceGrid.Invocation;
 using PresenceGrid.Runtime.GrainDirectory;
 
@@ -8,7 +9,7 @@ namespace PresenceGrid.Runtime.Catalog;
 internal sealed class ActivationCatalog
 {
     private readonly SiloRuntime _runtime;
-    private readonly ConcurrentDictionary<GrainId, ActivationData> _activations = new();
+    private readonly ActivationTable _activations = new();
     private readonly ConcurrentDictionary<GrainId, StatelessWorkerPool> _workers = new();
 
     public ActivationCatalog(SiloRuntime runtime) => _runtime = runtime;
@@ -17,9 +18,9 @@ internal sealed class ActivationCatalog
     public int Count => _activations.Count;
 
     /// <summary>All activations, stateless workers included.</summary>
-    public IEnumerable<ActivationData> All => _activations.Values.Concat(_workers.Values.SelectMany(pool => pool.Workers));
+    public IEnumerable<ActivationData> All => _activations.Snapshot().Concat(_workers.Values.SelectMany(pool => pool.Workers));
 
-    public bool TryGet(GrainId grainId, out ActivationData activation) => _activations.TryGetValue(grainId, out activation!);
+    public bool TryGet(GrainId grainId, [NotNullWhen(true)] out ActivationData? activation) => _activations.TryGetValue(grainId, out activation);
 
     public bool IsLocalActivation(GrainAddress address) =>
         _activations.TryGetValue(address.GrainId, out ActivationData? activation) && activation.ActivationId == address.ActivationId;
@@ -54,7 +55,7 @@ internal sealed class ActivationCatalog
         }
 
         var created = new ActivationData(_runtime, grainId, descriptor, pool: null);
-        ActivationData winner = _activations.GetOrAdd(grainId, created);
+        ActivationData winner = _activations.GetOrAdd(created);
         if (ReferenceEquals(winner, created))
         {
             created.StartActivation();
@@ -65,7 +66,7 @@ internal sealed class ActivationCatalog
 
     public void Remove(ActivationData activation)
     {
-        if (!_activations.TryRemove(new KeyValuePair<GrainId, ActivationData>(activation.GrainId, activation))
+        if (!_activations.TryRemove(activation)
             && _workers.TryGetValue(activation.GrainId, out StatelessWorkerPool? pool))
         {
             pool.Remove(activation);

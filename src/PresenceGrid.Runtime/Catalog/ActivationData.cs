@@ -90,6 +90,9 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
     public GrainId GrainId { get; }
 
+    /// <summary>The next activation in the same bucket of the catalog's <see cref="ActivationTable"/>.</summary>
+    internal ActivationData? NextInTable;
+
     public Guid ActivationId { get; }
 
     public IGrainFactory GrainFactory => _runtime.GrainFactory;

@@ -27,5 +27,5 @@ internal sealed class SingleSiloGrainDirectory : IGrainDirectory
 
     /// <inheritdoc />
     public ValueTask<GrainAddress?> LookupAsync(GrainId grainId) =>
-        ValueTask.FromResult(_catalog is not null && _catalog.TryGet(grainId, out ActivationData activation) ? activation.Address : null);
+        ValueTask.FromResult(_catalog is not null && _catalog.TryGet(grainId, out ActivationData? activation) ? activation.Address : null);
 }

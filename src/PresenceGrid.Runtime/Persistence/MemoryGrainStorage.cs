@@ -13,7 +13,8 @@ namespace PresenceGrid.Runtime.Persistence;
 /// </summary>
 public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
 {
-    private readonly ConcurrentDictionary<(string StateName, GrainId GrainId), StoredRecord> _records = new();
+    // One table per state name: the grain id alone keys a record, so each node is smaller.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<GrainId, StoredRecord>> _states = new(StringComparer.Ordinal);
     private readonly IGrainStateSerializer _serializer;
     private readonly string _name;
     private long _version;
@@ -40,11 +41,14 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     public Task<IReadOnlyList<KeyValuePair<GrainId, TState>>> ReadAllAsync<TState>(string stateName, string grainType, CancellationToken cancellationToken)
     {
         var result = new List<KeyValuePair<GrainId, TState>>();
-        foreach (((string StateName, GrainId GrainId) key, StoredRecord record) in _records)
+        if (_states.TryGetValue(stateName, out ConcurrentDictionary<GrainId, StoredRecord>? records))
         {
-            if (key.StateName == stateName && key.GrainId.Type == grainType)
+            foreach ((GrainId grainId, StoredRecord record) in records)
             {
-                result.Add(new(key.GrainId, Restore<TState>(record)));
+                if (grainId.Type == grainType)
+                {
+                    result.Add(new(grainId, Restore<TState>(record)));
+                }
             }
         }
 
@@ -66,12 +70,12 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     }
 
     /// <summary>The number of stored records.</summary>
-    public int Count => _records.Count;
+    public int Count => _states.Values.Sum(records => records.Count);
 
     /// <inheritdoc />
     public Task ReadStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
-        if (_records.TryGetValue((stateName, grainId), out StoredRecord record))
+        if (_states.TryGetValue(stateName, out ConcurrentDictionary<GrainId, StoredRecord>? records) && records.TryGetValue(grainId, out StoredRecord record))
         {
             grainState.State = Restore<TState>(record);
             grainState.ETag = record.ETag;
@@ -90,19 +94,19 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     public Task WriteStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
         CheckFence("write", stateName, grainId, grainState);
-        var key = (stateName, grainId);
+        ConcurrentDictionary<GrainId, StoredRecord> records = Records(stateName);
         object? stored = StateCopy<TState>.IsImmutable ? grainState.State : _serializer.Serialize(grainState.State);
         var updated = new StoredRecord(stored, NextETag());
         while (true)
         {
-            if (_records.TryGetValue(key, out StoredRecord existing))
+            if (records.TryGetValue(grainId, out StoredRecord existing))
             {
                 if (!string.Equals(existing.ETag, grainState.ETag, StringComparison.Ordinal))
                 {
                     throw Conflict("write", stateName, grainId, existing.ETag, grainState.ETag);
                 }
 
-                if (!_records.TryUpdate(key, updated, existing))
+                if (!records.TryUpdate(grainId, updated, existing))
                 {
                     continue;
                 }
@@ -114,7 +118,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
                     throw Conflict("write", stateName, grainId, null, grainState.ETag);
                 }
 
-                if (!_records.TryAdd(key, updated))
+                if (!records.TryAdd(grainId, updated))
                 {
                     continue;
                 }
@@ -130,15 +134,15 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     public Task ClearStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
         CheckFence("clear", stateName, grainId, grainState);
-        var key = (stateName, grainId);
-        if (_records.TryGetValue(key, out StoredRecord existing))
+        ConcurrentDictionary<GrainId, StoredRecord> records = Records(stateName);
+        if (records.TryGetValue(grainId, out StoredRecord existing))
         {
             if (!string.Equals(existing.ETag, grainState.ETag, StringComparison.Ordinal))
             {
                 throw Conflict("clear", stateName, grainId, existing.ETag, grainState.ETag);
             }
 
-            if (!_records.TryRemove(new KeyValuePair<(string, GrainId), StoredRecord>(key, existing)))
+            if (!records.TryRemove(new KeyValuePair<GrainId, StoredRecord>(grainId, existing)))
             {
                 throw Conflict("clear", stateName, grainId, "(changed concurrently)", grainState.ETag);
             }
@@ -159,6 +163,9 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
         new($"Storage '{_name}' refused to {operation} state '{stateName}' of grain {grainId}: the stored ETag is {stored ?? "(none)"} but the writer expected {current ?? "(none)"}; another activation changed it.",
             stored,
             current);
+
+    private ConcurrentDictionary<GrainId, StoredRecord> Records(string stateName) =>
+        _states.GetOrAdd(stateName, static _ => new ConcurrentDictionary<GrainId, StoredRecord>());
 
     private TState Restore<TState>(StoredRecord record) =>
         StateCopy<TState>.IsImmutable ? (TState)record.Value! : _serializer.Deserialize<TState>((byte[])record.Value!);
