@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Federation;
@@ -34,8 +33,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 {
     private const int MaxBatch = 4096;
 
-    private readonly Channel<PublishedState> _queue =
-        Channel.CreateUnbounded<PublishedState>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly PublishQueue<PublishedState> _queue = new();
 
     private readonly UserTable _users;
     private readonly RoomMembershipIndex _rooms;
@@ -107,7 +105,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     {
         EnsureStarted();
         Interlocked.Increment(ref _published);
-        _queue.Writer.TryWrite(new PublishedState(state, kind, Stopwatch.GetTimestamp()));
+        _queue.TryWrite(new PublishedState(state, kind, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Completes when everything published so far has been processed (for tests and benchmarks).</summary>
@@ -228,7 +226,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
@@ -239,7 +237,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     {
         if (_loop is null)
         {
-            lock (_queue)
+            lock (_drainLock)
             {
                 _loop ??= Task.Run(RunAsync);
             }
@@ -249,13 +247,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private async Task RunAsync()
     {
         var batch = new List<PublishedState>(MaxBatch);
-        ChannelReader<PublishedState> reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await _queue.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out PublishedState item))
-            {
-                batch.Add(item);
-            }
+            _queue.TakeBatch(batch, MaxBatch);
 
             try
             {

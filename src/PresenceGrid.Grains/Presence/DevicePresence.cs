@@ -21,6 +21,18 @@ internal sealed record DevicePresence(
     long LastSyncTs,
     long? SyncingUntil = null)
 {
+    private const long NotSyncing = long.MinValue;
+
+    // Kept without a nullable's flag (and its padding): one device per online user makes the 8 bytes count.
+    private readonly long _syncingUntil = SyncingUntil ?? NotSyncing;
+
+    /// <summary>The syncing lease's last instant (ms), or <see langword="null"/> when the device is not syncing.</summary>
+    public long? SyncingUntil
+    {
+        get => _syncingUntil == NotSyncing ? null : _syncingUntil;
+        init => _syncingUntil = value ?? NotSyncing;
+    }
+
     /// <summary>A new device entry: offline, 0, 0, not syncing.</summary>
     /// <param name="deviceId">The device id.</param>
     /// <returns>The default device state.</returns>
