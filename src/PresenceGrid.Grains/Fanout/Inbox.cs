@@ -29,6 +29,8 @@ internal enum DeliveryKind : byte
 /// </summary>
 internal sealed class Inbox
 {
+    private const int MaxRetainedScratchEntries = 4096;
+
     // Random start: inboxes of different silos (processes) never share an epoch, so a token from one silo gets a snapshot on another.
     private static long s_epochCounter = Random.Shared.NextInt64(1L << 60);
 
@@ -274,7 +276,15 @@ internal sealed class Inbox
             latest[entry.Sender] = i;
         }
 
-        if (latest.Count > _entries.Length / 2)
+        int distinct = latest.Count;
+        if (distinct > MaxRetainedScratchEntries)
+        {
+            // The thread does not keep a table sized for the biggest inbox it ever compacted
+            // (one that hears from every user would leave 12 bytes per user behind).
+            t_scratch = null;
+        }
+
+        if (distinct > _entries.Length / 2)
         {
             Array.Resize(ref _entries, _entries.Length * 2);
             return;
