@@ -18,6 +18,8 @@ public sealed class PersistenceTests : IAsyncLifetime
 
     private IGrainStorage Storage => _silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
 
+    private MemoryGrainStorage NewMemoryStorage() => new("test", _silo.Services.GetRequiredService<IGrainStateSerializer>());
+
     [Fact]
     public async Task State_SurvivesDeactivation_AndLoadsBeforeFirstCall()
     {
@@ -98,7 +100,7 @@ public sealed class PersistenceTests : IAsyncLifetime
     [Fact]
     public async Task MemoryStorage_EnforcesEtags()
     {
-        var storage = new MemoryGrainStorage("test", _silo.Services.GetRequiredService<IGrainStateSerializer>());
+        MemoryGrainStorage storage = NewMemoryStorage();
         var id = new GrainId("profile", "etags");
         var first = new TestGrainState<ProfileState> { State = new ProfileState { Name = "a" } };
         await storage.WriteStateAsync("s", id, first);
@@ -119,7 +121,7 @@ public sealed class PersistenceTests : IAsyncLifetime
     [Fact]
     public async Task MemoryStorage_KeepsAnImmutableStateItself_ButAMutableOneAsACopy()
     {
-        var storage = new MemoryGrainStorage("test", _silo.Services.GetRequiredService<IGrainStateSerializer>());
+        MemoryGrainStorage storage = NewMemoryStorage();
         var id = new GrainId("profile", "copies");
 
         var mutable = new TestGrainState<ProfileState> { State = new ProfileState { Name = "before" } };

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace PresenceGrid.Matrix;
@@ -91,14 +90,6 @@ public sealed record UserPresenceState(
     /// <param name="now">Serialisation time in ms since the epoch.</param>
     /// <param name="includeUserId">Whether to include <c>user_id</c>.</param>
     /// <returns>The UTF-8 encoded JSON object.</returns>
-    public byte[] ToContentUtf8(long now, bool includeUserId = false)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteContent(writer, now, includeUserId);
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    public byte[] ToContentUtf8(long now, bool includeUserId = false) =>
+        Invocation.GrainJson.ToUtf8Bytes((State: this, now, includeUserId), static (writer, s) => s.State.WriteContent(writer, s.now, s.includeUserId));
 }

@@ -77,12 +77,12 @@ internal sealed partial class PresenceReplication
     /// <summary>Tells every peer of a joined-membership change made by a room grain here.</summary>
     public void ReplicateMembership(string roomId, UserId userId, bool joined)
     {
-        byte[] payload = Write(writer =>
+        byte[] payload = GrainJson.ToUtf8Bytes((roomId, userId, joined), static (writer, change) =>
         {
             writer.WriteStartArray();
-            writer.WriteStringValue(roomId);
-            writer.WriteStringValue(userId.ToString());
-            writer.WriteBooleanValue(joined);
+            writer.WriteStringValue(change.roomId);
+            writer.WriteStringValue(change.userId.ToString());
+            writer.WriteBooleanValue(change.joined);
             writer.WriteEndArray();
         });
         foreach (string peer in _cluster.Peers)
@@ -94,7 +94,7 @@ internal sealed partial class PresenceReplication
     /// <summary>Tells every peer to send these users a full snapshot on their next sync.</summary>
     public void ReplicateFullPresence(IReadOnlyCollection<UserId> users)
     {
-        byte[] payload = Write(writer =>
+        byte[] payload = GrainJson.ToUtf8Bytes(users, static (writer, users) =>
         {
             writer.WriteStartArray();
             foreach (UserId user in users)
@@ -240,9 +240,6 @@ internal sealed partial class PresenceReplication
 
         writer.WriteEndArray();
     });
-
-    private static byte[] Write(Action<Utf8JsonWriter> write) =>
-        GrainJson.ToUtf8Bytes(write, static (writer, write) => write(writer));
 
     private static PresenceState ReadPresence(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals(PresenceStates.OnlineString) ? PresenceState.Online

@@ -10,6 +10,9 @@ internal sealed class PublishQueue<T>
 {
     private const int InitialCapacity = 1024;
 
+    // A drained buffer up to this size is kept: ordinary batches come and go without reallocating.
+    private const int MaxRetainedCapacity = 4 * InitialCapacity;
+
     private readonly Lock _lock = new();
     private T[] _items = new T[InitialCapacity];
     private int _head;
@@ -99,7 +102,7 @@ internal sealed class PublishQueue<T>
             if (_count == 0)
             {
                 _head = 0;
-                if (_items.Length > InitialCapacity)
+                if (_items.Length > MaxRetainedCapacity)
                 {
                     // Caught up after a burst: give the big buffer back.
                     _items = new T[InitialCapacity];

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PresenceGrid.Invocation;
 using PresenceGrid.Matrix;
 using PresenceGrid.Persistence;
 
@@ -27,29 +28,23 @@ public sealed class RemoteGrainException : PresenceGridException
 /// </summary>
 internal static class RemoteExceptionCodec
 {
-    public static byte[] Encode(Exception exception)
+    public static byte[] Encode(Exception exception) => GrainJson.ToUtf8Bytes(exception, static (writer, exception) =>
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        writer.WriteStartObject();
+        writer.WriteString("type", exception.GetType().Name);
+        writer.WriteString("message", exception.Message);
+        if (exception is MatrixValidationException validation)
         {
-            writer.WriteStartObject();
-            writer.WriteString("type", exception.GetType().Name);
-            writer.WriteString("message", exception.Message);
-            if (exception is MatrixValidationException validation)
-            {
-                writer.WriteString("errcode", validation.ErrCode);
-                writer.WriteString("field", validation.Field);
-            }
-            else if (exception is ArgumentException argument && argument.ParamName is not null)
-            {
-                writer.WriteString("field", argument.ParamName);
-            }
-
-            writer.WriteEndObject();
+            writer.WriteString("errcode", validation.ErrCode);
+            writer.WriteString("field", validation.Field);
+        }
+        else if (exception is ArgumentException argument && argument.ParamName is not null)
+        {
+            writer.WriteString("field", argument.ParamName);
         }
 
-        return buffer.WrittenSpan.ToArray();
-    }
+        writer.WriteEndObject();
+    });
 
     public static Exception Decode(ReadOnlySpan<byte> json)
     {
