@@ -11,7 +11,7 @@
 #
 # Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), SILO_BASE (11111), LEASE_MS (5000),
 # PGRID_CLUSTER_DIR (/tmp/pgrid-cluster), CLUSTER_ID (loopback), CLUSTER_SECRET,
-# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: the silos share the machine's cores),
+# DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: silos and pgrid share the machine's cores),
 # DOTNET_GCgen0size (0x4000000 here: 64 MiB, fewer collections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,7 +112,9 @@ case "${1:-}" in
   load)
     shift; build
     args=(); for i in $(seq 0 $((SILOS - 1))); do args+=(--url "$(url "$i")"); done
-    dotnet "$OUT/pgrid/pgrid.dll" load "${args[@]}" "$@" ;;
+    # The generator shares the cores too: its idle workers sleep at once, like the silos'.
+    DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0} \
+      dotnet "$OUT/pgrid/pgrid.dll" load "${args[@]}" "$@" ;;
   kill)
     kill -9 "$(cat "$DIR/silo$2.pid")"; rm -f "$DIR/silo$2.pid"; echo "killed silo-$2 (kill -9)" ;;
   restart)

@@ -72,6 +72,10 @@ internal static class LoadCommand
         private PresenceGridClient ClientFor(int worker) => clients[worker % clients.Length];
 
         private readonly LatencyHistogram _deliveryMs = new();
+
+        // The same deliveries, one second at a time: tells a steady tail from a few stalled seconds.
+        private readonly LatencyHistogram _deliveryThisSecond = new();
+        private readonly List<(double P99, long Count)> _secondP99s = [];
         private readonly LatencyHistogram _requestMs = new();
         private readonly string _runId = Guid.NewGuid().ToString("N")[..6];
         private long _accepted;
@@ -114,9 +118,17 @@ internal static class LoadCommand
                     Interlocked.Exchange(ref _limited, 0);
                     Interlocked.Exchange(ref _failed, 0);
                     _deliveryMs.Reset();
+                    _deliveryThisSecond.Reset();
+                    _secondP99s.Clear();
                     _requestMs.Reset();
                     lastAccepted = 0;
                     Console.WriteLine();
+                }
+
+                if (!warming)
+                {
+                    _secondP99s.Add((_deliveryThisSecond.PercentileMs(99), _deliveryThisSecond.Count));
+                    _deliveryThisSecond.Reset();
                 }
 
                 long accepted = Interlocked.Read(ref _accepted);
@@ -137,6 +149,7 @@ internal static class LoadCommand
             Console.WriteLine($"deliveries: {counted.Deliveries:N0} = {counted.Deliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
             Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {_requestMs.PercentileMs(50):F2} ms, p99 {_requestMs.PercentileMs(99):F2} ms");
             Console.WriteLine($"change-to-delivery latency (watch streams): p50 {_deliveryMs.PercentileMs(50):F2} ms, p99 {_deliveryMs.PercentileMs(99):F2} ms ({_deliveryMs.Count:N0} samples)");
+            Console.WriteLine($"change-to-delivery tail: p90 {_deliveryMs.PercentileMs(90):F2} ms, p99.9 {_deliveryMs.PercentileMs(99.9):F2} ms, max {_deliveryMs.PercentileMs(100):F2} ms; {SecondsSummary()}");
             if (counted.SiloCpuSeconds > 0)
             {
                 // Throughput per core: what the silos got done for each second of CPU they spent, the
@@ -158,6 +171,19 @@ internal static class LoadCommand
             }
 
             return _failed == 0 ? 0 : 1;
+        }
+
+        /// <summary>How the p99 of each measured second is spread: a steady tail, or a few seconds that stalled.</summary>
+        private string SecondsSummary()
+        {
+            double[] p99s = [.. _secondP99s.Where(s => s.Count > 0).Select(s => s.P99).Order()];
+            if (p99s.Length == 0)
+            {
+                return "no per-second figures";
+            }
+
+            string worst = string.Join(", ", p99s.Reverse().Take(3).Select(p => p.ToString("F1", CultureInfo.InvariantCulture)));
+            return $"p99 of each second: median {p99s[p99s.Length / 2]:F2} ms, worst {worst} ms, {p99s.Count(p => p > 10):N0} of {p99s.Length} seconds over 10 ms";
         }
 
         private async Task<Counters> CountersAsync(HttpClient http) => new(
@@ -241,6 +267,7 @@ internal static class LoadCommand
                             && long.TryParse(status.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out long sent))
                         {
                             _deliveryMs.Record(TimeSpan.FromTicks(now - sent));
+                            _deliveryThisSecond.Record(TimeSpan.FromTicks(now - sent));
                         }
                     }
                 }

@@ -45,6 +45,14 @@ public sealed class PostgresCluster : IAsyncDisposable
             builder.MaxPoolSize = 16;
         }
 
+        if (!options.ConnectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            // The providers run a fixed set of statements over and over (group commit every few ms,
+            // directory registration on each activation): prepared once per physical connection,
+            // PostgreSQL stops parsing, analysing and planning them on every execution.
+            builder.MaxAutoPrepare = 32;
+        }
+
         if (options.ApplicationName is not null)
         {
             builder.ApplicationName = options.ApplicationName;

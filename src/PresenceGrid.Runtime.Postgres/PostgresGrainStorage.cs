@@ -134,7 +134,7 @@ internal sealed class PostgresGrainStorage : IGrainStorage, IGrainStorageScan, I
                     }
                 }
 
-                Diagnosis diagnosis = (await DiagnoseAsync(connection, null, [probe], ct).ConfigureAwait(false))[0];
+                Diagnosis diagnosis = (await DiagnoseAsync(connection, [probe], ct).ConfigureAwait(false))[0];
                 if (!diagnosis.FenceHeld)
                 {
                     return Fenced("clear", probe);
@@ -360,41 +360,56 @@ internal sealed class PostgresGrainStorage : IGrainStorage, IGrainStorageScan, I
             (batch[i].Expected is null ? inserts : updates).Add(batch[i]);
         }
 
-        await using NpgsqlConnection connection = await _cluster.DataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
         var done = new bool[batch.Count];
-        if (updates.Count > 0)
-        {
-            await using var command = new NpgsqlCommand(
-                $"""
-                UPDATE grain_state AS s SET data = u.data, etag = s.etag + 1, updated_at = now()
-                  FROM unnest(@grains, @states, @etags, @data, @activations) AS u(grain_id, state_name, etag, data, activation_id)
-                 WHERE s.grain_id = u.grain_id AND s.state_name = u.state_name AND s.etag = u.etag AND {Fence}
-                RETURNING s.grain_id, s.state_name, s.etag
-                """,
-                connection,
-                transaction);
-            AddArrays(command, updates, withEtags: true);
-            await CollectAsync(command, index, outcomes, done).ConfigureAwait(false);
-        }
 
-        if (inserts.Count > 0)
+        // One round trip: the UPDATE and the INSERT go out as one batch, which PostgreSQL runs as
+        // one implicit transaction (a single Sync) and commits before it answers. Locks taken by the
+        // fence are held to that commit.
+        await using NpgsqlConnection connection = await _cluster.DataSource.OpenConnectionAsync().ConfigureAwait(false);
+        await using (var commands = new NpgsqlBatch(connection))
         {
-            // A first write inserts, or revives a tombstone; a live row is a conflict (no row back).
-            await using var command = new NpgsqlCommand(
-                $"""
-                INSERT INTO grain_state AS s (grain_id, state_name, etag, data)
-                SELECT u.grain_id, u.state_name, 1, u.data
-                  FROM unnest(@grains, @states, @data, @activations) AS u(grain_id, state_name, data, activation_id)
-                 WHERE {Fence}
-                ON CONFLICT (grain_id, state_name) DO UPDATE SET data = excluded.data, etag = s.etag + 1, updated_at = now()
-                 WHERE s.data IS NULL
-                RETURNING s.grain_id, s.state_name, s.etag
-                """,
-                connection,
-                transaction);
-            AddArrays(command, inserts, withEtags: false);
-            await CollectAsync(command, index, outcomes, done).ConfigureAwait(false);
+            if (updates.Count > 0)
+            {
+                var command = new NpgsqlBatchCommand(
+                    $"""
+                    UPDATE grain_state AS s SET data = u.data, etag = s.etag + 1, updated_at = now()
+                      FROM unnest($1, $2, $3, $4, $5) AS u(grain_id, state_name, etag, data, activation_id)
+                     WHERE s.grain_id = u.grain_id AND s.state_name = u.state_name AND s.etag = u.etag AND {Fence}
+                    RETURNING s.grain_id, s.state_name, s.etag
+                    """);
+                AddArrays(command.Parameters, updates, withEtags: true);
+                commands.BatchCommands.Add(command);
+            }
+
+            if (inserts.Count > 0)
+            {
+                // A first write inserts, or revives a tombstone; a live row is a conflict (no row back).
+                var command = new NpgsqlBatchCommand(
+                    $"""
+                    INSERT INTO grain_state AS s (grain_id, state_name, etag, data)
+                    SELECT u.grain_id, u.state_name, 1, u.data
+                      FROM unnest($1, $2, $3, $4) AS u(grain_id, state_name, data, activation_id)
+                     WHERE {Fence}
+                    ON CONFLICT (grain_id, state_name) DO UPDATE SET data = excluded.data, etag = s.etag + 1, updated_at = now()
+                     WHERE s.data IS NULL
+                    RETURNING s.grain_id, s.state_name, s.etag
+                    """);
+                AddArrays(command.Parameters, inserts, withEtags: false);
+                commands.BatchCommands.Add(command);
+            }
+
+            // The callers learn nothing before the reader is drained: only then has the commit been answered.
+            await using NpgsqlDataReader reader = await commands.ExecuteReaderAsync().ConfigureAwait(false);
+            do
+            {
+                while (await reader.ReadAsync().ConfigureAwait(false))
+                {
+                    int i = index[(reader.GetString(0), reader.GetString(1))];
+                    outcomes[i] = new Outcome(reader.GetInt64(2), null);
+                    done[i] = true;
+                }
+            }
+            while (await reader.NextResultAsync().ConfigureAwait(false));
         }
 
         var refused = new List<PendingWrite>();
@@ -408,7 +423,9 @@ internal sealed class PostgresGrainStorage : IGrainStorage, IGrainStorageScan, I
 
         if (refused.Count > 0)
         {
-            Diagnosis[] diagnoses = await DiagnoseAsync(connection, transaction, refused, CancellationToken.None).ConfigureAwait(false);
+            // Committed already; a refused write changed nothing, and under READ COMMITTED a statement
+            // of its own sees what a statement inside the transaction would have seen.
+            Diagnosis[] diagnoses = await DiagnoseAsync(connection, refused, CancellationToken.None).ConfigureAwait(false);
             for (int r = 0; r < refused.Count; r++)
             {
                 PendingWrite write = refused[r];
@@ -430,49 +447,37 @@ internal sealed class PostgresGrainStorage : IGrainStorage, IGrainStorageScan, I
             }
         }
 
-        await transaction.CommitAsync().ConfigureAwait(false);
         return outcomes;
     }
 
-    private static void AddArrays(NpgsqlCommand command, List<PendingWrite> writes, bool withEtags)
+    /// <summary>The writes as positional array parameters: grains, states, (etags,) data, activations.</summary>
+    private static void AddArrays(NpgsqlParameterCollection parameters, List<PendingWrite> writes, bool withEtags)
     {
-        command.Parameters.Add(new NpgsqlParameter<string[]>("grains", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = writes.Select(w => w.GrainKey).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("states", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = writes.Select(w => w.StateName).ToArray() });
+        parameters.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = writes.Select(w => w.GrainKey).ToArray() });
+        parameters.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = writes.Select(w => w.StateName).ToArray() });
         if (withEtags)
         {
-            command.Parameters.Add(new NpgsqlParameter<long[]>("etags", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = writes.Select(w => w.Expected ?? 0).ToArray() });
+            parameters.Add(new NpgsqlParameter<long[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = writes.Select(w => w.Expected ?? 0).ToArray() });
         }
 
-        command.Parameters.Add(new NpgsqlParameter<byte[][]>("data", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = writes.Select(w => w.Data).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("activations", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = writes.Select(w => w.ActivationId).ToArray() });
-    }
-
-    private static async Task CollectAsync(NpgsqlCommand command, Dictionary<(string, string), int> index, Outcome[] outcomes, bool[] done)
-    {
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-        while (await reader.ReadAsync().ConfigureAwait(false))
-        {
-            int i = index[(reader.GetString(0), reader.GetString(1))];
-            outcomes[i] = new Outcome(reader.GetInt64(2), null);
-            done[i] = true;
-        }
+        parameters.Add(new NpgsqlParameter<byte[][]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, TypedValue = writes.Select(w => w.Data).ToArray() });
+        parameters.Add(new NpgsqlParameter<Guid[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, TypedValue = writes.Select(w => w.ActivationId).ToArray() });
     }
 
     /// <summary>For refused writes: is the fence held, and what is stored (to tell FENCED from CONFLICT).</summary>
-    private static async Task<Diagnosis[]> DiagnoseAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<PendingWrite> writes, CancellationToken cancellationToken)
+    private static async Task<Diagnosis[]> DiagnoseAsync(NpgsqlConnection connection, IReadOnlyList<PendingWrite> writes, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
             SELECT u.i, s.etag, s.data IS NULL, coalesce(s.data = u.data, false),
                    u.activation_id = '00000000-0000-0000-0000-000000000000'
                    OR EXISTS (SELECT 1 FROM grain_directory d WHERE d.grain_id = u.grain_id AND d.activation_id = u.activation_id)
-              FROM unnest(@grains, @states, @data, @activations) WITH ORDINALITY AS u(grain_id, state_name, data, activation_id, i)
+              FROM unnest($1, $2, $3, $4) WITH ORDINALITY AS u(grain_id, state_name, data, activation_id, i)
               LEFT JOIN grain_state s ON s.grain_id = u.grain_id AND s.state_name = u.state_name
             """,
-            connection,
-            transaction);
+            connection);
         var list = writes as List<PendingWrite> ?? [.. writes];
-        AddArrays(command, list, withEtags: false);
+        AddArrays(command.Parameters, list, withEtags: false);
         var diagnoses = new Diagnosis[writes.Count];
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

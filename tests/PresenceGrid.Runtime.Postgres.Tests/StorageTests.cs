@@ -97,6 +97,52 @@ public sealed class StorageTests(PostgresFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task OneGroupCommit_StoresItsGoodWrites_AndRefusesEachBadOneByName()
+    {
+        // A long window puts the four writes below into one batch: one UPDATE and one INSERT in one
+        // round trip, and the refusals told apart after the commit.
+        await using PostgresCluster cluster = await fixture.StartClusterAsync(configure: o => o.GroupCommitWindow = TimeSpan.FromMilliseconds(300));
+        PostgresGrainStorage storage = cluster.GrainStorage;
+        SiloAddress silo = await cluster.MembershipTable.JoinAsync("mixed:1", "mixed", null, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var updated = new TestGrainState<Counter>(new Counter(1));
+        var stale = new TestGrainState<Counter>(new Counter(1));
+        await storage.WriteStateAsync(StateName, new GrainId("user", "updated"), updated);
+        await storage.WriteStateAsync(StateName, new GrainId("user", "stale"), stale);
+        stale.ETag = "7";
+        var fencedGrain = new GrainId("user", "fenced-in-batch");
+        await cluster.GrainDirectory.RegisterAsync(new GrainAddress(fencedGrain, Guid.NewGuid(), silo), null);
+        var inserted = new TestGrainState<Counter>(new Counter(3));
+        var fenced = new TestGrainState<Counter>(new Counter(4), Guid.NewGuid());
+        updated.State = new Counter(2);
+
+        long transactionsBefore = storage.CommittedTransactions;
+        Task good = Task.WhenAll(
+            storage.WriteStateAsync(StateName, new GrainId("user", "updated"), updated),
+            storage.WriteStateAsync(StateName, new GrainId("user", "inserted"), inserted));
+        Task conflict = storage.WriteStateAsync(StateName, new GrainId("user", "stale"), stale);
+        Task refused = storage.WriteStateAsync(StateName, fencedGrain, fenced);
+        await good;
+        InconsistentStateException conflictError = await Assert.ThrowsAsync<InconsistentStateException>(() => conflict);
+        Assert.IsNotType<GrainStateFencedException>(conflictError);
+        Assert.Equal("1", conflictError.StoredEtag);
+        await Assert.ThrowsAsync<GrainStateFencedException>(() => refused);
+        Assert.Equal(1, storage.CommittedTransactions - transactionsBefore);
+
+        Assert.Equal("2", updated.ETag);
+        Assert.Equal("1", inserted.ETag);
+        foreach ((string key, Counter expected) in new[] { ("updated", new Counter(2)), ("inserted", new Counter(3)), ("stale", new Counter(1)) })
+        {
+            var read = new TestGrainState<Counter>(new Counter(-1));
+            await storage.ReadStateAsync(StateName, new GrainId("user", key), read);
+            Assert.Equal(expected, read.State);
+        }
+
+        var unwritten = new TestGrainState<Counter>(new Counter(-1));
+        await storage.ReadStateAsync(StateName, fencedGrain, unwritten);
+        Assert.False(unwritten.RecordExists);
+    }
+
+    [Fact]
     public async Task FirstWriteRace_HasExactlyOneWinner()
     {
         await using PostgresCluster cluster = await fixture.StartClusterAsync();
