@@ -130,16 +130,18 @@ public sealed class TimeTests : IAsyncLifetime
     {
         var grain = _silo.GrainFactory.GetGrain<ITimerGrain>(Guid.NewGuid().ToString());
         Timers.GrainTimerQueue timers = _silo.Silo.Runtime.GrainTimers;
+        int timersBefore = timers.Count;
         await grain.Start(TimeSpan.FromSeconds(5), Timeout.InfiniteTimeSpan, interleave: false);
 
-        // Every change leaves a stale slot behind in the silo's heap; they are skipped and pruned.
+        // Every change moves the timer within the silo's heap: nothing stale is left behind.
         for (int i = 1; i <= 3000; i++)
         {
             await grain.Change(TimeSpan.FromSeconds(5 + (i % 7)), Timeout.InfiniteTimeSpan);
         }
 
         await grain.Change(TimeSpan.FromSeconds(30), Timeout.InfiniteTimeSpan);
-        Assert.True(timers.Slots <= (2 * timers.Count) + 1025, $"{timers.Slots} heap slots for {timers.Count} timers");
+        Assert.Equal(timersBefore + 1, timers.Count);
+        Assert.True(timers.Capacity <= Math.Max(16, 4 * timers.Count), $"{timers.Capacity} heap slots for {timers.Count} timers");
         _clock.Advance(TimeSpan.FromSeconds(29));
         Assert.Equal(0, await grain.Ticks());
 
@@ -166,6 +168,53 @@ public sealed class TimeTests : IAsyncLifetime
             _clock.Advance(TimeSpan.FromSeconds(1));
             int fired = second;
             await Eventually.TrueAsync(async () => (await Task.WhenAll(grains.Select(g => g.Ticks()))).Sum() == fired, $"{fired} timers fired after {second} s");
+        }
+    }
+
+    [Fact]
+    public async Task Timers_MovedEarlierLaterAndStopped_FireAtTheirLastDueTime()
+    {
+        // 60 timers moved around the heap at random (earlier, later, stopped, restarted): each one
+        // that is still running fires exactly once, in the second of its last due time.
+        var random = new Random(7);
+        ITimerGrain[] grains = [.. Enumerable.Range(0, 60).Select(_ => _silo.GrainFactory.GetGrain<ITimerGrain>(Guid.NewGuid().ToString()))];
+        var lastDue = new int?[grains.Length];
+        var stopped = new bool[grains.Length];
+        for (int i = 0; i < grains.Length; i++)
+        {
+            lastDue[i] = 1 + random.Next(30);
+            await grains[i].Start(TimeSpan.FromSeconds(lastDue[i]!.Value), Timeout.InfiniteTimeSpan, interleave: false);
+        }
+
+        for (int round = 0; round < 10; round++)
+        {
+            for (int i = 0; i < grains.Length; i++)
+            {
+                if (random.Next(6) == 0)
+                {
+                    await grains[i].StopTimer();
+                    lastDue[i] = null;
+                    stopped[i] = true;
+                }
+                else
+                {
+                    int due = 1 + random.Next(30);
+                    await (stopped[i]
+                        ? grains[i].Start(TimeSpan.FromSeconds(due), Timeout.InfiniteTimeSpan, interleave: false)
+                        : grains[i].Change(TimeSpan.FromSeconds(due), Timeout.InfiniteTimeSpan));
+                    lastDue[i] = due;
+                    stopped[i] = false;
+                }
+            }
+        }
+
+        for (int second = 1; second <= 31; second++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            int[] expected = [.. lastDue.Select(d => d is { } due && due <= second ? 1 : 0)];
+            await Eventually.TrueAsync(
+                async () => (await Task.WhenAll(grains.Select(g => g.Ticks()))).SequenceEqual(expected),
+                $"the timers due by {second} s fired, and no others");
         }
     }
 

@@ -9,16 +9,21 @@ namespace PresenceGrid.Runtime.Timers;
 /// </summary>
 internal abstract class GrainTimer : IGrainTimer
 {
+    // One flags word instead of four bools and an int, so the heap position fits without growing the
+    // object: disposal sets its bit from any thread, so every change of the word is atomic.
+    private const int DisposedFlag = 1;
+    private const int TickingFlag = 2;
+    private const int ChangedDuringTickFlag = 4;
+    private const int InterleaveFlag = 8;
+    private const int KeepAliveFlag = 16;
+
     private TimeSpan _period;
-    private int _disposed;
-    private bool _changedDuringTick;
-    private bool _ticking;
+    private int _flags;
 
     protected GrainTimer(ActivationData activation, GrainTimerCreationOptions options)
     {
         Activation = activation;
-        Interleave = options.Interleave;
-        KeepAlive = options.KeepAlive;
+        _flags = (options.Interleave ? InterleaveFlag : 0) | (options.KeepAlive ? KeepAliveFlag : 0);
         _period = options.Period;
     }
 
@@ -33,11 +38,14 @@ internal abstract class GrainTimer : IGrainTimer
     /// <summary>When the timer is due, in <see cref="TimeProvider"/> timestamps (<see cref="long.MaxValue"/>: not scheduled); owned by <see cref="GrainTimerQueue"/>.</summary>
     internal long DueAt = long.MaxValue;
 
-    public bool Interleave { get; }
+    /// <summary>The timer's position in the <see cref="GrainTimerQueue"/> heap (-1: not scheduled); owned by the queue.</summary>
+    internal int HeapIndex = -1;
 
-    public bool KeepAlive { get; }
+    public bool Interleave => (_flags & InterleaveFlag) != 0;
 
-    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    public bool KeepAlive => (_flags & KeepAliveFlag) != 0;
+
+    public bool IsDisposed => (Volatile.Read(ref _flags) & DisposedFlag) != 0;
 
     public void Start(TimeSpan dueTime) => Queue.Schedule(this, dueTime);
 
@@ -45,9 +53,9 @@ internal abstract class GrainTimer : IGrainTimer
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         _period = period;
-        if (_ticking)
+        if ((Volatile.Read(ref _flags) & TickingFlag) != 0)
         {
-            _changedDuringTick = true;
+            Interlocked.Or(ref _flags, ChangedDuringTickFlag);
         }
 
         Queue.Schedule(this, dueTime);
@@ -56,16 +64,16 @@ internal abstract class GrainTimer : IGrainTimer
     /// <summary>Runs the callback (on the activation's turn).</summary>
     public Task InvokeCallback()
     {
-        _ticking = true;
-        _changedDuringTick = false;
+        Interlocked.And(ref _flags, ~ChangedDuringTickFlag);
+        Interlocked.Or(ref _flags, TickingFlag);
         return InvokeCallbackCore();
     }
 
     /// <summary>After the callback finished (on the turn): schedule the next tick.</summary>
     public void OnTickCompleted()
     {
-        _ticking = false;
-        if (!IsDisposed && !_changedDuringTick && _period != Timeout.InfiniteTimeSpan)
+        int flags = Interlocked.And(ref _flags, ~TickingFlag);
+        if ((flags & (DisposedFlag | ChangedDuringTickFlag)) == 0 && _period != Timeout.InfiniteTimeSpan)
         {
             Queue.Schedule(this, _period);
         }
@@ -73,7 +81,7 @@ internal abstract class GrainTimer : IGrainTimer
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if ((Interlocked.Or(ref _flags, DisposedFlag) & DisposedFlag) != 0)
         {
             return;
         }

@@ -1,24 +1,24 @@
 namespace PresenceGrid.Runtime.Timers;
 
 /// <summary>
-/// The silo's grain timers in one min-heap of due times behind one <see cref="ITimer"/> of the
-/// silo's <see cref="TimeProvider"/>, armed for the earliest: a grain timer costs a heap slot
-/// instead of a timer of its own (a user grain is alive for as long as its user is online, so the
-/// per-timer bytes are per online user). Changing a timer pushes a new slot and leaves the old
-/// one to be skipped when it surfaces; the heap is rebuilt when skipped slots outnumber live ones.
+/// The silo's grain timers in one indexed min-heap of due times behind one <see cref="ITimer"/> of
+/// the silo's <see cref="TimeProvider"/>, armed for the earliest: a grain timer costs one reference
+/// in the heap's array instead of a timer of its own (a user grain is alive for as long as its user
+/// is online, so the per-timer bytes are per online user). Each timer knows its heap position, so
+/// changing a timer moves it in place: the heap holds exactly the scheduled timers.
 /// </summary>
 internal sealed class GrainTimerQueue : IDisposable
 {
     private const long NotDue = long.MaxValue;
+    private const int MinCapacity = 16;
 
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly double _timestampsPerTick;
     private readonly ITimer _timer;
-    private PriorityQueue<GrainTimer, long> _heap = new();
+    private GrainTimer[] _heap = new GrainTimer[MinCapacity];
+    private int _count;
     private long _armedFor = NotDue;
-    private int _live;
-    private int _slots;
     private bool _disposed;
 
     public GrainTimerQueue(TimeProvider time)
@@ -32,10 +32,10 @@ internal sealed class GrainTimerQueue : IDisposable
     }
 
     /// <summary>Timers waiting to fire (a snapshot).</summary>
-    public int Count => Volatile.Read(ref _live);
+    public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Heap slots, live and stale (a snapshot, for tests: stale ones are pruned).</summary>
-    public int Slots => Volatile.Read(ref _slots);
+    /// <summary>Slots of the heap's array (a snapshot, for tests: it shrinks when mostly empty).</summary>
+    public int Capacity => Volatile.Read(ref _heap).Length;
 
     /// <summary>Makes <paramref name="timer"/> due after <paramref name="dueTime"/>, or never (infinite); replaces its previous due time.</summary>
     public void Schedule(GrainTimer timer, TimeSpan dueTime)
@@ -49,25 +49,41 @@ internal sealed class GrainTimerQueue : IDisposable
                 return;
             }
 
-            if (timer.DueAt != NotDue)
-            {
-                _live--;
-            }
-
-            timer.DueAt = dueAt;
+            int index = timer.HeapIndex;
             if (dueAt == NotDue)
             {
+                if (index >= 0)
+                {
+                    RemoveAt(index);
+                }
+
                 return;
             }
 
-            _live++;
-            if (_heap.Count > (2 * _live) + 1024)
+            long previous = timer.DueAt;
+            timer.DueAt = dueAt;
+            if (index < 0)
             {
-                Rebuild();
+                if (_count == _heap.Length)
+                {
+                    Array.Resize(ref _heap, _heap.Length * 2);
+                }
+
+                _heap[_count] = timer;
+                timer.HeapIndex = _count;
+                _count++;
+                SiftUp(_count - 1);
+            }
+            else if (dueAt < previous)
+            {
+                SiftUp(index);
+            }
+            else
+            {
+                SiftDown(index);
             }
 
-            _heap.Enqueue(timer, dueAt);
-            _slots = _heap.Count;
+            // A later due time leaves the timer armed early: it fires, finds nothing due and re-arms.
             if (dueAt < _armedFor)
             {
                 Arm(dueAt, now);
@@ -80,9 +96,14 @@ internal sealed class GrainTimerQueue : IDisposable
         lock (_lock)
         {
             _disposed = true;
-            _heap.Clear();
-            _live = 0;
-            _slots = 0;
+            for (int i = 0; i < _count; i++)
+            {
+                _heap[i].HeapIndex = -1;
+                _heap[i].DueAt = NotDue;
+            }
+
+            _heap = [];
+            _count = 0;
         }
 
         _timer.Dispose();
@@ -95,19 +116,17 @@ internal sealed class GrainTimerQueue : IDisposable
         {
             _armedFor = NotDue;
             long now = _time.GetTimestamp();
-            while (_heap.TryPeek(out GrainTimer? timer, out long dueAt) && dueAt <= now)
+            while (_count > 0 && _heap[0].DueAt <= now)
             {
-                _heap.Dequeue();
-                if (timer.DueAt == dueAt)
-                {
-                    timer.DueAt = NotDue;
-                    _live--;
-                    (due ??= []).Add(timer);
-                }
+                GrainTimer timer = _heap[0];
+                RemoveAt(0);
+                (due ??= []).Add(timer);
             }
 
-            ArmForHead(now);
-            _slots = _heap.Count;
+            if (_count > 0)
+            {
+                Arm(_heap[0].DueAt, now);
+            }
         }
 
         // Outside the lock: a tick queues work to its activation, which may schedule timers.
@@ -120,21 +139,6 @@ internal sealed class GrainTimerQueue : IDisposable
         }
     }
 
-    /// <summary>Arms the timer for the earliest live slot, dropping skipped ones from the top (under the lock).</summary>
-    private void ArmForHead(long now)
-    {
-        while (_heap.TryPeek(out GrainTimer? timer, out long dueAt))
-        {
-            if (timer.DueAt == dueAt)
-            {
-                Arm(dueAt, now);
-                return;
-            }
-
-            _heap.Dequeue();
-        }
-    }
-
     private void Arm(long dueAt, long now)
     {
         _armedFor = dueAt;
@@ -144,18 +148,83 @@ internal sealed class GrainTimerQueue : IDisposable
         _timer.Change(TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds)), Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Keeps only the live slots (under the lock).</summary>
-    private void Rebuild()
+    /// <summary>Takes the timer at <paramref name="index"/> out of the heap (under the lock).</summary>
+    private void RemoveAt(int index)
     {
-        var heap = new PriorityQueue<GrainTimer, long>(_live + 1024);
-        foreach ((GrainTimer timer, long dueAt) in _heap.UnorderedItems)
+        GrainTimer removed = _heap[index];
+        removed.HeapIndex = -1;
+        removed.DueAt = NotDue;
+        _count--;
+        if (index < _count)
         {
-            if (timer.DueAt == dueAt)
-            {
-                heap.Enqueue(timer, dueAt);
-            }
+            GrainTimer last = _heap[_count];
+            _heap[index] = last;
+            last.HeapIndex = index;
+            _heap[_count] = null!;
+            SiftUp(index);
+            SiftDown(last.HeapIndex);
+        }
+        else
+        {
+            _heap[_count] = null!;
         }
 
-        _heap = heap;
+        // A silo whose users went offline gives the array back (it halves at a quarter full).
+        if (_heap.Length > MinCapacity && _count < _heap.Length / 4)
+        {
+            Array.Resize(ref _heap, Math.Max(MinCapacity, _heap.Length / 2));
+        }
+    }
+
+    private void SiftUp(int index)
+    {
+        GrainTimer timer = _heap[index];
+        while (index > 0)
+        {
+            int parent = (index - 1) / 2;
+            GrainTimer above = _heap[parent];
+            if (above.DueAt <= timer.DueAt)
+            {
+                break;
+            }
+
+            _heap[index] = above;
+            above.HeapIndex = index;
+            index = parent;
+        }
+
+        _heap[index] = timer;
+        timer.HeapIndex = index;
+    }
+
+    private void SiftDown(int index)
+    {
+        GrainTimer timer = _heap[index];
+        while (true)
+        {
+            int child = (2 * index) + 1;
+            if (child >= _count)
+            {
+                break;
+            }
+
+            if (child + 1 < _count && _heap[child + 1].DueAt < _heap[child].DueAt)
+            {
+                child++;
+            }
+
+            GrainTimer below = _heap[child];
+            if (timer.DueAt <= below.DueAt)
+            {
+                break;
+            }
+
+            _heap[index] = below;
+            below.HeapIndex = index;
+            index = child;
+        }
+
+        _heap[index] = timer;
+        timer.HeapIndex = index;
     }
 }
