@@ -69,8 +69,7 @@ internal sealed class GrainTimerQueue : IDisposable
                     Array.Resize(ref _heap, _heap.Length * 2);
                 }
 
-                _heap[_count] = timer;
-                timer.HeapIndex = _count;
+                Place(timer, _count);
                 _count++;
                 SiftUp(_count - 1);
             }
@@ -158,8 +157,7 @@ internal sealed class GrainTimerQueue : IDisposable
         if (index < _count)
         {
             GrainTimer last = _heap[_count];
-            _heap[index] = last;
-            last.HeapIndex = index;
+            Place(last, index);
             _heap[_count] = null!;
             SiftUp(index);
             SiftDown(last.HeapIndex);
@@ -188,13 +186,11 @@ internal sealed class GrainTimerQueue : IDisposable
                 break;
             }
 
-            _heap[index] = above;
-            above.HeapIndex = index;
+            Place(above, index);
             index = parent;
         }
 
-        _heap[index] = timer;
-        timer.HeapIndex = index;
+        Place(timer, index);
     }
 
     private void SiftDown(int index)
@@ -219,11 +215,15 @@ internal sealed class GrainTimerQueue : IDisposable
                 break;
             }
 
-            _heap[index] = below;
-            below.HeapIndex = index;
+            Place(below, index);
             index = child;
         }
 
+        Place(timer, index);
+    }
+
+    private void Place(GrainTimer timer, int index)
+    {
         _heap[index] = timer;
         timer.HeapIndex = index;
     }
