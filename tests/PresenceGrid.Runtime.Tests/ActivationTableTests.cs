@@ -11,7 +11,7 @@ public sealed class ActivationTableTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _silo.DisposeAsync();
 
-    private ActivationData NewActivation(string key) => new(_silo.Silo.Runtime, new GrainId("table-test", key), descriptor: null!, pool: null);
+    private ActivationData NewActivation(string key) => new(new SiloGrainClass(_silo.Silo.Runtime, descriptor: null!), new GrainId("table-test", key), pool: null);
 
     [Fact]
     public void OneActivationPerGrain_RemovalOnlyOfTheOneInTheTable_AndASnapshotOfEveryone()

@@ -54,7 +54,7 @@ internal sealed class ActivationCatalog
             throw new SiloUnavailableException($"Silo {_runtime.LocalSilo.SiloAddress} is stopping and activates no grain ({grainId}).");
         }
 
-        var created = new ActivationData(_runtime, grainId, descriptor, pool: null);
+        var created = new ActivationData(_runtime.GetGrainClass(descriptor), grainId, pool: null);
         ActivationData winner = _activations.GetOrAdd(created);
         if (ReferenceEquals(winner, created))
         {

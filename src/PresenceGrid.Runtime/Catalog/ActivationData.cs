@@ -56,8 +56,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         timer.Activation.EnqueueWork(timer, task);
     };
 
-    private readonly SiloRuntime _runtime;
-    private readonly GrainClassDescriptor _descriptor;
+    private readonly SiloGrainClass _class;
     private InlineQueue<WorkItem> _work;
     private InlineQueue<object> _pending;
     private RareFields? _rare; // what few activations need, kept out of the common layout
@@ -75,17 +74,16 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
     private long _lastActive;
     private long _keepAliveUntil;
 
-    public ActivationData(SiloRuntime runtime, GrainId grainId, GrainClassDescriptor descriptor, StatelessWorkerPool? pool)
+    public ActivationData(SiloGrainClass grainClass, GrainId grainId, StatelessWorkerPool? pool)
     {
-        _runtime = runtime;
+        _class = grainClass;
         GrainId = grainId;
-        _descriptor = descriptor;
         if (pool is not null)
         {
             _rare = new RareFields { Pool = pool };
         }
         ActivationId = Guid.NewGuid();
-        _lastActive = runtime.TimeProvider.GetTimestamp();
+        _lastActive = grainClass.Runtime.TimeProvider.GetTimestamp();
     }
 
     public GrainId GrainId { get; }
@@ -95,15 +93,15 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
     public Guid ActivationId { get; }
 
-    public IGrainFactory GrainFactory => _runtime.GrainFactory;
+    public IGrainFactory GrainFactory => Runtime.GrainFactory;
 
-    public IServiceProvider ActivationServices => _runtime.Services;
+    public IServiceProvider ActivationServices => Runtime.Services;
 
-    IServiceProvider IGrainActivationContext.Services => _runtime.Services;
+    IServiceProvider IGrainActivationContext.Services => Runtime.Services;
 
     public ActivationState State => _state;
 
-    public GrainClassDescriptor Descriptor => _descriptor;
+    public GrainClassDescriptor Descriptor => _class.Descriptor;
 
     /// <summary>The grain instance once activated (for tests and diagnostics).</summary>
     public Grain? GrainInstance => _grain;
@@ -123,7 +121,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
     /// <summary>A rough load figure (read off the turn): queued work plus waiting and running requests.</summary>
     public int ApproximateLoad => _work.Count + _pending.Count + _running;
 
-    internal SiloRuntime Runtime => _runtime;
+    internal SiloRuntime Runtime => _class.Runtime;
 
     /// <summary>The registered address (null unless the directory accepted this activation).</summary>
     internal GrainAddress? Address => _registered ? NewAddress() : null;
@@ -144,7 +142,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
     /// <summary>Starts activation; called once by the catalog for the activation it created.</summary>
     public void StartActivation()
     {
-        _runtime.Instruments.ActivationAdded();
+        Runtime.Instruments.ActivationAdded();
         EnqueueWork(Command.Activate, null);
     }
 
@@ -169,7 +167,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
     public void DelayDeactivation(TimeSpan timeSpan)
     {
-        long until = _runtime.TimeProvider.GetTimestamp() + (long)(timeSpan.TotalSeconds * _runtime.TimeProvider.TimestampFrequency);
+        long until = Runtime.TimeProvider.GetTimestamp() + (long)(timeSpan.TotalSeconds * Runtime.TimeProvider.TimestampFrequency);
         Volatile.Write(ref _keepAliveUntil, Math.Max(Volatile.Read(ref _keepAliveUntil), until));
     }
 
@@ -195,7 +193,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
     public IPersistentState<TState> GetPersistentState<TState>(string stateName, string? storageName, Func<TState> createDefault)
     {
-        var state = new PersistentState<TState>(this, _runtime.GetStateBinding(GrainId, stateName, storageName, createDefault));
+        var state = new PersistentState<TState>(this, Runtime.GetStateBinding(GrainId, stateName, storageName, createDefault));
         (_states ??= []).Add(state);
         return state;
     }
@@ -203,7 +201,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
     /// <summary>Called by a persistent state whose write lost a race: deactivate after this request.</summary>
     internal void OnInconsistentState()
     {
-        RuntimeLog.InconsistentState(_runtime.Logger, GrainId);
+        RuntimeLog.InconsistentState(Runtime.Logger, GrainId);
         _deactivateOnIdle = true;
     }
 
@@ -299,7 +297,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         }
         catch (Exception exception)
         {
-            RuntimeLog.ContinuationFailed(_runtime.Logger, exception, GrainId);
+            RuntimeLog.ContinuationFailed(Runtime.Logger, exception, GrainId);
         }
         finally
         {
@@ -317,18 +315,18 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
             case ActivationState.Invalid when _rare?.ActivationFailure is { } activationFailure:
                 // It failed to activate: requests that were already on their way share its fate,
                 // the next call tries a new activation.
-                _runtime.Fail(request, activationFailure);
+                Runtime.Fail(request, activationFailure);
                 break;
             case ActivationState.Invalid:
-                _runtime.Router.Reroute(request);
+                Runtime.Router.Reroute(request);
                 break;
             default:
-                int limit = _runtime.MessagingOptions.MaxEnqueuedRequests;
+                int limit = Runtime.MessagingOptions.MaxEnqueuedRequests;
                 if (limit > 0 && _pending.Count >= limit)
                 {
-                    _runtime.Instruments.CallsRejected.Add(1);
-                    RuntimeLog.RequestRejected(_runtime.Logger, request.Method.DisplayName, GrainId, "overloaded");
-                    _runtime.Fail(request, new GrainOverloadedException(GrainId, request.Method.DisplayName, _pending.Count, limit));
+                    Runtime.Instruments.CallsRejected.Add(1);
+                    RuntimeLog.RequestRejected(Runtime.Logger, request.Method.DisplayName, GrainId, "overloaded");
+                    Runtime.Fail(request, new GrainOverloadedException(GrainId, request.Method.DisplayName, _pending.Count, limit));
                     break;
                 }
 
@@ -348,7 +346,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
     private bool MayInvoke(object item)
     {
-        if (_running == 0 || _descriptor.IsReentrant)
+        if (_running == 0 || Descriptor.IsReentrant)
         {
             return true;
         }
@@ -412,7 +410,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         }
 
         MarkActive();
-        _runtime.Complete(request, invocation);
+        Runtime.Complete(request, invocation);
         AfterTurn();
     }
 
@@ -463,7 +461,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         _running--;
         if (tick.IsFaulted)
         {
-            RuntimeLog.TimerTickFailed(_runtime.Logger, tick.Exception!.InnerException ?? tick.Exception, GrainId);
+            RuntimeLog.TimerTickFailed(Runtime.Logger, tick.Exception!.InnerException ?? tick.Exception, GrainId);
         }
 
         timer.OnTickCompleted();
@@ -534,7 +532,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         return item;
     }
 
-    private void MarkActive() => Volatile.Write(ref _lastActive, _runtime.TimeProvider.GetTimestamp());
+    private void MarkActive() => Volatile.Write(ref _lastActive, Runtime.TimeProvider.GetTimestamp());
 
     private void OnCommand(Command command)
     {
@@ -552,11 +550,11 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
                 break;
             case CommandKind.CollectIfIdle:
-                long now = _runtime.TimeProvider.GetTimestamp();
-                long ageTicks = (long)(_runtime.CollectionOptions.CollectionAge.TotalSeconds * _runtime.TimeProvider.TimestampFrequency);
+                long now = Runtime.TimeProvider.GetTimestamp();
+                long ageTicks = (long)(Runtime.CollectionOptions.CollectionAge.TotalSeconds * Runtime.TimeProvider.TimestampFrequency);
                 if (IsCollectionCandidate(now, ageTicks))
                 {
-                    StartDeactivation(new DeactivationReason(DeactivationReasonCode.ActivationIdle, $"idle longer than {_runtime.CollectionOptions.CollectionAge}"));
+                    StartDeactivation(new DeactivationReason(DeactivationReasonCode.ActivationIdle, $"idle longer than {Runtime.CollectionOptions.CollectionAge}"));
                 }
 
                 break;
@@ -610,26 +608,26 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
             if (_rare?.Pool is null)
             {
                 GrainAddress address = NewAddress();
-                GrainAddress registered = await _runtime.Directory.RegisterAsync(address, previousAddress: null);
-                if (registered.ActivationId != ActivationId && registered.Silo == _runtime.LocalSilo.SiloAddress
-                    && !_runtime.Catalog.IsLocalActivation(registered))
+                GrainAddress registered = await Runtime.Directory.RegisterAsync(address, previousAddress: null);
+                if (registered.ActivationId != ActivationId && registered.Silo == Runtime.LocalSilo.SiloAddress
+                    && !Runtime.Catalog.IsLocalActivation(registered))
                 {
                     // A stale entry of this silo (an activation that is gone): take it over.
-                    registered = await _runtime.Directory.RegisterAsync(address, registered);
+                    registered = await Runtime.Directory.RegisterAsync(address, registered);
                 }
 
                 if (registered.ActivationId != ActivationId)
                 {
-                    RuntimeLog.DuplicateActivation(_runtime.Logger, GrainId, registered.ToString());
-                    if (_runtime.Cluster is { } cluster && registered.Silo != _runtime.LocalSilo.SiloAddress)
+                    RuntimeLog.DuplicateActivation(Runtime.Logger, GrainId, registered.ToString());
+                    if (Runtime.Cluster is { } cluster && registered.Silo != Runtime.LocalSilo.SiloAddress)
                     {
                         // The loser forwards what queued here to the winner.
                         cluster.DirectoryCache[GrainId] = registered;
                     }
 
                     _state = ActivationState.Invalid;
-                    _runtime.Catalog.Remove(this);
-                    _runtime.Instruments.ActivationRemoved();
+                    Runtime.Catalog.Remove(this);
+                    Runtime.Instruments.ActivationRemoved();
                     SignalDeactivated();
                     RerouteWaiting();
                     return;
@@ -640,7 +638,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
             using (GrainConstructionScope.Enter(this))
             {
-                _grain = _descriptor.Factory(this);
+                _grain = Descriptor.Factory(this);
             }
 
             if (_states is not null)
@@ -653,7 +651,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
                 _states = null; // loaded once; the grain holds its states
             }
 
-            using var timeout = new CancellationTokenSource(_runtime.CollectionOptions.ActivationTimeout, _runtime.TimeProvider);
+            using var timeout = new CancellationTokenSource(Runtime.CollectionOptions.ActivationTimeout, Runtime.TimeProvider);
             await _grain.OnActivateAsync(timeout.Token);
         }
         catch (Exception exception)
@@ -675,13 +673,13 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
 
     private async Task FailActivationAsync(Exception exception)
     {
-        RuntimeLog.ActivationFailed(_runtime.Logger, exception, GrainId, _pending.Count);
-        _runtime.Instruments.ActivationFailures.Add(1);
+        RuntimeLog.ActivationFailed(Runtime.Logger, exception, GrainId, _pending.Count);
+        Runtime.Instruments.ActivationFailures.Add(1);
         _state = ActivationState.Invalid;
         DisposeTimers();
         await UnregisterAsync();
-        _runtime.Catalog.Remove(this);
-        _runtime.Instruments.ActivationRemoved();
+        Runtime.Catalog.Remove(this);
+        Runtime.Instruments.ActivationRemoved();
         var failure = new GrainActivationException(GrainId, exception);
         lock (this)
         {
@@ -693,7 +691,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         {
             if (DequeuePending() is GrainRequest request)
             {
-                _runtime.Fail(request, failure);
+                Runtime.Fail(request, failure);
             }
         }
 
@@ -718,12 +716,12 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         {
             try
             {
-                using var timeout = new CancellationTokenSource(_runtime.CollectionOptions.DeactivationTimeout, _runtime.TimeProvider);
+                using var timeout = new CancellationTokenSource(Runtime.CollectionOptions.DeactivationTimeout, Runtime.TimeProvider);
                 await _grain.OnDeactivateAsync(reason, timeout.Token);
             }
             catch (Exception exception)
             {
-                RuntimeLog.DeactivationFailed(_runtime.Logger, exception, GrainId, reason.ReasonCode);
+                RuntimeLog.DeactivationFailed(Runtime.Logger, exception, GrainId, reason.ReasonCode);
             }
         }
 
@@ -734,9 +732,9 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
     {
         await UnregisterAsync();
         _state = ActivationState.Invalid;
-        _runtime.Catalog.Remove(this);
-        _runtime.Instruments.ActivationRemoved();
-        RuntimeLog.Deactivated(_runtime.Logger, GrainId, reason.ReasonCode);
+        Runtime.Catalog.Remove(this);
+        Runtime.Instruments.ActivationRemoved();
+        RuntimeLog.Deactivated(Runtime.Logger, GrainId, reason.ReasonCode);
         SignalDeactivated();
         RerouteWaiting();
     }
@@ -748,7 +746,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         {
             if (DequeuePending() is GrainRequest request)
             {
-                _runtime.Router.Reroute(request);
+                Runtime.Router.Reroute(request);
             }
         }
     }
@@ -763,15 +761,15 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         _registered = false;
         try
         {
-            await _runtime.Directory.UnregisterAsync(NewAddress());
+            await Runtime.Directory.UnregisterAsync(NewAddress());
         }
         catch (Exception exception)
         {
-            RuntimeLog.DirectoryUnregisterFailed(_runtime.Logger, exception, GrainId);
+            RuntimeLog.DirectoryUnregisterFailed(Runtime.Logger, exception, GrainId);
         }
     }
 
-    private GrainAddress NewAddress() => new(GrainId, ActivationId, _runtime.LocalSilo.SiloAddress);
+    private GrainAddress NewAddress() => new(GrainId, ActivationId, Runtime.LocalSilo.SiloAddress);
 
     /// <summary>Drops the activation without running its deactivation (the silo was killed): timers stop, nothing is written.</summary>
     internal void Abandon()

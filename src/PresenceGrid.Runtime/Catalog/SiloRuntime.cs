@@ -16,6 +16,7 @@ namespace PresenceGrid.Runtime.Catalog;
 internal sealed class SiloRuntime : IDisposable
 {
     private readonly ConcurrentDictionary<(Type State, string Name, string Provider, Delegate CreateDefault), object> _stateBindings = new();
+    private readonly ConcurrentDictionary<GrainClassDescriptor, SiloGrainClass> _grainClasses = new(ReferenceEqualityComparer.Instance);
 
     private int _stopping;
 
@@ -46,6 +47,12 @@ internal sealed class SiloRuntime : IDisposable
     }
 
     public IServiceProvider Services { get; }
+
+    /// <summary>The grain class as this silo runs it, shared by all of the class's activations here.</summary>
+    internal SiloGrainClass GetGrainClass(GrainClassDescriptor descriptor) =>
+        _grainClasses.TryGetValue(descriptor, out SiloGrainClass? grainClass)
+            ? grainClass
+            : _grainClasses.GetOrAdd(descriptor, static (d, runtime) => new SiloGrainClass(runtime, d), this);
 
     /// <summary>
     /// The binding of a grain class's persistent state (name, storage, default), made once and shared

@@ -54,7 +54,7 @@ internal sealed class StatelessWorkerPool
         {
             if (_workers.Length < _maxWorkers && !_runtime.IsStopping)
             {
-                var created = new ActivationData(_runtime, _grainId, _descriptor, this);
+                var created = new ActivationData(_runtime.GetGrainClass(_descriptor), _grainId, this);
                 _workers = [.. _workers, created];
                 created.StartActivation();
                 return created;
