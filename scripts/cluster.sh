@@ -9,7 +9,7 @@
 #   scripts/cluster.sh stop         # stop the silos and PostgreSQL, keep the data directory
 #   scripts/cluster.sh clean        # stop and delete everything
 #
-# Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), SILO_BASE (11111), LEASE_MS (5000),
+# Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), SILO_BASE (11111), LEASE_MS (5000), GROUP_COMMIT_MS (2),
 # PGRID_CLUSTER_DIR (/tmp/pgrid-cluster), CLUSTER_ID (loopback), CLUSTER_SECRET,
 # DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: silos and pgrid share the machine's cores),
 # DOTNET_GCgen0size (0x4000000 here: 64 MiB, fewer collections).
@@ -21,6 +21,7 @@ PG_PORT=${PG_PORT:-55432}
 HTTP_BASE=${HTTP_BASE:-8787}
 SILO_BASE=${SILO_BASE:-11111}
 LEASE_MS=${LEASE_MS:-5000}
+GROUP_COMMIT_MS=${GROUP_COMMIT_MS:-2}
 DIR=${PGRID_CLUSTER_DIR:-/tmp/pgrid-cluster}
 CLUSTER_ID=${CLUSTER_ID:-loopback}
 CLUSTER_SECRET=${CLUSTER_SECRET:-loopback-cluster-secret-change-me}
@@ -73,6 +74,7 @@ cluster:
   silo_port: $((SILO_BASE + i))
   secret: "$CLUSTER_SECRET"
   lease_ms: $LEASE_MS
+  group_commit_ms: $GROUP_COMMIT_MS
 YAML
   # Silos that share cores (with each other, PostgreSQL and pgrid) do better when idle thread-pool
   # workers sleep at once instead of spinning first, and with a 64 MiB gen0 budget: a collection

@@ -89,6 +89,7 @@ public static partial class SiloApp
                         o.ConnectionString = cluster.Postgres!;
                         o.ClusterId = cluster.ClusterId!;
                         o.ApplicationName = "pgrid-" + config.SiloName;
+                        o.GroupCommitWindow = TimeSpan.FromMilliseconds(cluster.GroupCommitMs);
                     },
                     o =>
                     {

@@ -70,6 +70,7 @@ public sealed class AuthAndConfigTests
     [InlineData("server_name: 'not a server!'\n", "server_name", "not a valid server name")]
     [InlineData("server_name: test\nmodules: {}\n", "modules", "list")]
     [InlineData("server_name: [test\n", "(line", "not valid YAML")]
+    [InlineData("server_name: test\ncluster:\n  cluster_id: c\n  postgres: \"Host=127.0.0.1\"\n  group_commit_ms: 5000\n", "cluster.group_commit_ms", "0 (commit at once) to 1000 ms")]
     public void BadConfig_NamesTheFileAndTheKey(string yaml, string key, string message)
     {
         var error = Assert.Throws<SiloConfigException>(() => SiloConfigFile.Parse(yaml, "bad.yaml"));
@@ -77,6 +78,15 @@ public sealed class AuthAndConfigTests
         Assert.StartsWith("bad.yaml: ", error.Message);
         Assert.Contains(key, error.Message);
         Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void GroupCommitWindow_IsReadFromTheClusterSection()
+    {
+        const string Cluster = "server_name: test\ncluster:\n  cluster_id: c\n  postgres: \"Host=127.0.0.1\"\n  secret: \"0123456789abcdef\"\n";
+
+        Assert.Equal(2, SiloConfigFile.Parse(Cluster, "c.yaml").Cluster!.GroupCommitMs);
+        Assert.Equal(7, SiloConfigFile.Parse(Cluster + "  group_commit_ms: 7\n", "c.yaml").Cluster!.GroupCommitMs);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class SiloConfigException : Exception
 public sealed class SiloConfigFile
 {
     private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics", "cluster"];
-    private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "secret", "lease_ms"];
+    private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "secret", "lease_ms", "group_commit_ms"];
     private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
 
     /// <summary>The file it was read from.</summary>
@@ -333,6 +333,14 @@ public sealed class SiloConfigFile
                     }
 
                     break;
+                case "group_commit_ms":
+                    cluster.GroupCommitMs = reader.Int(subValue, name);
+                    if (cluster.GroupCommitMs is < 0 or > 1000)
+                    {
+                        throw new SiloConfigException(path, name, $"must be 0 (commit at once) to 1000 ms; got {cluster.GroupCommitMs}.");
+                    }
+
+                    break;
                 default:
                     throw new SiloConfigException(path, name, $"unknown key; known keys: {string.Join(", ", ClusterKeys.Order())}.");
             }
@@ -444,4 +452,7 @@ public sealed class ClusterSettings
 
     /// <summary>The membership lease in milliseconds.</summary>
     public int LeaseMs { get; set; } = 10_000;
+
+    /// <summary>How long a silo's state writes gather before one transaction commits them, in milliseconds.</summary>
+    public int GroupCommitMs { get; set; } = 2;
 }
