@@ -9,7 +9,7 @@
 #   scripts/cluster.sh stop         # stop the silos and PostgreSQL, keep the data directory
 #   scripts/cluster.sh clean        # stop and delete everything
 #
-# Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), SILO_BASE (11111), LEASE_MS (5000), GROUP_COMMIT_MS (2),
+# Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), H2C_BASE (8887, the silos' HTTP/2 endpoints; H2C=1 loads through them), SILO_BASE (11111), LEASE_MS (5000), GROUP_COMMIT_MS (2),
 # PGRID_CLUSTER_DIR (/tmp/pgrid-cluster), CLUSTER_ID (loopback), CLUSTER_SECRET,
 # DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: silos and pgrid share the machine's cores),
 # DOTNET_GCgen0size (0x4000000 here: 64 MiB, fewer collections).
@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 SILOS=${SILOS:-3}
 PG_PORT=${PG_PORT:-55432}
 HTTP_BASE=${HTTP_BASE:-8787}
+H2C_BASE=${H2C_BASE:-8887}
 SILO_BASE=${SILO_BASE:-11111}
 LEASE_MS=${LEASE_MS:-5000}
 GROUP_COMMIT_MS=${GROUP_COMMIT_MS:-2}
@@ -38,6 +39,7 @@ pg_bin() {
 }
 
 url() { echo "http://127.0.0.1:$((HTTP_BASE + $1))"; }
+h2c_url() { echo "http://127.0.0.1:$((H2C_BASE + $1))"; }
 
 start_postgres() {
   local bin; bin=$(pg_bin)
@@ -82,7 +84,7 @@ YAML
   # latency tail (docs/cluster.md, "Silos that share cores").
   DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0} \
   DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x4000000} \
-    nohup dotnet "$OUT/silo/PresenceGrid.Silo.dll" --config "$DIR/silo$i.yaml" --urls "$(url "$i")" >"$DIR/silo$i.log" 2>&1 &
+    nohup dotnet "$OUT/silo/PresenceGrid.Silo.dll" --config "$DIR/silo$i.yaml" --urls "$(url "$i")" --h2c-urls "$(h2c_url "$i")" >"$DIR/silo$i.log" 2>&1 &
   echo $! > "$DIR/silo$i.pid"
   for _ in $(seq 1 120); do
     curl -fs "$(url "$i")/healthz" >/dev/null 2>&1 && { echo "silo-$i: $(url "$i") (pid $(cat "$DIR/silo$i.pid"), log $DIR/silo$i.log)"; return; }
@@ -113,7 +115,11 @@ case "${1:-}" in
     for i in $(seq 0 $((SILOS - 1))); do echo "silo-$i: $(curl -fs "$(url "$i")/v1/admin/cluster" || echo down)"; done ;;
   load)
     shift; build
-    args=(); for i in $(seq 0 $((SILOS - 1))); do args+=(--url "$(url "$i")"); done
+    # H2C=1: pgrid speaks HTTP/2 (prior knowledge) to the silos' h2c endpoints.
+    args=(); for i in $(seq 0 $((SILOS - 1))); do
+      if [ -n "${H2C:-}" ]; then args+=(--url "$(h2c_url "$i")"); else args+=(--url "$(url "$i")"); fi
+    done
+    [ -n "${H2C:-}" ] && args+=(--h2c)
     # The generator shares the cores too: its idle workers sleep at once, like the silos'.
     DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${DOTNET_ThreadPool_UnfairSemaphoreSpinLimit:-0} \
       dotnet "$OUT/pgrid/pgrid.dll" load "${args[@]}" "$@" ;;

@@ -31,9 +31,14 @@ internal static class LoadCommand
             Description = "Send each user's requests to the silo that owns the user (the SDK's owner routing over every --url), "
                 + "instead of worker i to silo i mod N. Off by default, so figures stay comparable with earlier runs.",
         };
+        var h2c = new Option<bool>("--h2c")
+        {
+            Description = "Speak HTTP/2 with prior knowledge (cleartext h2c): every --url must be one of the silos' --h2c-urls endpoints. "
+                + "Requests share one connection per silo instead of one connection each.",
+        };
         var command = new Command("load", "Generate presence load against a running grid and report updates/s, deliveries/s and latencies.")
         {
-            users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner,
+            users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner, h2c,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -43,11 +48,12 @@ internal static class LoadCommand
             // instead (requests not keyed by a user, such as the room set-up, keep the spread).
             string[] targets = parse.GetValue(urls) is { Length: > 0 } given ? given : ["http://127.0.0.1:8787"];
             bool owner = parse.GetValue(routeToOwner);
-            PresenceGridClient[] clients = [.. targets.Select((_, i) => PgridCommands.Client(parse, [.. targets.Skip(i), .. targets.Take(i)], routeToOwner: owner))];
+            bool http2 = parse.GetValue(h2c);
+            PresenceGridClient[] clients = [.. targets.Select((_, i) => PgridCommands.Client(parse, [.. targets.Skip(i), .. targets.Take(i)], routeToOwner: owner, h2c: http2))];
             try
             {
                 var run = new LoadRun(clients, [.. targets.Select(t => new Uri(t))], parse.GetValue(server)!,
-                    parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs), owner);
+                    parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs), owner, http2);
                 return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
             }
             finally
@@ -67,7 +73,7 @@ internal static class LoadCommand
     private const string ForwardedCalls = "presencegrid_grain_calls_forwarded";
 
     private sealed class LoadRun(
-        PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs, bool routeToOwner)
+        PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs, bool routeToOwner, bool h2c)
     {
         private PresenceGridClient ClientFor(int worker) => clients[worker % clients.Length];
 
@@ -92,7 +98,10 @@ internal static class LoadCommand
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             Task[] watches = [.. Enumerable.Range(0, Math.Min(watcherCount, userCount)).Select(i => WatchAsync(ClientFor(i), User(i * Math.Max(1, userCount / Math.Max(1, watcherCount))), stop.Token))];
-            using var http = new HttpClient();
+            // /metrics is read over the same endpoints, so over HTTP/2 too when they are h2c.
+            using var http = h2c
+                ? new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact }
+                : new HttpClient();
             Counters start = await CountersAsync(http);
             var total = Stopwatch.StartNew();
             var measured = Stopwatch.StartNew();

@@ -40,9 +40,9 @@ internal static class PgridCommands
     }
 
     /// <summary>An SDK client on <paramref name="endpoints"/> (default: every --url); owner routing as the SDK defaults unless <paramref name="routeToOwner"/> says.</summary>
-    public static PresenceGridClient Client(ParseResult parse, IEnumerable<string>? endpoints = null, bool? routeToOwner = null)
+    public static PresenceGridClient Client(ParseResult parse, IEnumerable<string>? endpoints = null, bool? routeToOwner = null, bool h2c = false)
     {
-        var options = new PresenceGridClientOptions { Token = parse.GetValue(Token), RouteToOwner = routeToOwner };
+        var options = new PresenceGridClientOptions { Token = parse.GetValue(Token), RouteToOwner = routeToOwner, Http2PriorKnowledge = h2c };
         foreach (string url in endpoints ?? parse.GetValue(Urls) ?? [SiloApp.DefaultUrl])
         {
             options.Endpoints.Add(new Uri(url));
