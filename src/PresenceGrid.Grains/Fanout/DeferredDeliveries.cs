@@ -24,6 +24,9 @@ internal sealed class DeferredDeliveries
     /// </summary>
     public const int FlushThreshold = 1 << 18;
 
+    /// <summary>Distinct recipients from which a flush is written on two threads (below it, the hand-off costs more than it saves).</summary>
+    private const int ParallelThreshold = 8192;
+
     /// <summary>Deliveries added and not yet written.</summary>
     public int Count => _count;
 
@@ -64,8 +67,12 @@ internal sealed class DeferredDeliveries
         return written;
     }
 
-    /// <summary>Writes everything added, grouped by recipient, in the order added; returns the inbox writes.</summary>
-    public long Flush(UserTable users)
+    /// <summary>
+    /// Writes everything added, grouped by recipient, in the order added; returns the inbox writes. A
+    /// large batch is written in two halves of its recipients at once (an inbox is in one half only,
+    /// so each inbox still gets its deliveries in order).
+    /// </summary>
+    public async ValueTask<long> FlushAsync(UserTable users)
     {
         if (_count == 0)
         {
@@ -110,7 +117,19 @@ internal sealed class DeferredDeliveries
             _sortedKinds[at] = _kinds[i];
         }
 
-        long written = Write(users, 0, _distinct.Count);
+        long written;
+        int distinct = _distinct.Count;
+        if (distinct >= ParallelThreshold)
+        {
+            int half = distinct / 2;
+            Task<long> second = Task.Run(() => Write(users, half, distinct));
+            written = Write(users, 0, half);
+            written += await second.ConfigureAwait(false);
+        }
+        else
+        {
+            written = Write(users, 0, distinct);
+        }
         foreach (int recipient in _distinct)
         {
             _offsets[recipient] = 0;

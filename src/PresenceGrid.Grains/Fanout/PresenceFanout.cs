@@ -404,7 +404,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 if (_deferred.Count + recipients.Count > DeferredDeliveries.FlushThreshold)
                 {
                     // Bounded scratch: a large batch is written in parts instead of growing the buffers.
-                    deliveries += _deferred.Flush(_users);
+                    deliveries += await _deferred.FlushAsync(_users).ConfigureAwait(false);
                 }
 
                 foreach (int recipient in recipients)
@@ -422,7 +422,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             }
         }
 
-        deliveries += _deferred.Flush(_users);
+        deliveries += await _deferred.FlushAsync(_users).ConfigureAwait(false);
         _metrics.RecordBatch(batch.Count);
         foreach (PublishedState published in batch)
         {
