@@ -14,6 +14,20 @@ public sealed class ActivationTableTests : IAsyncLifetime
     private ActivationData NewActivation(string key) => new(new SiloGrainClass(_silo.Silo.Runtime, descriptor: null!), new GrainId("table-test", key), pool: null);
 
     [Fact]
+    public async Task ActivationIds_AreStable_AndDistinctWithinASiloAndAcrossSilos()
+    {
+        ActivationData first = NewActivation("id-a");
+        ActivationData second = NewActivation("id-a");
+        Assert.Equal(first.ActivationId, first.ActivationId);
+        Assert.NotEqual(first.ActivationId, second.ActivationId);
+        Assert.Equal(1000, Enumerable.Range(0, 1000).Select(i => NewActivation($"id-{i}").ActivationId).Distinct().Count());
+
+        // Another silo counts from the same numbers, but its ids have a random half of their own.
+        await using InProcessSilo other = await InProcessSilo.StartAsync();
+        Assert.NotEqual(_silo.Silo.Runtime.ActivationIdOf(1), other.Silo.Runtime.ActivationIdOf(1));
+    }
+
+    [Fact]
     public void OneActivationPerGrain_RemovalOnlyOfTheOneInTheTable_AndASnapshotOfEveryone()
     {
         var table = new ActivationTable();

@@ -57,6 +57,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
     };
 
     private readonly SiloGrainClass _class;
+    private readonly long _number;
     private InlineQueue<WorkItem> _work;
     private InlineQueue<object> _pending;
     private RareFields? _rare; // what few activations need, kept out of the common layout
@@ -82,7 +83,7 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
         {
             _rare = new RareFields { Pool = pool };
         }
-        ActivationId = Guid.NewGuid();
+        _number = grainClass.Runtime.NextActivationNumber();
         _lastActive = grainClass.Runtime.TimeProvider.GetTimestamp();
     }
 
@@ -91,7 +92,8 @@ internal sealed class ActivationData : SynchronizationContext, IGrainContext, IG
     /// <summary>The next activation in the same bucket of the catalog's <see cref="ActivationTable"/>.</summary>
     internal ActivationData? NextInTable;
 
-    public Guid ActivationId { get; }
+    /// <summary>This activation's id, unique across the cluster (made from the runtime's random half and this activation's number).</summary>
+    public Guid ActivationId => Runtime.ActivationIdOf(_number);
 
     public IGrainFactory GrainFactory => Runtime.GrainFactory;
 

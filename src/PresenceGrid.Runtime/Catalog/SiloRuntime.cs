@@ -48,6 +48,24 @@ internal sealed class SiloRuntime : IDisposable
 
     public IServiceProvider Services { get; }
 
+    // Activation ids: a random half per runtime and a counting half per activation, so an activation
+    // keeps an 8-byte number instead of a 16-byte Guid and still gets an id no other silo or
+    // incarnation makes.
+    private readonly long _activationIdPrefix = Random.Shared.NextInt64();
+    private long _activationCount;
+
+    /// <summary>A number for a new activation, unique within this runtime; <see cref="ActivationIdOf"/> makes its id.</summary>
+    internal long NextActivationNumber() => Interlocked.Increment(ref _activationCount);
+
+    /// <summary>The cluster-unique activation id of activation number <paramref name="number"/> of this runtime.</summary>
+    internal Guid ActivationIdOf(long number)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BitConverter.TryWriteBytes(bytes, _activationIdPrefix);
+        BitConverter.TryWriteBytes(bytes[8..], number);
+        return new Guid(bytes);
+    }
+
     /// <summary>The grain class as this silo runs it, shared by all of the class's activations here.</summary>
     internal SiloGrainClass GetGrainClass(GrainClassDescriptor descriptor) =>
         _grainClasses.TryGetValue(descriptor, out SiloGrainClass? grainClass)
