@@ -9,7 +9,8 @@
 #   scripts/cluster.sh stop         # stop the silos and PostgreSQL, keep the data directory
 #   scripts/cluster.sh clean        # stop and delete everything
 #
-# Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), H2C_BASE (8887, the silos' HTTP/2 endpoints; H2C=1 loads through them), SILO_BASE (11111), LEASE_MS (5000), GROUP_COMMIT_MS (2),
+# Environment: SILOS (3), PG_PORT (55432), HTTP_BASE (8787), SILO_BASE (11111), LEASE_MS (5000),
+# H2C_BASE (8887: the silos' HTTP/2 endpoints; H2C=1 loads through them), GROUP_COMMIT_MS (2),
 # PGRID_CLUSTER_DIR (/tmp/pgrid-cluster), CLUSTER_ID (loopback), CLUSTER_SECRET,
 # DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: silos and pgrid share the machine's cores),
 # DOTNET_GCgen0size (0x4000000 here: 64 MiB, fewer collections).
@@ -133,5 +134,5 @@ case "${1:-}" in
   clean)
     "$0" stop; rm -rf "$DIR" ;;
   *)
-    sed -n '2,14p' "$0"; exit 2 ;;
+    sed -n '2,16p' "$0"; exit 2 ;;
 esac
