@@ -45,7 +45,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             builder.MaxPoolSize = 16;
         }
 
-        if (!options.ConnectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        if (!SetsKeyword(options.ConnectionString, "maxautoprepare"))
         {
             // The providers run a fixed set of statements over and over (group commit every few ms,
             // directory registration on each activation): prepared once per physical connection,
@@ -200,6 +200,24 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// too many connections (53300). Serialization failures and deadlocks (40001, 40P01) roll the
     /// transaction back, so they are retried too. CAS refusals are never exceptions and never retried.
     /// </summary>
+    /// <summary>
+    /// True when the connection string sets <paramref name="compactKeyword"/> in any spelling Npgsql
+    /// accepts ("Max Auto Prepare", "MaxAutoPrepare", any case): the keyword without spaces, lower case.
+    /// </summary>
+    internal static bool SetsKeyword(string connectionString, string compactKeyword)
+    {
+        var parsed = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        foreach (string key in parsed.Keys)
+        {
+            if (string.Equals(key.Replace(" ", string.Empty, StringComparison.Ordinal), compactKeyword, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     internal static bool IsTransient(Exception exception)
     {
         switch (exception)

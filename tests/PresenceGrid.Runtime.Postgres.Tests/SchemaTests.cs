@@ -35,4 +35,12 @@ public sealed class SchemaTests(PostgresFixture fixture)
     [Fact]
     public void Options_DeriveTheSchemaName() =>
         Assert.Equal("pgrid_eu_west_1", new PostgresClusterOptions { ClusterId = "eu-west_1" }.SchemaName);
+
+    [Theory]
+    [InlineData("Host=h;Max Auto Prepare=0", true)]
+    [InlineData("Host=h;maxautoprepare=5", true)]
+    [InlineData("Host=h;Auto Prepare Min Usages=3", false)]
+    [InlineData("Host=h;Username=u", false)]
+    public void AutoPrepare_IsLeftToAConnectionStringThatSetsIt(string connectionString, bool sets) =>
+        Assert.Equal(sets, PostgresCluster.SetsKeyword(connectionString, "maxautoprepare"));
 }

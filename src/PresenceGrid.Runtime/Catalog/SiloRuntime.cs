@@ -18,6 +18,12 @@ internal sealed class SiloRuntime : IDisposable
     private readonly ConcurrentDictionary<(Type State, string Name, string Provider, Delegate CreateDefault), object> _stateBindings = new();
     private readonly ConcurrentDictionary<GrainClassDescriptor, SiloGrainClass> _grainClasses = new(ReferenceEqualityComparer.Instance);
 
+    // Activation ids: a random half per runtime and a counting half per activation, so an activation
+    // keeps an 8-byte number instead of a 16-byte Guid and still gets an id no other silo or
+    // incarnation makes.
+    private readonly long _activationIdPrefix = Random.Shared.NextInt64();
+    private long _activationCount;
+
     private int _stopping;
 
     public SiloRuntime(
@@ -48,12 +54,6 @@ internal sealed class SiloRuntime : IDisposable
 
     public IServiceProvider Services { get; }
 
-    // Activation ids: a random half per runtime and a counting half per activation, so an activation
-    // keeps an 8-byte number instead of a 16-byte Guid and still gets an id no other silo or
-    // incarnation makes.
-    private readonly long _activationIdPrefix = Random.Shared.NextInt64();
-    private long _activationCount;
-
     /// <summary>A number for a new activation, unique within this runtime; <see cref="ActivationIdOf"/> makes its id.</summary>
     internal long NextActivationNumber() => Interlocked.Increment(ref _activationCount);
 
@@ -68,9 +68,7 @@ internal sealed class SiloRuntime : IDisposable
 
     /// <summary>The grain class as this silo runs it, shared by all of the class's activations here.</summary>
     internal SiloGrainClass GetGrainClass(GrainClassDescriptor descriptor) =>
-        _grainClasses.TryGetValue(descriptor, out SiloGrainClass? grainClass)
-            ? grainClass
-            : _grainClasses.GetOrAdd(descriptor, static (d, runtime) => new SiloGrainClass(runtime, d), this);
+        _grainClasses.GetOrAdd(descriptor, static (d, runtime) => new SiloGrainClass(runtime, d), this);
 
     /// <summary>
     /// The binding of a grain class's persistent state (name, storage, default), made once and shared

@@ -60,7 +60,6 @@ internal sealed class GrainTimerQueue : IDisposable
                 return;
             }
 
-            long previous = timer.DueAt;
             timer.DueAt = dueAt;
             if (index < 0)
             {
@@ -73,13 +72,9 @@ internal sealed class GrainTimerQueue : IDisposable
                 _count++;
                 SiftUp(_count - 1);
             }
-            else if (dueAt < previous)
-            {
-                SiftUp(index);
-            }
             else
             {
-                SiftDown(index);
+                Reposition(index);
             }
 
             // A later due time leaves the timer armed early: it fires, finds nothing due and re-arms.
@@ -156,11 +151,9 @@ internal sealed class GrainTimerQueue : IDisposable
         _count--;
         if (index < _count)
         {
-            GrainTimer last = _heap[_count];
-            Place(last, index);
+            Place(_heap[_count], index);
             _heap[_count] = null!;
-            SiftUp(index);
-            SiftDown(last.HeapIndex);
+            Reposition(index);
         }
         else
         {
@@ -172,6 +165,14 @@ internal sealed class GrainTimerQueue : IDisposable
         {
             Array.Resize(ref _heap, Math.Max(MinCapacity, _heap.Length / 2));
         }
+    }
+
+    /// <summary>Moves the timer at <paramref name="index"/>, whose due time changed either way, to where it belongs.</summary>
+    private void Reposition(int index)
+    {
+        GrainTimer timer = _heap[index];
+        SiftUp(index);
+        SiftDown(timer.HeapIndex);
     }
 
     private void SiftUp(int index)
