@@ -317,9 +317,11 @@ public sealed class ClusterTests
                     t.Secret = options.Index < 2 ? "the-right-cluster-secret" : "an-impostor-secret-value";
                 });
             })
-            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(2));
+            .ConfigureCluster(o => o.LeaseTime = TimeSpan.FromSeconds(30));
         await using InProcessTestCluster cluster = await builder.DeployAsync();
-        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => cluster.StartAdditionalSiloAsync());
+
+        // A refused handshake fails the join at once: it is not retried for twice the lease (60 s) as an unreachable peer is.
+        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => cluster.StartAdditionalSiloAsync().WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Contains("secret", error.Message);
         MembershipView view = await fabric.Membership.ReadAsync(CancellationToken.None);
         Assert.Equal(2, view.Active.Count());

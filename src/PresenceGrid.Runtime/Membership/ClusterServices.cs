@@ -66,7 +66,7 @@ internal sealed class ClusterServices : IAsyncDisposable
     /// Orleans' join check: every active silo must answer a ping (which needs the same cluster id and
     /// secret) before this one turns active. A silo that does not answer may be dead but not yet
     /// declared so: it is retried until it answers or the table says it is dead, for at most twice
-    /// the lease.
+    /// the lease. A peer that refuses the handshake (another cluster id or secret) fails the join at once.
     /// </summary>
     private async Task CheckConnectivityAsync(SiloAddress local, ClusterView view, CancellationToken cancellationToken)
     {
@@ -91,6 +91,12 @@ internal sealed class ClusterServices : IAsyncDisposable
             if (failure is null)
             {
                 return;
+            }
+
+            if (results.FirstOrDefault(r => SiloAuthenticationException.IsCauseOf(r.Error)).Error is { } refused)
+            {
+                // The peer is alive and answered: it is another cluster, or the secrets differ. Waiting cannot help.
+                throw refused;
             }
 
             MembershipView fresh = await Agent.Table.ReadAsync(cancellationToken);

@@ -233,7 +233,7 @@ internal sealed class SiloConnection
 
         if (!string.Equals(parsed.ClusterId, options.ClusterId, StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"cluster id '{parsed.ClusterId}' is not '{options.ClusterId}'");
+            throw new SiloAuthenticationException($"cluster id '{parsed.ClusterId}' is not '{options.ClusterId}'");
         }
 
         if (_expectedPeer is not null && parsed.Silo != _expectedPeer)
@@ -262,7 +262,7 @@ internal sealed class SiloConnection
         if (peerProof.Length != SiloHandshake.ProofBytes
             || !SiloHandshake.VerifyProof(_transport.AcceptedKeys, parsed.Dialer, peerProof, peerHello, myHello))
         {
-            throw new InvalidDataException($"silo {parsed.Silo} did not prove it knows the cluster secret");
+            throw new SiloAuthenticationException($"silo {parsed.Silo} did not prove it knows the cluster secret");
         }
 
         // Each side confirms it accepted the other's proof, so neither treats as open a connection the peer refused.
@@ -274,7 +274,7 @@ internal sealed class SiloConnection
         }
         catch (IOException ex)
         {
-            throw new IOException($"silo {parsed.Silo} refused this silo's proof (secret or identity) and closed the connection", ex);
+            throw new SiloAuthenticationException($"silo {parsed.Silo} refused this silo's proof (secret or identity) and closed the connection", ex);
         }
         finally
         {
