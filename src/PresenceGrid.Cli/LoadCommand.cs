@@ -36,10 +36,30 @@ internal static class LoadCommand
             Description = "Speak HTTP/2 with prior knowledge (cleartext h2c): every --url must be one of the silos' --h2c-urls endpoints. "
                 + "Requests share one connection per silo instead of one connection each.",
         };
+        var rate = new Option<int>("--rate")
+        {
+            DefaultValueFactory = _ => 0,
+            Description = "Open loop: send this many updates per second in all, evenly paced over the workers, whatever the latency "
+                + "(--concurrency caps the requests in flight). 0 (the default) is closed loop: every worker sends again as soon as it is answered.",
+        };
+        rate.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+            {
+                result.AddError("--rate must be 0 (closed loop) or a positive number of updates per second.");
+            }
+        });
         var command = new Command("load", "Generate presence load against a running grid and report updates/s, deliveries/s and latencies.")
         {
-            users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner, h2c,
+            users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner, h2c, rate,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(rate) > 0 && result.GetValue(syncs))
+            {
+                result.AddError("--rate paces status updates; it cannot be combined with --syncs.");
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             // With several --url, the load is spread over the silos: worker i talks to silo i mod n
@@ -53,7 +73,8 @@ internal static class LoadCommand
             try
             {
                 var run = new LoadRun(clients, [.. targets.Select(t => new Uri(t))], parse.GetValue(server)!,
-                    parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs), owner, http2);
+                    parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs), owner, http2,
+                    parse.GetValue(rate));
                 return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
             }
             finally
@@ -73,7 +94,8 @@ internal static class LoadCommand
     private const string ForwardedCalls = "presencegrid_grain_calls_forwarded";
 
     private sealed class LoadRun(
-        PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs, bool routeToOwner, bool h2c)
+        PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs, bool routeToOwner, bool h2c,
+        int rate)
     {
         private PresenceGridClient ClientFor(int worker) => clients[worker % clients.Length];
 
@@ -87,6 +109,9 @@ internal static class LoadCommand
         private long _accepted;
         private long _limited;
         private long _failed;
+
+        // Open loop: sends that left more than a millisecond after their slot (every worker was still waiting for an answer).
+        private long _late;
 
         private string User(int i) => $"@load{_runId}_{i}:{server}";
 
@@ -126,6 +151,7 @@ internal static class LoadCommand
                     Interlocked.Exchange(ref _accepted, 0);
                     Interlocked.Exchange(ref _limited, 0);
                     Interlocked.Exchange(ref _failed, 0);
+                    Interlocked.Exchange(ref _late, 0);
                     _deliveryMs.Reset();
                     _deliveryThisSecond.Reset();
                     _secondP99s.Clear();
@@ -155,6 +181,11 @@ internal static class LoadCommand
             Counters counted = await CountersAsync(http) - start;
             Console.WriteLine();
             Console.WriteLine($"{(syncs ? "syncs" : "updates")}: {_accepted:N0} accepted in {elapsed:F1} s = {_accepted / elapsed:N0}/s; refused 429: {_limited:N0}; failed: {_failed:N0}");
+            if (rate > 0)
+            {
+                Console.WriteLine($"open loop at {rate:N0}/s: {_late:N0} sends left over 1 ms after their slot ({100.0 * _late / Math.Max(1, _accepted + _limited + _failed):F2}%)");
+            }
+
             Console.WriteLine($"deliveries: {counted.Deliveries:N0} = {counted.Deliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
             Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {_requestMs.PercentileMs(50):F2} ms, p99 {_requestMs.PercentileMs(99):F2} ms");
             Console.WriteLine($"change-to-delivery latency (watch streams): p50 {_deliveryMs.PercentileMs(50):F2} ms, p99 {_deliveryMs.PercentileMs(99):F2} ms ({_deliveryMs.Count:N0} samples)");
@@ -210,8 +241,39 @@ internal static class LoadCommand
         {
             var random = new Random(worker);
             var until = Stopwatch.StartNew();
+
+            // Open loop: worker w owns the slots w, w + C, w + 2C, ... of a clock ticking rate times a second.
+            double periodTicks = rate > 0 ? (double)concurrency * Stopwatch.Frequency / rate : 0;
+            double slot = rate > 0 ? until.ElapsedTicks + ((double)worker * Stopwatch.Frequency / rate) : 0;
             while (until.Elapsed < duration && !cancellationToken.IsCancellationRequested)
             {
+                if (rate > 0)
+                {
+                    if (slot >= duration.TotalSeconds * Stopwatch.Frequency)
+                    {
+                        return;
+                    }
+
+                    long wait = (long)slot - until.ElapsedTicks;
+                    if (wait > 0)
+                    {
+                        try
+                        {
+                            await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), cancellationToken);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return;
+                        }
+                    }
+                    else if (-wait > Stopwatch.Frequency / 1000)
+                    {
+                        Interlocked.Increment(ref _late);
+                    }
+
+                    slot += periodTicks;
+                }
+
                 string user = User(random.Next(userCount));
                 long start = Stopwatch.GetTimestamp();
                 try

@@ -35,6 +35,29 @@ public sealed class PgridTests
     }
 
     [Fact]
+    public async Task Load_WithARate_SendsThatManyUpdatesASecond_WhateverTheConcurrency()
+    {
+        await using var silo = await RunningSilo.StartAsync();
+        string[] common = [$"--url={silo.Address}", "load", "--server", "test", "--users", "40", "--room-size", "4", "--seconds", "2", "--watchers", "2"];
+
+        // A closed loop at this concurrency sends thousands a second; the open loop sends its 2 s × 150 slots.
+        var paced = await Pgrid([.. common, "--rate", "150", "--concurrency", "8"]);
+        var negative = await Pgrid([.. common, "--rate", "-1"]);
+        var withSyncs = await Pgrid([.. common, "--rate", "10", "--syncs"]);
+
+        Assert.True(paced.Exit == 0, paced.Output);
+        var sent = System.Text.RegularExpressions.Regex.Match(paced.Output, @"updates: ([\d,]+) accepted .*refused 429: ([\d,]+); failed: ([\d,]+)");
+        Assert.True(sent.Success, paced.Output);
+        int total = new[] { 1, 2, 3 }.Sum(g => int.Parse(sent.Groups[g].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.InRange(total, 250, 300);
+        Assert.Contains("open loop at 150/s:", paced.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, negative.Exit);
+        Assert.Contains("--rate must be 0 (closed loop) or a positive number", negative.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, withSyncs.Exit);
+        Assert.Contains("--rate paces status updates; it cannot be combined with --syncs", withSyncs.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CheckModule_ConsistentBuiltIns_Pass_AndAnInconsistentModuleIsFlagged()
     {
         string good = Path.Combine(Path.GetTempPath(), $"pg-good-{Guid.NewGuid():N}.yaml");
