@@ -186,7 +186,8 @@ internal static class LoadCommand
                 Console.WriteLine($"open loop at {rate:N0}/s: {_late:N0} sends left over 1 ms after their slot ({100.0 * _late / Math.Max(1, _accepted + _limited + _failed):F2}%)");
             }
 
-            Console.WriteLine($"deliveries: {counted.Deliveries:N0} = {counted.Deliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics)");
+            Console.WriteLine($"deliveries: {counted.Deliveries:N0} = {counted.Deliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics); "
+                + $"members reached through their rooms: {counted.RoomRecipients:N0} = {counted.RoomRecipients / elapsed:N0}/s");
             Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {_requestMs.PercentileMs(50):F2} ms, p99 {_requestMs.PercentileMs(99):F2} ms");
             Console.WriteLine($"change-to-delivery latency (watch streams): p50 {_deliveryMs.PercentileMs(50):F2} ms, p99 {_deliveryMs.PercentileMs(99):F2} ms ({_deliveryMs.Count:N0} samples)");
             Console.WriteLine($"change-to-delivery tail: p90 {_deliveryMs.PercentileMs(90):F2} ms, p99.9 {_deliveryMs.PercentileMs(99.9):F2} ms, max {_deliveryMs.PercentileMs(100):F2} ms; {SecondsSummary()}");
@@ -231,6 +232,7 @@ internal static class LoadCommand
             await MetricAsync(http, "presencegrid_transport_frames_sent"),
             await MetricAsync(http, "presencegrid_transport_flushes"),
             await MetricAsync(http, "presencegrid_presence_replication_messages"),
+            await MetricAsync(http, "presencegrid_presence_room_recipients"),
             await MetricAsync(http, "presencegrid_postgres_state_transactions"),
             await MetricAsync(http, "presencegrid_postgres_state_rows"),
             await MetricAsync(http, RemoteCalls),
@@ -398,13 +400,14 @@ internal static class LoadCommand
 
     /// <summary>The silos' counters that a run reports, summed over every silo; differences give a run's share.</summary>
     private sealed record Counters(
-        double Deliveries, double Frames, double Flushes, double Replication, double Transactions, double Rows, double RemoteCalls, double ForwardedCalls, double SiloCpuSeconds)
+        double Deliveries, double Frames, double Flushes, double Replication, double RoomRecipients, double Transactions, double Rows, double RemoteCalls, double ForwardedCalls, double SiloCpuSeconds)
     {
         public static Counters operator -(Counters end, Counters start) => new(
             end.Deliveries - start.Deliveries,
             end.Frames - start.Frames,
             end.Flushes - start.Flushes,
             end.Replication - start.Replication,
+            end.RoomRecipients - start.RoomRecipients,
             end.Transactions - start.Transactions,
             end.Rows - start.Rows,
             end.RemoteCalls - start.RemoteCalls,

@@ -23,11 +23,15 @@ internal enum PublishKind
 
 /// <summary>
 /// Fans published presence out to recipients. User grains publish without waiting (one-way); one
-/// loop drains everything queued as a batch, asks the router grain once per batch, computes each
-/// state's recipients (self ∪ members of the sender's non-excluded joined rooms ∪ the modules'
-/// <c>get_users_for_states</c> keys ∪ ALL-interest users), deduplicates them with a stamp array,
-/// and writes each recipient's inbox directly (no grain call per recipient). Local users' changes
-/// are also queued per destination server for federation, one call per destination per batch.
+/// loop drains everything queued as a batch, asks the router grain once per batch, and gives each
+/// change a silo-wide position. Room mates are reached through the rooms, not one by one: the
+/// sender's room position and each of its non-excluded joined rooms are marked with the change's
+/// position (a broadcast room also logs it), and a member's sync reads the members of its rooms
+/// changed since its token (Synapse's own sync also asks who shares a room at sync time). The
+/// other recipients (self, the modules' <c>get_users_for_states</c> keys, ALL-interest users, and
+/// the recipients a module put in place of the rooms) are deduplicated with a stamp array and
+/// written to their inboxes directly (no grain call per recipient). Local users' changes are also
+/// queued per destination server for federation, one call per destination per batch.
 /// </summary>
 internal sealed partial class PresenceFanout : IAsyncDisposable
 {
@@ -55,7 +59,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private long _processed;
     private long _deliveries;
     private long _roomLogAppends;
-    private long _roomLogRecipients;
+    private long _roomRecipients;
     private long _position;
 
     public PresenceFanout(
@@ -82,12 +86,15 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <summary>Broadcast-room log appends so far (each one serves every member of the room).</summary>
     public long RoomLogAppends => Interlocked.Read(ref _roomLogAppends);
 
-    /// <summary>Members reached through broadcast-room log appends so far.</summary>
-    public long RoomLogRecipients => Interlocked.Read(ref _roomLogRecipients);
+    /// <summary>
+    /// Members reached through their rooms so far: each change counts the members of every room it
+    /// marked (a member of two of the sender's rooms counts twice; its sync reads the sender once).
+    /// </summary>
+    public long RoomRecipients => Interlocked.Read(ref _roomRecipients);
 
     /// <summary>
-    /// The silo-wide fan-out position: every change at or before it is in every broadcast room log
-    /// it belongs to. Sync tokens carry it.
+    /// The silo-wide fan-out position: every change at or before it has marked its sender and rooms
+    /// and is in every broadcast room log it belongs to. Sync tokens carry it.
     /// </summary>
     public long Position => Volatile.Read(ref _position);
 
@@ -341,7 +348,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         var recipients = new List<int>();
         long deliveries = 0;
         long logAppends = 0;
-        long logRecipients = 0;
+        long roomRecipients = 0;
         foreach ((UserPresenceState state, PublishKind kind, _) in batch)
         {
             int sender = _users.GetOrAdd(state.UserId);
@@ -351,6 +358,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 _users[sender].LatestState = state;
                 recipients.Clear();
                 int stamp = NextStamp();
+                int reachedThroughRooms = 0;
                 Add(recipients, sender, DeliveryKind.Self, stamp);
                 if (replaced is not null && replaced.TryGetValue(state.UserId.ToString(), out IReadOnlySet<string>? replacement))
                 {
@@ -364,6 +372,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 }
                 else
                 {
+                    // The sender first, then its rooms: a sync that sees a room marked finds the sender's position set.
+                    long position = _position + 1;
+                    Volatile.Write(ref _users[sender].RoomPosition, position);
                     foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))
                     {
                         if (room.Excluded)
@@ -372,19 +383,19 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                         }
 
                         int[] members = room.Members;
-                        if (members.Length >= _options.BroadcastRoomThreshold)
+                        if (room.Log is { } log)
                         {
-                            RoomLog log = room.GetOrCreateLog(_options.BroadcastRoomLogCapacity);
-                            log.Append(sender, _position + 1);
+                            log.Append(sender, position);
                             logAppends++;
-                            logRecipients += members.Length;
-                            continue;
+                        }
+                        else if (members.Length >= _options.BroadcastRoomThreshold)
+                        {
+                            room.GetOrCreateLog(_options.BroadcastRoomLogCapacity, position).Append(sender, position);
+                            logAppends++;
                         }
 
-                        foreach (int member in members)
-                        {
-                            Add(recipients, member, DeliveryKind.Room, stamp);
-                        }
+                        reachedThroughRooms += members.Length;
+                        room.MarkChanged(position);
                     }
                 }
 
@@ -412,7 +423,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                     _deferred.Add(recipient, sender, _kinds[recipient]);
                 }
 
-                _metrics.RecordFanout(recipients.Count);
+                roomRecipients += reachedThroughRooms;
+                _metrics.RecordFanout(recipients.Count + reachedThroughRooms);
                 Volatile.Write(ref _position, _position + 1);
             }
 
@@ -433,8 +445,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
         Interlocked.Add(ref _deliveries, deliveries);
         Interlocked.Add(ref _roomLogAppends, logAppends);
-        Interlocked.Add(ref _roomLogRecipients, logRecipients);
+        Interlocked.Add(ref _roomRecipients, roomRecipients);
         _metrics.Deliveries(deliveries);
+        _metrics.RoomRecipients(roomRecipients);
         foreach ((string destination, List<UserPresenceState> states) in federation)
         {
             _ = _grainFactory.GetGrain<IFederationOutboxGrain>(destination).Enqueue(states);

@@ -2,10 +2,10 @@ namespace PresenceGrid.Fanout;
 
 /// <summary>
 /// The recent changes of a broadcast room (one with at least
-/// <see cref="Hosting.PresenceOptions.BroadcastRoomThreshold"/> members): instead of one inbox write
-/// per member, a change is appended here once, at the silo-wide fan-out position, and members'
-/// syncs read it (Discord's and Orleans' hot-publisher pattern). A ring of the latest entries;
-/// a reader whose token fell off the ring gets the room's members' current states instead.
+/// <see cref="Hosting.PresenceOptions.BroadcastRoomThreshold"/> members), each at its silo-wide
+/// fan-out position, so members' syncs read what changed since their token without looking at every
+/// member (Discord's and Orleans' hot-publisher pattern). A ring of the latest entries, started when
+/// the room first grew big: a reader whose token is older than the ring reaches scans the members.
 /// </summary>
 internal sealed class RoomLog
 {
@@ -13,14 +13,17 @@ internal sealed class RoomLog
     private readonly Entry[] _ring;
     private long _count;
     private long _droppedUpTo;
-    private TaskCompletionSource? _waiter;
 
-    public RoomLog(int capacity) => _ring = new Entry[capacity];
+    /// <summary>A log that holds the changes from <paramref name="firstPosition"/> on.</summary>
+    public RoomLog(int capacity, long firstPosition)
+    {
+        _ring = new Entry[capacity];
+        _droppedUpTo = firstPosition - 1;
+    }
 
-    /// <summary>Appends a change (from the fan-out loop); wakes waiting readers.</summary>
+    /// <summary>Appends a change (from the fan-out loop).</summary>
     public void Append(int sender, long position)
     {
-        TaskCompletionSource? waiter;
         lock (_lock)
         {
             long slot = _count % _ring.Length;
@@ -31,28 +34,22 @@ internal sealed class RoomLog
 
             _ring[slot] = new Entry(sender, position);
             _count++;
-            waiter = _waiter;
-            _waiter = null;
         }
-
-        waiter?.TrySetResult();
     }
 
     /// <summary>
-    /// Adds the senders of entries after <paramref name="since"/> to <paramref name="senders"/> and
-    /// returns the newest position read (<paramref name="since"/> when none); null when entries
-    /// after <paramref name="since"/> were already dropped.
+    /// Adds the senders of entries after <paramref name="since"/> to <paramref name="senders"/>;
+    /// false (and nothing added) when the ring no longer reaches back to <paramref name="since"/>.
     /// </summary>
-    public long? ReadSince(long since, List<int> senders)
+    public bool ReadSince(long since, List<int> senders)
     {
         lock (_lock)
         {
             if (since < _droppedUpTo)
             {
-                return null;
+                return false;
             }
 
-            long newest = since;
             long first = Math.Max(0, _count - _ring.Length);
             for (long i = first; i < _count; i++)
             {
@@ -60,21 +57,10 @@ internal sealed class RoomLog
                 if (entry.Position > since)
                 {
                     senders.Add(entry.Sender);
-                    newest = Math.Max(newest, entry.Position);
                 }
             }
 
-            return newest;
-        }
-    }
-
-    /// <summary>A task that completes at the next append.</summary>
-    public Task Changed()
-    {
-        lock (_lock)
-        {
-            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _waiter.Task;
+            return true;
         }
     }
 

@@ -86,20 +86,68 @@ internal sealed class RoomMembershipIndex
         public bool Excluded { get; }
 
         private RoomLog? _log;
+        private long _lastChange;
+        private TaskCompletionSource? _waiter;
 
         /// <summary>The change log, once the room is (or was) a broadcast room.</summary>
         public RoomLog? Log => Volatile.Read(ref _log);
 
-        /// <summary>The change log, created if needed.</summary>
-        public RoomLog GetOrCreateLog(int capacity)
+        /// <summary>The fan-out position of the latest change of a member that went to this room (0 before any).</summary>
+        public long LastChange => Volatile.Read(ref _lastChange);
+
+        /// <summary>The change log, created if needed; a new one holds the changes from <paramref name="firstPosition"/> on.</summary>
+        public RoomLog GetOrCreateLog(int capacity, long firstPosition)
         {
             if (Volatile.Read(ref _log) is { } log)
             {
                 return log;
             }
 
-            Interlocked.CompareExchange(ref _log, new RoomLog(capacity), null);
+            Interlocked.CompareExchange(ref _log, new RoomLog(capacity, firstPosition), null);
             return _log!;
+        }
+
+        /// <summary>A member's change at <paramref name="position"/> went to this room (from the fan-out loop); wakes waiting syncs.</summary>
+        public void MarkChanged(long position)
+        {
+            // A full fence between this store and the read of the waiter; Changed has one between its
+            // store of the waiter and its read of the position, so a waiter is never missed.
+            Interlocked.Exchange(ref _lastChange, position);
+            if (Volatile.Read(ref _waiter) is null)
+            {
+                return;
+            }
+
+            TaskCompletionSource? waiter;
+            lock (_members)
+            {
+                waiter = _waiter;
+                _waiter = null;
+            }
+
+            waiter?.TrySetResult();
+        }
+
+        /// <summary>A task that completes once a change after <paramref name="since"/> went to this room (at once if one has).</summary>
+        public Task Changed(long since)
+        {
+            if (LastChange > since)
+            {
+                return Task.CompletedTask;
+            }
+
+            lock (_members)
+            {
+                TaskCompletionSource waiter = _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Interlocked.MemoryBarrier();
+                if (LastChange > since)
+                {
+                    _waiter = null;
+                    waiter.TrySetResult();
+                }
+
+                return waiter.Task;
+            }
         }
 
         /// <summary>The members; the array is shared and must not be changed.</summary>

@@ -98,5 +98,11 @@ internal sealed class UserTable
 
         /// <summary>The latest state this silo has seen (published here or delivered to a recipient here).</summary>
         public UserPresenceState? LatestState;
+
+        /// <summary>
+        /// The fan-out position of this user's latest change that went to its rooms (0 before any):
+        /// a room mate's sync reads this user's state when it is past the sync's token.
+        /// </summary>
+        public long RoomPosition;
     }
 }

@@ -21,6 +21,7 @@ internal sealed class PresenceMetrics : IDisposable
     private readonly Counter<long> _timersFired;
     private readonly Counter<long> _federationOut;
     private readonly Counter<long> _deliveries;
+    private readonly Counter<long> _roomRecipients;
     private readonly Histogram<int> _recipientsPerChange;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _changeToDelivery;
@@ -38,11 +39,13 @@ internal sealed class PresenceMetrics : IDisposable
         _timersFired = _meter.CreateCounter<long>("presencegrid.presence.timers_fired", "{timer}", "Presence timers that fired (synapse_handler_presence_timers_fired).");
         _federationOut = _meter.CreateCounter<long>("presencegrid.presence.federation_out", "{state}", "States queued for federation (synapse_handler_presence_federation_presence_out).");
         _deliveries = _meter.CreateCounter<long>("presencegrid.presence.deliveries", "{delivery}", "Inbox writes.");
+        _roomRecipients = _meter.CreateCounter<long>(
+            "presencegrid.presence.room_recipients", "{recipient}", "Members reached through their rooms (one room mark or log entry per room serves all its members; summed over the rooms).");
         _batchSize = _meter.CreateHistogram<int>("presencegrid.presence.fanout.batch_size", "{state}", "States fanned out together (one router call, one write per inbox).");
         _changeToDelivery = _meter.CreateHistogram<double>("presencegrid.presence.change_to_delivery", "s", "From a change's publication to its recipients' inboxes.");
         _replicationMessages = _meter.CreateCounter<long>("presencegrid.presence.replication.messages", "{message}", "Cross-silo messages carrying notified changes (one per peer silo per fan-out batch).");
         _replicationBatch = _meter.CreateHistogram<int>("presencegrid.presence.replication.batch_size", "{state}", "Changes carried by one cross-silo replication message.");
-        _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change.");
+        _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change: its inbox recipients plus the members of the rooms it marked.");
     }
 
     public void Committed(PresenceState from, PresenceState to, bool notified, NotifyReason reason)
@@ -75,6 +78,8 @@ internal sealed class PresenceMetrics : IDisposable
     public void FederationOut(int states) => _federationOut.Add(states);
 
     public void Deliveries(long count) => _deliveries.Add(count);
+
+    public void RoomRecipients(long count) => _roomRecipients.Add(count);
 
     public void RecordFanout(int recipients)
     {

@@ -25,8 +25,8 @@ public sealed class PresenceOptions
     public PresenceTimings Timings { get; set; } = new();
 
     /// <summary>
-    /// Rooms with at least this many joined members are broadcast rooms: a change is written once to
-    /// the room's log instead of once per member's inbox, and members' syncs read the log. Default 500.
+    /// Rooms with at least this many joined members are broadcast rooms: they also log their changes,
+    /// so a member's sync reads the log instead of looking at every member of the changed room. Default 500.
     /// </summary>
     public int BroadcastRoomThreshold { get; set; } = 500;
 

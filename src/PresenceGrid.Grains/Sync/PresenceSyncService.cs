@@ -13,13 +13,25 @@ namespace PresenceGrid.Sync;
 public sealed record PresenceSyncResult(IReadOnlyList<UserPresenceState> Events, string NextBatch);
 
 /// <summary>
-/// Computes a user's presence for sync (Synapse §4) from its inbox on this silo: incremental syncs
-/// read what was delivered after the token (O(changes), for ALL-interest users too); initial syncs,
-/// <c>full_state</c>, stale tokens and the full-presence marker get a snapshot. With a timeout an
-/// incremental sync waits for the inbox to move.
+/// Computes a user's presence for sync (Synapse §4) on this silo. Incremental syncs read what
+/// changed after the token: the inbox (self, the modules' recipients, ALL interest, join-time
+/// states) and the user's rooms changed since the token (a broadcast room's log, a smaller room's
+/// members whose room position is past the token), so the cost follows the changes and the rooms
+/// that changed, for ALL-interest users too. Initial syncs, <c>full_state</c>, stale tokens and the
+/// full-presence marker get a snapshot. With a timeout an incremental sync waits for the inbox or
+/// one of the rooms to move.
 /// </summary>
 internal sealed class PresenceSyncService
 {
+    // Scratch of ReadIncremental (synchronous, so one per thread is enough); not kept once it grew past this.
+    private const int MaxRetainedScratch = 4096;
+
+    [ThreadStatic]
+    private static List<int>? t_senders;
+
+    [ThreadStatic]
+    private static HashSet<int>? t_seen;
+
     private readonly UserTable _users;
     private readonly RoomMembershipIndex _rooms;
     private readonly PresenceFanout _fanout;
@@ -62,16 +74,19 @@ internal sealed class PresenceSyncService
             return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
         }
 
-        PresenceSyncResult? result = ReadIncremental(userId, userIndex, inbox, from, interest);
+        PresenceSyncResult result = ReadIncremental(userId, userIndex, inbox, from, interest);
         TimeSpan wait = timeout > _options.MaxSyncTimeout ? _options.MaxSyncTimeout : timeout;
         if (result is { Events.Count: 0 } && wait > TimeSpan.Zero)
         {
             var changes = new List<Task> { inbox.Changed(from.Inbox) };
-            foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
+            if (!interest.All)
             {
-                if (!room.Excluded && (room.Log is not null || room.Members.Length >= _options.BroadcastRoomThreshold))
+                foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
                 {
-                    changes.Add(room.GetOrCreateLog(_options.BroadcastRoomLogCapacity).Changed());
+                    if (!room.Excluded)
+                    {
+                        changes.Add(room.Changed(from.Fanout));
+                    }
                 }
             }
 
@@ -92,40 +107,49 @@ internal sealed class PresenceSyncService
             result = ReadIncremental(userId, userIndex, inbox, from, interest);
         }
 
-        return result ?? await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>
-    /// What was delivered since the token: the inbox after its position, plus the broadcast-room logs
-    /// after the fan-out position; each sender once, at its latest state. Null when a log no longer
-    /// reaches back to the token (the caller sends a snapshot).
+    /// What changed since the token: the inbox after its position, plus, from the user's rooms that
+    /// changed after the token's fan-out position, a broadcast room's log entries or a smaller
+    /// room's members whose room position is past it; each sender once, at its latest state.
     /// </summary>
-    private PresenceSyncResult? ReadIncremental(UserId userId, int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
+    private PresenceSyncResult ReadIncremental(UserId userId, int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
     {
+        // Captured first: every change up to it has marked its sender and rooms. A change in flight
+        // may be read now and again from the next token, but none is skipped.
         long fanoutPosition = _fanout.Position;
         List<(int Sender, DeliveryKind Kind)> delivered = inbox.ReadSince(from.Inbox, out long inboxPosition);
-        var senders = new List<int>();
+        List<int> senders = t_senders ??= [];
+        senders.Clear();
         if (!interest.All)
         {
             foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
             {
-                if (room.Log is { } log && !room.Excluded)
+                if (room.Excluded || room.LastChange <= from.Fanout)
                 {
-                    long? newest = log.ReadSince(from.Fanout, senders);
-                    if (newest is null)
-                    {
-                        return null;
-                    }
+                    continue;
+                }
 
-                    // Entries past the captured position belong to a change being fanned out now:
-                    // every earlier change is complete, and a later log entry of that change names
-                    // the same sender, so the token may move up to it.
-                    fanoutPosition = Math.Max(fanoutPosition, newest.Value);
+                if (room.Log is { } log && log.ReadSince(from.Fanout, senders))
+                {
+                    continue;
+                }
+
+                // A smaller room, or a log that does not reach back to the token: its members' positions tell.
+                foreach (int member in room.Members)
+                {
+                    if (Volatile.Read(ref _users[member].RoomPosition) > from.Fanout)
+                    {
+                        senders.Add(member);
+                    }
                 }
             }
         }
 
-        var seen = new HashSet<int>();
+        HashSet<int> seen = t_seen ??= [];
+        seen.Clear();
         var events = new List<UserPresenceState>(delivered.Count + senders.Count);
         foreach ((int sender, DeliveryKind kind) in delivered)
         {
@@ -142,6 +166,12 @@ internal sealed class PresenceSyncService
             {
                 events.Add(_fanout.LatestState(sender));
             }
+        }
+
+        if (senders.Count > MaxRetainedScratch || seen.Count > MaxRetainedScratch)
+        {
+            t_senders = null;
+            t_seen = null;
         }
 
         return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, inboxPosition, fanoutPosition).ToString());

@@ -4,7 +4,7 @@ using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Grains.Tests;
 
-/// <summary>The presence meter counts what Synapse's synapse_handler_presence_* count, plus deliveries.</summary>
+/// <summary>The presence meter counts what Synapse's synapse_handler_presence_* count, plus inbox deliveries and members reached through rooms.</summary>
 public sealed class PresenceMetricsTests
 {
     [Fact]
@@ -37,6 +37,7 @@ public sealed class PresenceMetricsTests
         listener.Start();
         await using var silo = await PresenceTestSilo.StartAsync();
         await silo.Join("!room:test", "@a:test", "@b:test");
+        await silo.Sync("@a:test");
         await silo.Sync("@b:test");
 
         await silo.Put("@a:test", PresenceState.Online, "hi");
@@ -51,7 +52,9 @@ public sealed class PresenceMetricsTests
         Assert.True(totals.GetValueOrDefault("presencegrid.presence.notify_reasons|reason=status_msg_change") >= 1);
         Assert.True(totals.GetValueOrDefault("presencegrid.presence.notify_reasons|reason=state_change") >= 1);
         Assert.True(totals.GetValueOrDefault("presencegrid.presence.timers_fired") >= 1);
+        // Each change: a's own inbox, and both members of the room through the room.
         Assert.True(totals.GetValueOrDefault("presencegrid.presence.deliveries") >= 2);
+        Assert.True(totals.GetValueOrDefault("presencegrid.presence.room_recipients") >= 4);
         Assert.True(histograms.GetValueOrDefault("presencegrid.presence.change_to_delivery") >= 2);
         Assert.True(histograms.GetValueOrDefault("presencegrid.presence.fanout.batch_size") >= 1);
         Assert.True(histograms.GetValueOrDefault("presencegrid.presence.recipients_per_change") >= 2);
