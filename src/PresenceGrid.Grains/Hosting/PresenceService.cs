@@ -332,6 +332,13 @@ public sealed class PresenceService
 
     private UserId ParseLocalUser(string userId)
     {
+        // A user this silo knows was validated when it was first seen: no parse on the hot path.
+        UserTable users = _rooms.Users;
+        if (users.TryGetIndex(userId, out int index) && users[index] is { IsLocal: true } known)
+        {
+            return known.UserId;
+        }
+
         UserId user = UserId.Parse(userId, "user_id");
         if (!_options.IsMine(user))
         {
