@@ -34,6 +34,11 @@ if [ "$status" -eq 0 ] && [ "$assemblies" -eq 0 ]; then
   echo "No test assembly reported a result: treating the run as failed."
   status=1
 fi
+build_errors=$(grep -cE ': error [A-Z]+[0-9]+:' "$log" || true)
+if [ "$build_errors" -gt 0 ]; then
+  echo "$build_errors build error lines (see above): the projects that did not build ran no tests; failing the run."
+  status=1
+fi
 if [ "$skipped" -gt 0 ]; then
   echo "$skipped tests were skipped: a skipped test proves nothing; failing the run."
   status=1

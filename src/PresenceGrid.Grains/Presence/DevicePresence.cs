@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Presence;
@@ -50,9 +51,8 @@ internal sealed record DevicePresence(
     /// </summary>
     /// <param name="devices">The user's devices.</param>
     /// <returns>The combined presence.</returns>
-    public static PresenceState Combine(IEnumerable<DevicePresence> devices)
+    public static PresenceState Combine(ImmutableArray<DevicePresence> devices)
     {
-        ArgumentNullException.ThrowIfNull(devices);
         var best = PresenceState.Offline;
         foreach (var device in devices)
         {

@@ -35,7 +35,10 @@ internal static class PresenceStateMachine
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(timings);
 
-        var timers = ImmutableArray.CreateBuilder<PresenceTimer>();
+        // At most three timers apply (idle, currently-active and sync, or sync and busy): a stack
+        // buffer, then one array of the exact size (a builder cost two arrays and itself per update).
+        Span<PresenceTimer> timers = stackalloc PresenceTimer[4];
+        int timerCount = 0;
         var ping = false;
         var state = next;
         if (isMine)
@@ -44,14 +47,14 @@ internal static class PresenceStateMachine
             {
                 if (!persist)
                 {
-                    timers.Add(new PresenceTimer(PresenceTimerKind.Idle, state.LastActiveTs + timings.IdleTimeoutMs));
+                    timers[timerCount++] = new PresenceTimer(PresenceTimerKind.Idle, state.LastActiveTs + timings.IdleTimeoutMs);
                 }
 
                 var active = now - state.LastActiveTs < timings.LastActiveGranularityMs;
                 state = state with { CurrentlyActive = active };
                 if (active && !persist)
                 {
-                    timers.Add(new PresenceTimer(PresenceTimerKind.CurrentlyActive, state.LastActiveTs + timings.LastActiveGranularityMs));
+                    timers[timerCount++] = new PresenceTimer(PresenceTimerKind.CurrentlyActive, state.LastActiveTs + timings.LastActiveGranularityMs);
                 }
             }
 
@@ -59,7 +62,7 @@ internal static class PresenceStateMachine
             {
                 if (!persist)
                 {
-                    timers.Add(new PresenceTimer(PresenceTimerKind.SyncTimeout, state.LastUserSyncTs + timings.SyncOnlineTimeoutMs));
+                    timers[timerCount++] = new PresenceTimer(PresenceTimerKind.SyncTimeout, state.LastUserSyncTs + timings.SyncOnlineTimeoutMs);
                 }
 
                 if (now - state.LastFederationUpdateTs > timings.FederationPingIntervalMs)
@@ -71,12 +74,12 @@ internal static class PresenceStateMachine
 
             if (state.State == PresenceState.Busy && !persist)
             {
-                timers.Add(new PresenceTimer(PresenceTimerKind.BusyTimeout, state.LastUserSyncTs + timings.BusyOnlineTimeoutMs));
+                timers[timerCount++] = new PresenceTimer(PresenceTimerKind.BusyTimeout, state.LastUserSyncTs + timings.BusyOnlineTimeoutMs);
             }
         }
         else if (!persist)
         {
-            timers.Add(new PresenceTimer(PresenceTimerKind.FederationTimeout, state.LastFederationUpdateTs + timings.FederationTimeoutMs));
+            timers[timerCount++] = new PresenceTimer(PresenceTimerKind.FederationTimeout, state.LastFederationUpdateTs + timings.FederationTimeoutMs);
         }
 
         var decision = ShouldNotify(prev, state, isMine, timings);
@@ -85,7 +88,7 @@ internal static class PresenceStateMachine
             state = state with { LastFederationUpdateTs = now };
         }
 
-        return new PresenceUpdateResult(state, decision.ShouldNotify, decision.Reason, ping, timers.ToImmutable());
+        return new PresenceUpdateResult(state, decision.ShouldNotify, decision.Reason, ping, ImmutableArray.Create(timers[..timerCount]));
     }
 
     /// <summary>

@@ -41,6 +41,13 @@ internal abstract class GrainTimer : IGrainTimer
     /// <summary>The timer's position in the <see cref="GrainTimerQueue"/> heap (-1: not scheduled); owned by the queue.</summary>
     internal int HeapIndex = -1;
 
+    /// <summary>
+    /// A later due time than <see cref="DueAt"/> set while scheduled (0: none): the timer keeps its
+    /// place in the heap and, once it comes up, goes back in at this time instead of firing. Owned by
+    /// <see cref="GrainTimerQueue"/>.
+    /// </summary>
+    internal long PostponedTo;
+
     public bool Interleave => (_flags & InterleaveFlag) != 0;
 
     public bool KeepAlive => (_flags & KeepAliveFlag) != 0;

@@ -5,7 +5,9 @@ namespace PresenceGrid.Runtime.Timers;
 /// the silo's <see cref="TimeProvider"/>, armed for the earliest: a grain timer costs one reference
 /// in the heap's array instead of a timer of its own (a user grain is alive for as long as its user
 /// is online, so the per-timer bytes are per online user). Each timer knows its heap position, so
-/// changing a timer moves it in place: the heap holds exactly the scheduled timers.
+/// changing a timer moves it in place: the heap holds exactly the scheduled timers. A timer moved
+/// later is not moved at all (a user's timers move later on every update): it keeps its place,
+/// and when it comes up it goes back in at its later time instead of firing.
 /// </summary>
 internal sealed class GrainTimerQueue : IDisposable
 {
@@ -60,7 +62,15 @@ internal sealed class GrainTimerQueue : IDisposable
                 return;
             }
 
+            if (index >= 0 && dueAt >= timer.DueAt)
+            {
+                // Later (or the same): the timer comes up at its earlier time and is put back then.
+                timer.PostponedTo = dueAt;
+                return;
+            }
+
             timer.DueAt = dueAt;
+            timer.PostponedTo = 0;
             if (index < 0)
             {
                 if (_count == _heap.Length)
@@ -77,7 +87,7 @@ internal sealed class GrainTimerQueue : IDisposable
                 Reposition(index);
             }
 
-            // A later due time leaves the timer armed early: it fires, finds nothing due and re-arms.
+            // A removal leaves the timer armed early: it fires, finds nothing due and re-arms.
             if (dueAt < _armedFor)
             {
                 Arm(dueAt, now);
@@ -94,6 +104,7 @@ internal sealed class GrainTimerQueue : IDisposable
             {
                 _heap[i].HeapIndex = -1;
                 _heap[i].DueAt = NotDue;
+                _heap[i].PostponedTo = 0;
             }
 
             _heap = [];
@@ -113,6 +124,14 @@ internal sealed class GrainTimerQueue : IDisposable
             while (_count > 0 && _heap[0].DueAt <= now)
             {
                 GrainTimer timer = _heap[0];
+                if (timer.PostponedTo > now)
+                {
+                    timer.DueAt = timer.PostponedTo;
+                    timer.PostponedTo = 0;
+                    SiftDown(0);
+                    continue;
+                }
+
                 RemoveAt(0);
                 (due ??= []).Add(timer);
             }
@@ -148,6 +167,7 @@ internal sealed class GrainTimerQueue : IDisposable
         GrainTimer removed = _heap[index];
         removed.HeapIndex = -1;
         removed.DueAt = NotDue;
+        removed.PostponedTo = 0;
         _count--;
         if (index < _count)
         {

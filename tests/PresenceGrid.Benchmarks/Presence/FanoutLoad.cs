@@ -92,6 +92,8 @@ internal static class FanoutLoad
         }
 
         Console.WriteLine($"rooms: {bigRooms} big + {smallRoom} small, {memberships} memberships, built in {stopwatch.Elapsed.TotalSeconds:F1} s");
+        // The silo executable runs the server GC; this project defaults to the workstation GC (DOTNET_gcServer=1 switches).
+        Console.WriteLine($"GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}; {Environment.ProcessorCount} cores");
         long roomEdgesBytes = LiveHeapBytes();
 
         // Every user goes online once and has an inbox (it syncs).

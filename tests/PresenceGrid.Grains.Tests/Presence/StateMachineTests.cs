@@ -101,7 +101,7 @@ public sealed class StateMachineTests
     [InlineData(new[] { PresenceState.Offline }, PresenceState.Offline)]
     public void CombineDeviceStates_HighestPriorityWins(PresenceState[] states, PresenceState expected)
     {
-        var devices = states.Select((s, i) => new DevicePresence($"d{i}", s, i, i));
+        System.Collections.Immutable.ImmutableArray<DevicePresence> devices = [.. states.Select((s, i) => new DevicePresence($"d{i}", s, i, i))];
         Assert.Equal(expected, DevicePresence.Combine(devices));
     }
 
