@@ -48,6 +48,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private readonly Lock _allUsersLock = new();
     private readonly PresenceMetrics _metrics;
     private readonly DeferredDeliveries _deferred = new();
+    private readonly List<RoomMembershipIndex.Room> _marked = [];
     private int[] _stamps = new int[1024];
     private DeliveryKind[] _kinds = new DeliveryKind[1024];
     private int _stamp;
@@ -395,7 +396,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                         }
 
                         reachedThroughRooms += members.Length;
-                        room.MarkChanged(position);
+                        room.Mark(position);
+                        _marked.Add(room);
                     }
                 }
 
@@ -426,6 +428,18 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 roomRecipients += reachedThroughRooms;
                 _metrics.RecordFanout(recipients.Count + reachedThroughRooms);
                 Volatile.Write(ref _position, _position + 1);
+                if (_marked.Count > 0)
+                {
+                    // Published, then a full fence, then the waiters: a sync that registered too late
+                    // to be woken sees the published position itself (Room.Changed).
+                    Interlocked.MemoryBarrier();
+                    foreach (RoomMembershipIndex.Room room in _marked)
+                    {
+                        room.Wake();
+                    }
+
+                    _marked.Clear();
+                }
             }
 
             if (local)

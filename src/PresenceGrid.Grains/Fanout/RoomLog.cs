@@ -38,10 +38,11 @@ internal sealed class RoomLog
     }
 
     /// <summary>
-    /// Adds the senders of entries after <paramref name="since"/> to <paramref name="senders"/>;
-    /// false (and nothing added) when the ring no longer reaches back to <paramref name="since"/>.
+    /// Adds the senders of entries after <paramref name="since"/> and up to <paramref name="upTo"/> to
+    /// <paramref name="senders"/>; false (and nothing added) when the ring no longer reaches back to
+    /// <paramref name="since"/>.
     /// </summary>
-    public bool ReadSince(long since, List<int> senders)
+    public bool ReadSince(long since, long upTo, List<int> senders)
     {
         lock (_lock)
         {
@@ -54,7 +55,7 @@ internal sealed class RoomLog
             for (long i = first; i < _count; i++)
             {
                 Entry entry = _ring[i % _ring.Length];
-                if (entry.Position > since)
+                if (entry.Position > since && entry.Position <= upTo)
                 {
                     senders.Add(entry.Sender);
                 }

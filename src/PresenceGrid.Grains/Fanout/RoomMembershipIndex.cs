@@ -107,12 +107,19 @@ internal sealed class RoomMembershipIndex
             return _log!;
         }
 
-        /// <summary>A member's change at <paramref name="position"/> went to this room (from the fan-out loop); wakes waiting syncs.</summary>
-        public void MarkChanged(long position)
+        /// <summary>
+        /// A member's change at <paramref name="position"/> went to this room (from the fan-out loop,
+        /// before the change's position is published). Waiting syncs are woken by <see cref="Wake"/>
+        /// once it is: a sync reads only published changes.
+        /// </summary>
+        public void Mark(long position) => Volatile.Write(ref _lastChange, position);
+
+        /// <summary>
+        /// Wakes the syncs waiting on this room (from the fan-out loop, after it published the
+        /// position of the room's latest change and issued a full fence).
+        /// </summary>
+        public void Wake()
         {
-            // A full fence between this store and the read of the waiter; Changed has one between its
-            // store of the waiter and its read of the position, so a waiter is never missed.
-            Interlocked.Exchange(ref _lastChange, position);
             if (Volatile.Read(ref _waiter) is null)
             {
                 return;
@@ -128,10 +135,15 @@ internal sealed class RoomMembershipIndex
             waiter?.TrySetResult();
         }
 
-        /// <summary>A task that completes once a change after <paramref name="since"/> went to this room (at once if one has).</summary>
-        public Task Changed(long since)
+        /// <summary>
+        /// A task that completes once a change after <paramref name="since"/> went to this room and its
+        /// position is published (at once if one has); <paramref name="published"/> reads the fan-out's
+        /// published position.
+        /// </summary>
+        public Task Changed(long since, Func<long> published)
         {
-            if (LastChange > since)
+            long last = LastChange;
+            if (last > since && last <= published())
             {
                 return Task.CompletedTask;
             }
@@ -139,8 +151,12 @@ internal sealed class RoomMembershipIndex
             lock (_members)
             {
                 TaskCompletionSource waiter = _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+                // A full fence between storing the waiter and reading the positions; the fan-out has
+                // one between publishing a position and reading the waiter: one of the two sees the other.
                 Interlocked.MemoryBarrier();
-                if (LastChange > since)
+                last = LastChange;
+                if (last > since && last <= published())
                 {
                     _waiter = null;
                     waiter.TrySetResult();

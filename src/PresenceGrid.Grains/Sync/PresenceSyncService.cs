@@ -39,6 +39,7 @@ internal sealed class PresenceSyncService
     private readonly IPresenceRouting _routing;
     private readonly PresenceOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly Func<long> _publishedPosition;
 
     public PresenceSyncService(
         UserTable users,
@@ -56,6 +57,7 @@ internal sealed class PresenceSyncService
         _routing = routing;
         _options = options.Value;
         _timeProvider = timeProvider;
+        _publishedPosition = () => fanout.Position;
     }
 
     /// <summary>The user's inbox, created on its first sync.</summary>
@@ -85,7 +87,7 @@ internal sealed class PresenceSyncService
                 {
                     if (!room.Excluded)
                     {
-                        changes.Add(room.Changed(from.Fanout));
+                        changes.Add(room.Changed(from.Fanout, _publishedPosition));
                     }
                 }
             }
@@ -117,8 +119,8 @@ internal sealed class PresenceSyncService
     /// </summary>
     private PresenceSyncResult ReadIncremental(UserId userId, int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
     {
-        // Captured first: every change up to it has marked its sender and rooms. A change in flight
-        // may be read now and again from the next token, but none is skipped.
+        // Captured first: every change up to it has marked its sender and rooms. Only those are read:
+        // a change still being fanned out comes in the next sync, so none is skipped or read twice.
         long fanoutPosition = _fanout.Position;
         List<(int Sender, DeliveryKind Kind)> delivered = inbox.ReadSince(from.Inbox, out long inboxPosition);
         List<int> senders = t_senders ??= [];
@@ -132,7 +134,7 @@ internal sealed class PresenceSyncService
                     continue;
                 }
 
-                if (room.Log is { } log && log.ReadSince(from.Fanout, senders))
+                if (room.Log is { } log && log.ReadSince(from.Fanout, fanoutPosition, senders))
                 {
                     continue;
                 }
@@ -140,7 +142,8 @@ internal sealed class PresenceSyncService
                 // A smaller room, or a log that does not reach back to the token: its members' positions tell.
                 foreach (int member in room.Members)
                 {
-                    if (Volatile.Read(ref _users[member].RoomPosition) > from.Fanout)
+                    long position = Volatile.Read(ref _users[member].RoomPosition);
+                    if (position > from.Fanout && position <= fanoutPosition)
                     {
                         senders.Add(member);
                     }
