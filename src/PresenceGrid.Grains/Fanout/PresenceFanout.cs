@@ -373,7 +373,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 }
                 else
                 {
-                    // The sender first, then its rooms: a sync that sees a room marked finds the sender's position set.
+                    // Sender and rooms are marked before the position is published; syncs read only published changes.
                     long position = _position + 1;
                     Volatile.Write(ref _users[sender].RoomPosition, position);
                     foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))

@@ -76,7 +76,7 @@ internal sealed class PresenceSyncService
             return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
         }
 
-        PresenceSyncResult result = ReadIncremental(userId, userIndex, inbox, from, interest);
+        PresenceSyncResult result = ReadIncremental(userIndex, inbox, from, interest);
         TimeSpan wait = timeout > _options.MaxSyncTimeout ? _options.MaxSyncTimeout : timeout;
         if (result is { Events.Count: 0 } && wait > TimeSpan.Zero)
         {
@@ -106,7 +106,7 @@ internal sealed class PresenceSyncService
                 return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
             }
 
-            result = ReadIncremental(userId, userIndex, inbox, from, interest);
+            result = ReadIncremental(userIndex, inbox, from, interest);
         }
 
         return result;
@@ -117,7 +117,7 @@ internal sealed class PresenceSyncService
     /// changed after the token's fan-out position, a broadcast room's log entries or a smaller
     /// room's members whose room position is past it; each sender once, at its latest state.
     /// </summary>
-    private PresenceSyncResult ReadIncremental(UserId userId, int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
+    private PresenceSyncResult ReadIncremental(int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
     {
         // Captured first: every change up to it has marked its sender and rooms. Only those are read:
         // a change still being fanned out comes in the next sync, so none is skipped or read twice.
