@@ -87,7 +87,7 @@ internal sealed class RoomMembershipIndex
 
         private RoomLog? _log;
         private long _lastChange;
-        private TaskCompletionSource? _waiter;
+        private HashSet<TaskCompletionSource>? _watchers;
 
         /// <summary>The change log, once the room is (or was) a broadcast room.</summary>
         public RoomLog? Log => Volatile.Read(ref _log);
@@ -115,54 +115,88 @@ internal sealed class RoomMembershipIndex
         public void Mark(long position) => Volatile.Write(ref _lastChange, position);
 
         /// <summary>
-        /// Wakes the syncs waiting on this room (from the fan-out loop, after it published the
-        /// position of the room's latest change and issued a full fence).
+        /// Wakes the syncs watching this room (from the fan-out loop, after it published the position
+        /// of the room's latest change and issued a full fence).
         /// </summary>
         public void Wake()
         {
-            if (Volatile.Read(ref _waiter) is null)
+            if (Volatile.Read(ref _watchers) is null)
             {
                 return;
             }
 
-            TaskCompletionSource? waiter;
+            HashSet<TaskCompletionSource>? watchers;
             lock (_members)
             {
-                waiter = _waiter;
-                _waiter = null;
+                watchers = _watchers;
+                _watchers = null;
             }
 
-            waiter?.TrySetResult();
+            if (watchers is not null)
+            {
+                foreach (TaskCompletionSource watcher in watchers)
+                {
+                    watcher.TrySetResult();
+                }
+            }
         }
 
         /// <summary>
-        /// A task that completes once a change after <paramref name="since"/> went to this room and its
-        /// position is published (at once if one has); <paramref name="published"/> reads the fan-out's
-        /// published position.
+        /// Registers <paramref name="wake"/> to be completed once a change after <paramref name="since"/>
+        /// went to this room and its position is published; false (nothing registered) when one
+        /// already has. <paramref name="published"/> reads the fan-out's published position. A waiting
+        /// sync that ends without a wake-up must <see cref="Unwatch"/>, so a quiet room keeps nothing
+        /// of the syncs that waited on it.
         /// </summary>
-        public Task Changed(long since, Func<long> published)
+        public bool Watch(TaskCompletionSource wake, long since, Func<long> published)
         {
             long last = LastChange;
             if (last > since && last <= published())
             {
-                return Task.CompletedTask;
+                return false;
             }
 
             lock (_members)
             {
-                TaskCompletionSource waiter = _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                (_watchers ??= []).Add(wake);
 
-                // A full fence between storing the waiter and reading the positions; the fan-out has
-                // one between publishing a position and reading the waiter: one of the two sees the other.
+                // A full fence between registering and reading the positions; the fan-out has one
+                // between publishing a position and reading the watchers: one of the two sees the other.
                 Interlocked.MemoryBarrier();
                 last = LastChange;
                 if (last > since && last <= published())
                 {
-                    _waiter = null;
-                    waiter.TrySetResult();
+                    _watchers.Remove(wake);
+                    return false;
                 }
+            }
 
-                return waiter.Task;
+            return true;
+        }
+
+        /// <summary>Syncs watching this room now (a snapshot, for tests and diagnostics).</summary>
+        public int WatcherCount
+        {
+            get
+            {
+                lock (_members)
+                {
+                    return _watchers?.Count ?? 0;
+                }
+            }
+        }
+
+        /// <summary>Takes back a registration of <see cref="Watch"/> (it may already be gone: a wake-up takes them all).</summary>
+        public void Unwatch(TaskCompletionSource wake)
+        {
+            if (Volatile.Read(ref _watchers) is null)
+            {
+                return;
+            }
+
+            lock (_members)
+            {
+                _watchers?.Remove(wake);
             }
         }
 

@@ -80,25 +80,46 @@ internal sealed class PresenceSyncService
         TimeSpan wait = timeout > _options.MaxSyncTimeout ? _options.MaxSyncTimeout : timeout;
         if (result is { Events.Count: 0 } && wait > TimeSpan.Zero)
         {
-            var changes = new List<Task> { inbox.Changed(from.Inbox) };
+            // One wake-up for all the user's rooms, registered in each and taken back after the wait,
+            // so rooms that stay quiet keep nothing of the syncs that waited on them.
+            var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            List<RoomMembershipIndex.Room>? watched = null;
             if (!interest.All)
             {
                 foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
                 {
-                    if (!room.Excluded)
+                    if (room.Excluded)
                     {
-                        changes.Add(room.Changed(from.Fanout, _publishedPosition));
+                        continue;
                     }
+
+                    if (!room.Watch(wake, from.Fanout, _publishedPosition))
+                    {
+                        wake.TrySetResult();
+                        break;
+                    }
+
+                    (watched ??= []).Add(room);
                 }
             }
 
             try
             {
-                await Task.WhenAny(changes).WaitAsync(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
+                await Task.WhenAny(inbox.Changed(from.Inbox), wake.Task).WaitAsync(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 return result;
+            }
+            finally
+            {
+                if (watched is not null)
+                {
+                    foreach (RoomMembershipIndex.Room room in watched)
+                    {
+                        room.Unwatch(wake);
+                    }
+                }
             }
 
             if (inbox.NeedsFullSnapshot(from.Inbox))

@@ -54,6 +54,28 @@ public sealed class RoomFanoutTests
     }
 
     [Fact]
+    public async Task LongPollsThatEndWithoutAChange_LeaveNothingOnTheirQuietRooms()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Join("!quiet:test", "@a:test", "@b:test");
+        var (_, token) = await silo.Sync("@a:test");
+        var index = (Fanout.RoomMembershipIndex)silo.Silo.Services.GetService(typeof(Fanout.RoomMembershipIndex))!;
+        Fanout.RoomMembershipIndex.Room room = Assert.Single(index.GetRooms(UserId.Parse("@a:test")));
+
+        Task<PresenceGrid.Sync.PresenceSyncResult> timedOut = silo.Presence.SyncAsync("@a:test", token, timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal(1, room.WatcherCount);
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(31));
+        Assert.Empty((await timedOut.WaitAsync(TimeSpan.FromSeconds(10))).Events);
+
+        using var hangUp = new CancellationTokenSource();
+        Task<PresenceGrid.Sync.PresenceSyncResult> cancelled = silo.Presence.SyncAsync("@a:test", token, timeout: TimeSpan.FromSeconds(30), cancellationToken: hangUp.Token);
+        await hangUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(0, room.WatcherCount);
+    }
+
+    [Fact]
     public async Task SyncsRacingChanges_EndWithEveryMembersLastState()
     {
         await using var silo = await PresenceTestSilo.StartAsync();
