@@ -43,7 +43,7 @@ internal sealed class Inbox
     private long _fullPresenceMarker = -1;
     private long _floor;
     private long _lastSince = long.MaxValue;
-    private TaskCompletionSource? _waiter;
+    private HashSet<TaskCompletionSource>? _watchers;
 
     public Inbox()
     {
@@ -74,7 +74,7 @@ internal sealed class Inbox
     /// <summary>Records that <paramref name="sender"/>'s latest state reached this recipient; wakes waiting readers.</summary>
     public void Deliver(int sender, DeliveryKind kind)
     {
-        TaskCompletionSource? waiter;
+        HashSet<TaskCompletionSource>? watchers;
         lock (this)
         {
             if (_count == _entries.Length)
@@ -83,17 +83,17 @@ internal sealed class Inbox
             }
 
             _entries[_count++] = new Entry(sender, kind, ++_position);
-            waiter = _waiter;
-            _waiter = null;
+            watchers = _watchers;
+            _watchers = null;
         }
 
-        waiter?.TrySetResult();
+        WakeAll(watchers);
     }
 
     /// <summary>Records several deliveries at once (one lock, one wake-up).</summary>
     public void DeliverMany(ReadOnlySpan<int> senders, ReadOnlySpan<DeliveryKind> kinds)
     {
-        TaskCompletionSource? waiter;
+        HashSet<TaskCompletionSource>? watchers;
         lock (this)
         {
             for (int i = 0; i < senders.Length; i++)
@@ -106,11 +106,11 @@ internal sealed class Inbox
                 _entries[_count++] = new Entry(senders[i], kinds[i], ++_position);
             }
 
-            waiter = _waiter;
-            _waiter = null;
+            watchers = _watchers;
+            _watchers = null;
         }
 
-        waiter?.TrySetResult();
+        WakeAll(watchers);
     }
 
     /// <summary>
@@ -119,16 +119,16 @@ internal sealed class Inbox
     /// </summary>
     public void MarkFullPresence()
     {
-        TaskCompletionSource? waiter;
+        HashSet<TaskCompletionSource>? watchers;
         lock (this)
         {
             _fullPresenceMarker = _position;
             _position++;
-            waiter = _waiter;
-            _waiter = null;
+            watchers = _watchers;
+            _watchers = null;
         }
 
-        waiter?.TrySetResult();
+        WakeAll(watchers);
     }
 
     /// <summary>True when a sync from <paramref name="since"/> must get a full snapshot instead.</summary>
@@ -174,44 +174,54 @@ internal sealed class Inbox
         return result;
     }
 
-    /// <summary>A task that completes when the position moves past <paramref name="since"/> (at once if it has).</summary>
-    public Task Changed(long since)
+    /// <summary>
+    /// Registers <paramref name="wake"/> to be completed when the position moves past
+    /// <paramref name="since"/>; false (nothing registered) when it already has. A waiting sync that
+    /// ends without a wake-up must <see cref="Unwatch"/>, so a quiet inbox keeps nothing of it.
+    /// </summary>
+    public bool Watch(TaskCompletionSource wake, long since)
     {
         lock (this)
         {
             if (_position > since)
             {
-                return Task.CompletedTask;
+                return false;
             }
 
-            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _waiter.Task;
+            (_watchers ??= []).Add(wake);
+            return true;
         }
     }
 
-    /// <summary>Completes when a delivery moves the position past <paramref name="since"/>, or the time is up.</summary>
-    public async Task<bool> WaitAsync(long since, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
+    /// <summary>Takes back a registration of <see cref="Watch"/> (it may already be gone: a delivery takes them all).</summary>
+    public void Unwatch(TaskCompletionSource wake)
     {
-        Task changed;
         lock (this)
         {
-            if (_position > since)
+            _watchers?.Remove(wake);
+        }
+    }
+
+    /// <summary>Syncs watching this inbox now (a snapshot, for tests and diagnostics).</summary>
+    public int WatcherCount
+    {
+        get
+        {
+            lock (this)
             {
-                return true;
+                return _watchers?.Count ?? 0;
             }
-
-            _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            changed = _waiter.Task;
         }
+    }
 
-        try
+    private static void WakeAll(HashSet<TaskCompletionSource>? watchers)
+    {
+        if (watchers is not null)
         {
-            await changed.WaitAsync(timeout, timeProvider, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
+            foreach (TaskCompletionSource watcher in watchers)
+            {
+                watcher.TrySetResult();
+            }
         }
     }
 

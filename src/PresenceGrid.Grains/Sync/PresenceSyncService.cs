@@ -80,11 +80,17 @@ internal sealed class PresenceSyncService
         TimeSpan wait = timeout > _options.MaxSyncTimeout ? _options.MaxSyncTimeout : timeout;
         if (result is { Events.Count: 0 } && wait > TimeSpan.Zero)
         {
-            // One wake-up for all the user's rooms, registered in each and taken back after the wait,
-            // so rooms that stay quiet keep nothing of the syncs that waited on them.
+            // One wake-up for the inbox and all the user's rooms, registered in each and taken back
+            // after the wait, so an inbox or room that stays quiet keeps nothing of the syncs that waited.
             var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            bool inboxWatched = inbox.Watch(wake, from.Inbox);
+            if (!inboxWatched)
+            {
+                wake.TrySetResult();
+            }
+
             List<RoomMembershipIndex.Room>? watched = null;
-            if (!interest.All)
+            if (inboxWatched && !interest.All)
             {
                 foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
                 {
@@ -105,7 +111,7 @@ internal sealed class PresenceSyncService
 
             try
             {
-                await Task.WhenAny(inbox.Changed(from.Inbox), wake.Task).WaitAsync(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
+                await wake.Task.WaitAsync(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -113,6 +119,11 @@ internal sealed class PresenceSyncService
             }
             finally
             {
+                if (inboxWatched)
+                {
+                    inbox.Unwatch(wake);
+                }
+
                 if (watched is not null)
                 {
                     foreach (RoomMembershipIndex.Room room in watched)

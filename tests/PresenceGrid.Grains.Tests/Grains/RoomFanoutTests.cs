@@ -54,16 +54,18 @@ public sealed class RoomFanoutTests
     }
 
     [Fact]
-    public async Task LongPollsThatEndWithoutAChange_LeaveNothingOnTheirQuietRooms()
+    public async Task LongPollsThatEndWithoutAChange_LeaveNothingOnTheirQuietInboxAndRooms()
     {
         await using var silo = await PresenceTestSilo.StartAsync();
         await silo.Join("!quiet:test", "@a:test", "@b:test");
         var (_, token) = await silo.Sync("@a:test");
         var index = (Fanout.RoomMembershipIndex)silo.Silo.Services.GetService(typeof(Fanout.RoomMembershipIndex))!;
         Fanout.RoomMembershipIndex.Room room = Assert.Single(index.GetRooms(UserId.Parse("@a:test")));
+        Assert.True(index.Users.TryGetIndex("@a:test", out int reader));
+        Fanout.Inbox inbox = index.Users.InboxOf(reader)!;
 
         Task<PresenceGrid.Sync.PresenceSyncResult> timedOut = silo.Presence.SyncAsync("@a:test", token, timeout: TimeSpan.FromSeconds(30));
-        Assert.Equal(1, room.WatcherCount);
+        Assert.Equal((1, 1), (inbox.WatcherCount, room.WatcherCount));
         await silo.AdvanceAsync(TimeSpan.FromSeconds(31));
         Assert.Empty((await timedOut.WaitAsync(TimeSpan.FromSeconds(10))).Events);
 
@@ -72,7 +74,7 @@ public sealed class RoomFanoutTests
         await hangUp.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(TimeSpan.FromSeconds(10)));
 
-        Assert.Equal(0, room.WatcherCount);
+        Assert.Equal((0, 0), (inbox.WatcherCount, room.WatcherCount));
     }
 
     [Fact]
