@@ -83,11 +83,10 @@ internal sealed class Inbox
             }
 
             _entries[_count++] = new Entry(sender, kind, ++_position);
-            watchers = _watchers;
-            _watchers = null;
+            watchers = SyncWakeUps.TakeAll(ref _watchers);
         }
 
-        WakeAll(watchers);
+        SyncWakeUps.Complete(watchers);
     }
 
     /// <summary>Records several deliveries at once (one lock, one wake-up).</summary>
@@ -106,11 +105,10 @@ internal sealed class Inbox
                 _entries[_count++] = new Entry(senders[i], kinds[i], ++_position);
             }
 
-            watchers = _watchers;
-            _watchers = null;
+            watchers = SyncWakeUps.TakeAll(ref _watchers);
         }
 
-        WakeAll(watchers);
+        SyncWakeUps.Complete(watchers);
     }
 
     /// <summary>
@@ -124,11 +122,10 @@ internal sealed class Inbox
         {
             _fullPresenceMarker = _position;
             _position++;
-            watchers = _watchers;
-            _watchers = null;
+            watchers = SyncWakeUps.TakeAll(ref _watchers);
         }
 
-        WakeAll(watchers);
+        SyncWakeUps.Complete(watchers);
     }
 
     /// <summary>True when a sync from <paramref name="since"/> must get a full snapshot instead.</summary>
@@ -188,7 +185,7 @@ internal sealed class Inbox
                 return false;
             }
 
-            (_watchers ??= []).Add(wake);
+            SyncWakeUps.Add(ref _watchers, wake);
             return true;
         }
     }
@@ -210,17 +207,6 @@ internal sealed class Inbox
             lock (this)
             {
                 return _watchers?.Count ?? 0;
-            }
-        }
-    }
-
-    private static void WakeAll(HashSet<TaskCompletionSource>? watchers)
-    {
-        if (watchers is not null)
-        {
-            foreach (TaskCompletionSource watcher in watchers)
-            {
-                watcher.TrySetResult();
             }
         }
     }

@@ -128,17 +128,10 @@ internal sealed class RoomMembershipIndex
             HashSet<TaskCompletionSource>? watchers;
             lock (_members)
             {
-                watchers = _watchers;
-                _watchers = null;
+                watchers = SyncWakeUps.TakeAll(ref _watchers);
             }
 
-            if (watchers is not null)
-            {
-                foreach (TaskCompletionSource watcher in watchers)
-                {
-                    watcher.TrySetResult();
-                }
-            }
+            SyncWakeUps.Complete(watchers);
         }
 
         /// <summary>
@@ -150,23 +143,17 @@ internal sealed class RoomMembershipIndex
         /// </summary>
         public bool Watch(TaskCompletionSource wake, long since, Func<long> published)
         {
-            long last = LastChange;
-            if (last > since && last <= published())
-            {
-                return false;
-            }
-
             lock (_members)
             {
-                (_watchers ??= []).Add(wake);
+                SyncWakeUps.Add(ref _watchers, wake);
 
                 // A full fence between registering and reading the positions; the fan-out has one
                 // between publishing a position and reading the watchers: one of the two sees the other.
                 Interlocked.MemoryBarrier();
-                last = LastChange;
+                long last = LastChange;
                 if (last > since && last <= published())
                 {
-                    _watchers.Remove(wake);
+                    _watchers!.Remove(wake);
                     return false;
                 }
             }
@@ -189,11 +176,6 @@ internal sealed class RoomMembershipIndex
         /// <summary>Takes back a registration of <see cref="Watch"/> (it may already be gone: a wake-up takes them all).</summary>
         public void Unwatch(TaskCompletionSource wake)
         {
-            if (Volatile.Read(ref _watchers) is null)
-            {
-                return;
-            }
-
             lock (_members)
             {
                 _watchers?.Remove(wake);

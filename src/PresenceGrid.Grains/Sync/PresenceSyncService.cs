@@ -80,57 +80,9 @@ internal sealed class PresenceSyncService
         TimeSpan wait = timeout > _options.MaxSyncTimeout ? _options.MaxSyncTimeout : timeout;
         if (result is { Events.Count: 0 } && wait > TimeSpan.Zero)
         {
-            // One wake-up for the inbox and all the user's rooms, registered in each and taken back
-            // after the wait, so an inbox or room that stays quiet keeps nothing of the syncs that waited.
-            var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            bool inboxWatched = inbox.Watch(wake, from.Inbox);
-            if (!inboxWatched)
-            {
-                wake.TrySetResult();
-            }
-
-            List<RoomMembershipIndex.Room>? watched = null;
-            if (inboxWatched && !interest.All)
-            {
-                foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
-                {
-                    if (room.Excluded)
-                    {
-                        continue;
-                    }
-
-                    if (!room.Watch(wake, from.Fanout, _publishedPosition))
-                    {
-                        wake.TrySetResult();
-                        break;
-                    }
-
-                    (watched ??= []).Add(room);
-                }
-            }
-
-            try
-            {
-                await wake.Task.WaitAsync(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
+            if (!await WaitForChangeAsync(userIndex, inbox, from, interest, wait, cancellationToken).ConfigureAwait(false))
             {
                 return result;
-            }
-            finally
-            {
-                if (inboxWatched)
-                {
-                    inbox.Unwatch(wake);
-                }
-
-                if (watched is not null)
-                {
-                    foreach (RoomMembershipIndex.Room room in watched)
-                    {
-                        room.Unwatch(wake);
-                    }
-                }
             }
 
             if (inbox.NeedsFullSnapshot(from.Inbox))
@@ -142,6 +94,58 @@ internal sealed class PresenceSyncService
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Waits until the inbox moves past the token or, unless the user's interest is ALL, one of its
+    /// rooms gets a published change after it; false when the time is up. One wake-up is registered in
+    /// the inbox and each room and taken back when the wait ends, so an inbox or room that stays
+    /// quiet keeps nothing of the syncs that waited on it.
+    /// </summary>
+    private async Task<bool> WaitForChangeAsync(int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!inbox.Watch(wake, from.Inbox))
+        {
+            return true;
+        }
+
+        var watched = new List<RoomMembershipIndex.Room>();
+        try
+        {
+            if (!interest.All)
+            {
+                foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(userIndex))
+                {
+                    if (room.Excluded)
+                    {
+                        continue;
+                    }
+
+                    if (!room.Watch(wake, from.Fanout, _publishedPosition))
+                    {
+                        return true;
+                    }
+
+                    watched.Add(room);
+                }
+            }
+
+            await wake.Task.WaitAsync(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            inbox.Unwatch(wake);
+            foreach (RoomMembershipIndex.Room room in watched)
+            {
+                room.Unwatch(wake);
+            }
+        }
     }
 
     /// <summary>
