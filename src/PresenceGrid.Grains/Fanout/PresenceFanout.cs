@@ -49,6 +49,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private readonly PresenceMetrics _metrics;
     private readonly DeferredDeliveries _deferred = new();
     private readonly List<RoomMembershipIndex.Room> _marked = [];
+    private readonly ModuleRecipients _moduleRecipients = new();
     private int[] _stamps = new int[1024];
     private DeliveryKind[] _kinds = new DeliveryKind[1024];
     private int _stamp;
@@ -321,10 +322,10 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
 
         // Router keys per state, so each state's module recipients are found without a scan.
-        Dictionary<UserPresenceState, List<int>>? moduleRecipients = null;
+        ModuleRecipients moduleRecipients = _moduleRecipients;
+        moduleRecipients.Clear();
         if (routed is { Count: > 0 })
         {
-            moduleRecipients = new Dictionary<UserPresenceState, List<int>>(ReferenceEqualityComparer.Instance);
             foreach ((string key, IReadOnlySet<UserPresenceState> states) in routed)
             {
                 if (!UserId.TryParse(key, out UserId? recipient))
@@ -335,12 +336,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 int index = _users.GetOrAdd(recipient);
                 foreach (UserPresenceState state in states)
                 {
-                    if (!moduleRecipients.TryGetValue(state, out List<int>? list))
-                    {
-                        moduleRecipients[state] = list = [];
-                    }
-
-                    list.Add(index);
+                    moduleRecipients.Add(state, index);
                 }
             }
         }
@@ -401,12 +397,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                     }
                 }
 
-                if (moduleRecipients is not null && moduleRecipients.TryGetValue(state, out List<int>? keys))
+                foreach (int key in moduleRecipients.For(state))
                 {
-                    foreach (int key in keys)
-                    {
-                        Add(recipients, key, DeliveryKind.Module, stamp);
-                    }
+                    Add(recipients, key, DeliveryKind.Module, stamp);
                 }
 
                 foreach (int user in Volatile.Read(ref _allUsers))
@@ -473,7 +466,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         Dictionary<string, List<UserPresenceState>> federation,
         int sender,
         UserPresenceState state,
-        Dictionary<UserPresenceState, List<int>>? moduleRecipients)
+        ModuleRecipients moduleRecipients)
     {
         HashSet<string>? hosts = null;
         foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))
@@ -484,15 +477,12 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             }
         }
 
-        if (moduleRecipients is not null && moduleRecipients.TryGetValue(state, out List<int>? keys))
+        foreach (int key in moduleRecipients.For(state))
         {
-            foreach (int key in keys)
+            UserTable.Entry entry = _users[key];
+            if (!entry.IsLocal)
             {
-                UserTable.Entry entry = _users[key];
-                if (!entry.IsLocal)
-                {
-                    (hosts ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(entry.UserId.Server.ToString());
-                }
+                (hosts ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(entry.UserId.Server.ToString());
             }
         }
 

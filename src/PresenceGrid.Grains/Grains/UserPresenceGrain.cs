@@ -58,8 +58,10 @@ internal sealed class UserPresenceGrain(
     /// <summary>How long a <c>last_active</c>-only change may wait before it is written (Synapse coalesces them too).</summary>
     public static readonly TimeSpan DirtyFlushDelay = TimeSpan.FromMinutes(1);
 
-    // The aggregate's parts rather than the aggregate object: operations get a fresh aggregate
-    // (short-lived), while an idle online user keeps one object less.
+    private static readonly Task<PresenceCommandResult> AppliedTask = Task.FromResult(PresenceCommandResult.Applied);
+    private static readonly Task<PresenceCommandResult> IgnoredTask = Task.FromResult(PresenceCommandResult.Ignored);
+
+    // The aggregate's parts (the aggregate is a value that operations take and give back).
     private UserPresenceState _state = null!;
     private ImmutableArray<DevicePresence> _devices = [];
     private bool _isMine;
@@ -133,11 +135,11 @@ internal sealed class UserPresenceGrain(
         }
     }
 
-    public async Task<PresenceCommandResult> SetPresence(string? deviceId, PresenceState presence, string? statusMsg)
+    public Task<PresenceCommandResult> SetPresence(string? deviceId, PresenceState presence, string? statusMsg)
     {
         if (Options.Mode != PresenceMode.Enabled)
         {
-            return PresenceCommandResult.Ignored;
+            return IgnoredTask;
         }
 
         RequireLocal();
@@ -146,11 +148,18 @@ internal sealed class UserPresenceGrain(
         long retryAfter = TakeRateToken(now);
         if (retryAfter > 0)
         {
-            return new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter);
+            return Task.FromResult(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter));
         }
 
-        await ApplyAsync(PresenceOperations.SetState(Aggregate, deviceId, presence, statusMsg, now, Timings, Options.Mode));
-        return PresenceCommandResult.Applied;
+        // Not an async method: one that completes at once would allocate a task for its result on every update.
+        Task applying = ApplyAsync(PresenceOperations.SetState(Aggregate, deviceId, presence, statusMsg, now, Timings, Options.Mode));
+        return applying.IsCompletedSuccessfully ? AppliedTask : AppliedWhenDoneAsync(applying);
+
+        static async Task<PresenceCommandResult> AppliedWhenDoneAsync(Task applying)
+        {
+            await applying;
+            return PresenceCommandResult.Applied;
+        }
     }
 
     public Task StartSyncing(string? deviceId, PresenceState setPresence)

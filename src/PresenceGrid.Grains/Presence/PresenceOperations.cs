@@ -121,7 +121,6 @@ internal static class PresenceOperations
         PresenceTimings timings,
         PresenceMode mode = PresenceMode.Enabled)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         ArgumentNullException.ThrowIfNull(timings);
         var device = aggregate.FindDevice(deviceId);
         if (mode != PresenceMode.Enabled || device?.SyncingUntil is null)
@@ -130,7 +129,7 @@ internal static class PresenceOperations
         }
 
         var current = aggregate with { Devices = aggregate.WithDevice(device with { SyncingUntil = now + timings.SyncKeepAliveExpiryMs }) };
-        return new PresenceTransition(aggregate, current, false, NotifyReason.None, false, false, [], NextWakeup(current, now, timings, mode));
+        return new PresenceTransition(aggregate, current, false, NotifyReason.None, false, false, default, NextWakeup(current, now, timings, mode));
     }
 
     /// <summary>
@@ -151,7 +150,6 @@ internal static class PresenceOperations
         PresenceTimings timings,
         PresenceMode mode = PresenceMode.Enabled)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         ArgumentNullException.ThrowIfNull(timings);
         var device = aggregate.FindDevice(deviceId);
         if (mode != PresenceMode.Enabled || device?.SyncingUntil is null)
@@ -182,7 +180,6 @@ internal static class PresenceOperations
         PresenceTimings timings,
         PresenceMode mode = PresenceMode.Enabled)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         ArgumentNullException.ThrowIfNull(timings);
         if (mode != PresenceMode.Enabled)
         {
@@ -215,7 +212,6 @@ internal static class PresenceOperations
         PresenceTimings timings,
         PresenceMode mode = PresenceMode.Enabled)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         ArgumentNullException.ThrowIfNull(timings);
         if (mode != PresenceMode.Enabled)
         {
@@ -226,7 +222,7 @@ internal static class PresenceOperations
         if (timeout.NewState is null)
         {
             var current = aggregate with { Devices = timeout.Devices };
-            return new PresenceTransition(aggregate, current, false, NotifyReason.None, false, false, [], NextWakeup(current, now, timings, mode));
+            return new PresenceTransition(aggregate, current, false, NotifyReason.None, false, false, default, NextWakeup(current, now, timings, mode));
         }
 
         return Commit(aggregate, timeout.Devices, timeout.NewState, now, timings, mode, forceNotify: false);
@@ -249,7 +245,6 @@ internal static class PresenceOperations
         PresenceTimings timings,
         PresenceMode mode = PresenceMode.Enabled)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         ArgumentNullException.ThrowIfNull(update);
         ArgumentNullException.ThrowIfNull(timings);
         if (aggregate.IsMine || !update.UserId.Equals(aggregate.UserId))
@@ -285,7 +280,6 @@ internal static class PresenceOperations
         PresenceTimings timings,
         PresenceMode mode = PresenceMode.Enabled)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         ArgumentNullException.ThrowIfNull(timings);
         if (mode == PresenceMode.Disabled)
         {
@@ -308,7 +302,6 @@ internal static class PresenceOperations
         PresenceMode mode,
         bool forceNotify)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         ArgumentNullException.ThrowIfNull(timings);
         if (!Enum.IsDefined(presence))
         {
@@ -345,13 +338,15 @@ internal static class PresenceOperations
 
         var devices = aggregate.WithDevice(device);
         var combined = DevicePresence.Combine(devices);
-        var proposed = prev with { State = combined };
-        if (combined is PresenceState.Online or PresenceState.Busy)
-        {
-            proposed = proposed with { LastActiveTs = now };
-        }
 
-        proposed = isSync ? proposed with { LastUserSyncTs = now } : proposed with { StatusMsg = statusMsg };
+        // One new state, not one per changed field.
+        var proposed = prev with
+        {
+            State = combined,
+            LastActiveTs = combined is PresenceState.Online or PresenceState.Busy ? now : prev.LastActiveTs,
+            LastUserSyncTs = isSync ? now : prev.LastUserSyncTs,
+            StatusMsg = isSync ? prev.StatusMsg : statusMsg,
+        };
         return Commit(aggregate, devices, proposed, now, timings, mode, forceNotify);
     }
 
@@ -374,13 +369,12 @@ internal static class PresenceOperations
             result.Reason,
             forceNotify,
             result.FederationPing,
-            result.Timers,
+            result.InsertedTimers,
             NextWakeup(current, now, timings, mode));
     }
 
     private static PresenceTransition NoOp(UserPresenceAggregate aggregate, long now, PresenceTimings timings, PresenceMode mode)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         return PresenceTransition.NoOp(aggregate, NextWakeup(aggregate, now, timings, mode));
     }
 
@@ -392,7 +386,6 @@ internal static class PresenceOperations
     /// <returns>The instant, or <see langword="null"/>.</returns>
     public static long? NextWakeup(UserPresenceAggregate aggregate, long now, PresenceTimings timings, PresenceMode mode = PresenceMode.Enabled)
     {
-        ArgumentNullException.ThrowIfNull(aggregate);
         return mode == PresenceMode.Enabled
             ? PresenceStateMachine.ComputeNextWakeup(aggregate.State, aggregate.IsMine, aggregate.Devices, now, timings)
             : null;

@@ -35,60 +35,64 @@ internal static class PresenceStateMachine
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(timings);
 
-        // At most three timers apply (idle, currently-active and sync, or sync and busy): a stack
-        // buffer, then one array of the exact size (a builder cost two arrays and itself per update).
-        Span<PresenceTimer> timers = stackalloc PresenceTimer[4];
-        int timerCount = 0;
+        // At most three timers apply (idle, currently-active and sync, or sync and busy), kept inline.
+        var timers = default(PresenceTimerSet);
         var ping = false;
-        var state = next;
+
+        // The fields this update may change, applied to one new state at the end (not one state per field).
+        bool currentlyActive = next.CurrentlyActive;
+        long lastFederationUpdateTs = next.LastFederationUpdateTs;
         if (isMine)
         {
-            if (state.State == PresenceState.Online)
+            if (next.State == PresenceState.Online)
             {
                 if (!persist)
                 {
-                    timers[timerCount++] = new PresenceTimer(PresenceTimerKind.Idle, state.LastActiveTs + timings.IdleTimeoutMs);
+                    timers.Add(new PresenceTimer(PresenceTimerKind.Idle, next.LastActiveTs + timings.IdleTimeoutMs));
                 }
 
-                var active = now - state.LastActiveTs < timings.LastActiveGranularityMs;
-                state = state with { CurrentlyActive = active };
-                if (active && !persist)
+                currentlyActive = now - next.LastActiveTs < timings.LastActiveGranularityMs;
+                if (currentlyActive && !persist)
                 {
-                    timers[timerCount++] = new PresenceTimer(PresenceTimerKind.CurrentlyActive, state.LastActiveTs + timings.LastActiveGranularityMs);
+                    timers.Add(new PresenceTimer(PresenceTimerKind.CurrentlyActive, next.LastActiveTs + timings.LastActiveGranularityMs));
                 }
             }
 
-            if (state.State != PresenceState.Offline)
+            if (next.State != PresenceState.Offline)
             {
                 if (!persist)
                 {
-                    timers[timerCount++] = new PresenceTimer(PresenceTimerKind.SyncTimeout, state.LastUserSyncTs + timings.SyncOnlineTimeoutMs);
+                    timers.Add(new PresenceTimer(PresenceTimerKind.SyncTimeout, next.LastUserSyncTs + timings.SyncOnlineTimeoutMs));
                 }
 
-                if (now - state.LastFederationUpdateTs > timings.FederationPingIntervalMs)
+                if (now - lastFederationUpdateTs > timings.FederationPingIntervalMs)
                 {
-                    state = state with { LastFederationUpdateTs = now };
+                    lastFederationUpdateTs = now;
                     ping = true;
                 }
             }
 
-            if (state.State == PresenceState.Busy && !persist)
+            if (next.State == PresenceState.Busy && !persist)
             {
-                timers[timerCount++] = new PresenceTimer(PresenceTimerKind.BusyTimeout, state.LastUserSyncTs + timings.BusyOnlineTimeoutMs);
+                timers.Add(new PresenceTimer(PresenceTimerKind.BusyTimeout, next.LastUserSyncTs + timings.BusyOnlineTimeoutMs));
             }
         }
         else if (!persist)
         {
-            timers[timerCount++] = new PresenceTimer(PresenceTimerKind.FederationTimeout, state.LastFederationUpdateTs + timings.FederationTimeoutMs);
+            timers.Add(new PresenceTimer(PresenceTimerKind.FederationTimeout, lastFederationUpdateTs + timings.FederationTimeoutMs));
         }
 
-        var decision = ShouldNotify(prev, state, isMine, timings);
+        // last_federation_update_ts never decides a notification, so the decision can come first.
+        var decision = Decide(prev, next.State, next.StatusMsg, next.LastActiveTs, currentlyActive, isMine, timings);
         if (decision.ShouldNotify)
         {
-            state = state with { LastFederationUpdateTs = now };
+            lastFederationUpdateTs = now;
         }
 
-        return new PresenceUpdateResult(state, decision.ShouldNotify, decision.Reason, ping, ImmutableArray.Create(timers[..timerCount]));
+        var state = currentlyActive == next.CurrentlyActive && lastFederationUpdateTs == next.LastFederationUpdateTs
+            ? next
+            : next with { CurrentlyActive = currentlyActive, LastFederationUpdateTs = lastFederationUpdateTs };
+        return new PresenceUpdateResult(state, decision.ShouldNotify, decision.Reason, ping, timers);
     }
 
     /// <summary>
@@ -109,17 +113,19 @@ internal static class PresenceStateMachine
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(timings);
 
-        if (old == next)
-        {
-            return new NotifyDecision(NotifyReason.None, isMine);
-        }
+        return Decide(old, next.State, next.StatusMsg, next.LastActiveTs, next.CurrentlyActive, isMine, timings);
+    }
 
-        if (!string.Equals(old.StatusMsg, next.StatusMsg, StringComparison.Ordinal))
+    // should_notify on the fields that decide it: last_federation_update_ts and last_user_sync_ts never do.
+    private static NotifyDecision Decide(
+        UserPresenceState old, PresenceState state, string? statusMsg, long lastActiveTs, bool currentlyActive, bool isMine, PresenceTimings timings)
+    {
+        if (!string.Equals(old.StatusMsg, statusMsg, StringComparison.Ordinal))
         {
             return new NotifyDecision(NotifyReason.StatusMsgChange, isMine);
         }
 
-        if (old.State != next.State)
+        if (old.State != state)
         {
             return new NotifyDecision(NotifyReason.StateChange, isMine);
         }
@@ -127,17 +133,17 @@ internal static class PresenceStateMachine
         var granularity = timings.LastActiveGranularityMs;
         if (old.State == PresenceState.Online)
         {
-            if (old.CurrentlyActive != next.CurrentlyActive)
+            if (old.CurrentlyActive != currentlyActive)
             {
                 return new NotifyDecision(NotifyReason.CurrentlyActiveChange, isMine);
             }
 
-            if (next.LastActiveTs - old.LastActiveTs > granularity && !next.CurrentlyActive)
+            if (lastActiveTs - old.LastActiveTs > granularity && !currentlyActive)
             {
                 return new NotifyDecision(NotifyReason.LastActiveChangeOnline, isMine);
             }
         }
-        else if (next.LastActiveTs - old.LastActiveTs > granularity)
+        else if (lastActiveTs - old.LastActiveTs > granularity)
         {
             return new NotifyDecision(NotifyReason.LastActiveChangeNotOnline, isMine);
         }

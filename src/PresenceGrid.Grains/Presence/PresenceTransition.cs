@@ -12,18 +12,21 @@ namespace PresenceGrid.Presence;
 /// <param name="Reason">The <see cref="PresenceStateMachine.ShouldNotify"/> reason (<see cref="NotifyReason.None"/> when only forced).</param>
 /// <param name="Forced">Notification forced by the caller (<c>force_notify</c>: module API, full-presence snapshots).</param>
 /// <param name="FederationPing">Synapse's ping flag; act on it through <see cref="SendFederationPing"/>.</param>
-/// <param name="Timers">The timers Synapse's <c>handle_update</c> would insert (informational; use <paramref name="NextWakeupAt"/>).</param>
+/// <param name="InsertedTimers">The timers Synapse's <c>handle_update</c> would insert (informational; use <paramref name="NextWakeupAt"/>).</param>
 /// <param name="NextWakeupAt">When the actor's single timer for this user should fire next (ms), or <see langword="null"/>.</param>
-internal sealed record PresenceTransition(
+internal readonly record struct PresenceTransition(
     UserPresenceAggregate Previous,
     UserPresenceAggregate Current,
     bool Notify,
     NotifyReason Reason,
     bool Forced,
     bool FederationPing,
-    ImmutableArray<PresenceTimer> Timers,
+    PresenceTimerSet InsertedTimers,
     long? NextWakeupAt)
 {
+    /// <summary>The timers Synapse's <c>handle_update</c> would insert, as an array (made on each read).</summary>
+    public ImmutableArray<PresenceTimer> Timers => InsertedTimers.ToImmutableArray();
+
     /// <summary>The committed state changed (any field).</summary>
     public bool StateChanged => Previous.State != Current.State;
 
@@ -41,5 +44,5 @@ internal sealed record PresenceTransition(
     /// <param name="nextWakeupAt">The next wake-up to keep.</param>
     /// <returns>The no-op transition.</returns>
     public static PresenceTransition NoOp(UserPresenceAggregate aggregate, long? nextWakeupAt) =>
-        new(aggregate, aggregate, false, NotifyReason.None, false, false, [], nextWakeupAt);
+        new(aggregate, aggregate, false, NotifyReason.None, false, false, default, nextWakeupAt);
 }

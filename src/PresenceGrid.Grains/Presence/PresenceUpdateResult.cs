@@ -8,13 +8,17 @@ namespace PresenceGrid.Presence;
 /// <param name="Notify">Persist now and notify interested parties (local syncs and remote servers).</param>
 /// <param name="Reason">Why <paramref name="Notify"/> is set, or <see cref="NotifyReason.None"/>.</param>
 /// <param name="FederationPing">A keep-alive should be sent to remote servers (only acted on when not notifying).</param>
-/// <param name="Timers">The timers Synapse would insert (empty in persist mode).</param>
-internal sealed record PresenceUpdateResult(
+/// <param name="InsertedTimers">The timers Synapse would insert (none in persist mode).</param>
+internal readonly record struct PresenceUpdateResult(
     UserPresenceState NewState,
     bool Notify,
     NotifyReason Reason,
     bool FederationPing,
-    ImmutableArray<PresenceTimer> Timers);
+    PresenceTimerSet InsertedTimers)
+{
+    /// <summary>The timers Synapse would insert, as an array (made on each read).</summary>
+    public ImmutableArray<PresenceTimer> Timers => InsertedTimers.ToImmutableArray();
+}
 
 /// <summary>Result of <see cref="PresenceStateMachine.HandleTimeout"/>.</summary>
 /// <param name="NewState">The state to pass to <see cref="PresenceStateMachine.HandleUpdate"/>, or <see langword="null"/> when nothing is due (Synapse returns None).</param>

@@ -11,7 +11,7 @@ namespace PresenceGrid.Presence;
 /// <param name="State">The committed state.</param>
 /// <param name="Devices">The devices (always empty for remote users).</param>
 /// <param name="IsMine">Whether the user is local to this server.</param>
-internal sealed record UserPresenceAggregate(UserPresenceState State, ImmutableArray<DevicePresence> Devices, bool IsMine)
+internal readonly record struct UserPresenceAggregate(UserPresenceState State, ImmutableArray<DevicePresence> Devices, bool IsMine)
 {
     /// <summary>A user we know nothing about: default state, no devices.</summary>
     /// <param name="userId">The user.</param>
@@ -80,9 +80,8 @@ internal sealed record UserPresenceAggregate(UserPresenceState State, ImmutableA
     }
 
     /// <inheritdoc />
-    public bool Equals(UserPresenceAggregate? other) =>
-        other is not null
-        && IsMine == other.IsMine
+    public bool Equals(UserPresenceAggregate other) =>
+        IsMine == other.IsMine
         && State == other.State
         && Devices.AsSpan().SequenceEqual(other.Devices.AsSpan());
 
