@@ -15,7 +15,7 @@ namespace PresenceGrid.Presence;
 /// at which it still counts as syncing (last start or keep-alive + <see cref="PresenceTimings.SyncKeepAliveExpiry"/>).
 /// This replaces Synapse's in-flight sync counters and external-process sets.
 /// </param>
-internal sealed record DevicePresence(
+internal readonly record struct DevicePresence(
     string? DeviceId,
     PresenceState State,
     long LastActiveTs,

@@ -123,12 +123,12 @@ internal static class PresenceOperations
     {
         ArgumentNullException.ThrowIfNull(timings);
         var device = aggregate.FindDevice(deviceId);
-        if (mode != PresenceMode.Enabled || device?.SyncingUntil is null)
+        if (mode != PresenceMode.Enabled || device is not { SyncingUntil: not null } syncing)
         {
             return NoOp(aggregate, now, timings, mode);
         }
 
-        var current = aggregate with { Devices = aggregate.WithDevice(device with { SyncingUntil = now + timings.SyncKeepAliveExpiryMs }) };
+        var current = aggregate with { Devices = aggregate.WithDevice(syncing with { SyncingUntil = now + timings.SyncKeepAliveExpiryMs }) };
         return new PresenceTransition(aggregate, current, false, NotifyReason.None, false, false, default, NextWakeup(current, now, timings, mode));
     }
 
@@ -152,12 +152,12 @@ internal static class PresenceOperations
     {
         ArgumentNullException.ThrowIfNull(timings);
         var device = aggregate.FindDevice(deviceId);
-        if (mode != PresenceMode.Enabled || device?.SyncingUntil is null)
+        if (mode != PresenceMode.Enabled || device is not { SyncingUntil: not null } syncing)
         {
             return NoOp(aggregate, now, timings, mode);
         }
 
-        var devices = aggregate.WithDevice(device with { SyncingUntil = null, LastSyncTs = now });
+        var devices = aggregate.WithDevice(syncing with { SyncingUntil = null, LastSyncTs = now });
         var proposed = aggregate.State with { LastUserSyncTs = now };
         return Commit(aggregate, devices, proposed, now, timings, mode, forceNotify: false);
     }

@@ -67,7 +67,6 @@ internal readonly record struct UserPresenceAggregate(UserPresenceState State, I
     /// <returns>The new device list.</returns>
     public ImmutableArray<DevicePresence> WithDevice(DevicePresence device)
     {
-        ArgumentNullException.ThrowIfNull(device);
         for (var i = 0; i < Devices.Length; i++)
         {
             if (string.Equals(Devices[i].DeviceId, device.DeviceId, StringComparison.Ordinal))

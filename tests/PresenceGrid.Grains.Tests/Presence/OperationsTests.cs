@@ -43,8 +43,8 @@ public sealed class OperationsTests
         Assert.Equal(stateBefore, sim.State);
         Assert.False(t.Notify);
         Assert.False(t.StateChanged);
-        Assert.Equal(T0 + 320_000, sim.Aggregate.FindDevice("dev-1")!.SyncingUntil);
-        Assert.Equal(T0, sim.Aggregate.FindDevice("dev-1")!.LastActiveTs);
+        Assert.Equal(T0 + 320_000, sim.Aggregate.FindDevice("dev-1")!.Value.SyncingUntil);
+        Assert.Equal(T0, sim.Aggregate.FindDevice("dev-1")!.Value.LastActiveTs);
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public sealed class OperationsTests
         sim.StartSyncing("phone");
         sim.SetState("laptop", PresenceState.Busy);
         sim.StartSyncing("phone");
-        Assert.Equal(PresenceState.Busy, sim.Aggregate.FindDevice("phone")!.State);
+        Assert.Equal(PresenceState.Busy, sim.Aggregate.FindDevice("phone")!.Value.State);
 
         // PUT online from the laptop cannot clear busy while the phone (forced busy) is around.
         sim.SetState("laptop", PresenceState.Online);

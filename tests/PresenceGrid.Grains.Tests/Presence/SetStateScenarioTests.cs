@@ -20,7 +20,7 @@ public sealed class SetStateScenarioTests
     {
         var sim = NewSim();
         sim.StartSyncing("dev-1");
-        Assert.Equal(T0 + 300_000, sim.Aggregate.FindDevice("dev-1")!.SyncingUntil);
+        Assert.Equal(T0 + 300_000, sim.Aggregate.FindDevice("dev-1")!.Value.SyncingUntil);
 
         sim.AdvanceTo(T0 + 150_000);
         Assert.Equal(O, sim.State.State);
@@ -246,7 +246,7 @@ public sealed class SetStateScenarioTests
 
         var sync = sim.StartSyncing("dev-1", O);
         Assert.Equal(B, sim.State.State);
-        Assert.Equal(B, sim.Aggregate.FindDevice("dev-1")!.State);
+        Assert.Equal(B, sim.Aggregate.FindDevice("dev-1")!.Value.State);
         Assert.False(sync.Notify);
 
         sim.AdvanceTo(T0 + 300_001);
