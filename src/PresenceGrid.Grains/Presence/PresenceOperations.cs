@@ -129,7 +129,7 @@ internal static class PresenceOperations
         }
 
         var current = aggregate with { Devices = aggregate.WithDevice(syncing with { SyncingUntil = now + timings.SyncKeepAliveExpiryMs }) };
-        return new PresenceTransition(aggregate, current, false, NotifyReason.None, false, false, default, NextWakeup(current, now, timings, mode));
+        return PresenceTransition.Quiet(aggregate, current, NextWakeup(current, now, timings, mode));
     }
 
     /// <summary>
@@ -222,7 +222,7 @@ internal static class PresenceOperations
         if (timeout.NewState is null)
         {
             var current = aggregate with { Devices = timeout.Devices };
-            return new PresenceTransition(aggregate, current, false, NotifyReason.None, false, false, default, NextWakeup(current, now, timings, mode));
+            return PresenceTransition.Quiet(aggregate, current, NextWakeup(current, now, timings, mode));
         }
 
         return Commit(aggregate, timeout.Devices, timeout.NewState, now, timings, mode, forceNotify: false);

@@ -4,16 +4,13 @@ using System.Runtime.CompilerServices;
 namespace PresenceGrid.Presence;
 
 /// <summary>
-/// The timers one <c>handle_update</c> inserts: at most four (idle, currently-active, sync and busy), kept inline so
-/// an update allocates no array for them. <see cref="ToImmutableArray"/> makes one only for a reader that wants it.
+/// The timers one <c>handle_update</c> inserts (at most three at once, of idle, currently-active, sync, busy and
+/// federation timeout), kept inline so an update allocates no array for them. <see cref="ToImmutableArray"/> makes one only for a reader that wants it.
 /// </summary>
 internal struct PresenceTimerSet
 {
     private Buffer _timers;
     private int _count;
-
-    /// <summary>How many timers the set holds.</summary>
-    public readonly int Count => _count;
 
     /// <summary>Adds a timer; a fifth one is a bug in the caller.</summary>
     /// <param name="timer">The timer.</param>

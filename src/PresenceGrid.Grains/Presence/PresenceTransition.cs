@@ -43,6 +43,14 @@ internal readonly record struct PresenceTransition(
     /// <param name="aggregate">The unchanged aggregate.</param>
     /// <param name="nextWakeupAt">The next wake-up to keep.</param>
     /// <returns>The no-op transition.</returns>
-    public static PresenceTransition NoOp(UserPresenceAggregate aggregate, long? nextWakeupAt) =>
-        new(aggregate, aggregate, false, NotifyReason.None, false, false, default, nextWakeupAt);
+    public static PresenceTransition NoOp(UserPresenceAggregate aggregate, long? nextWakeupAt) => Quiet(aggregate, aggregate, nextWakeupAt);
+
+    /// <summary>A transition that keeps <paramref name="current"/> without notifying, pinging or inserting timers
+    /// (a device lease moved, a device expired).</summary>
+    /// <param name="previous">The aggregate before.</param>
+    /// <param name="current">The aggregate to keep.</param>
+    /// <param name="nextWakeupAt">The next wake-up.</param>
+    /// <returns>The transition.</returns>
+    public static PresenceTransition Quiet(UserPresenceAggregate previous, UserPresenceAggregate current, long? nextWakeupAt) =>
+        new(previous, current, false, NotifyReason.None, false, false, default, nextWakeupAt);
 }

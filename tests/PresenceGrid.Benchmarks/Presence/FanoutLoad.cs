@@ -120,11 +120,9 @@ internal static class FanoutLoad
         // task per worker only, so the harness adds no allocation of its own per update, and nothing per update stays
         // reachable to count as memory per user below).
         const int MaxInFlight = 512;
+        // Update i: unavailable on even i, "busy" on every third; the pattern repeats every 6.
         PresenceStatusRequest[] requests =
-        [
-            new(PresenceState.Unavailable, "busy"), new(PresenceState.Online, null), new(PresenceState.Unavailable, null),
-            new(PresenceState.Online, "busy"), new(PresenceState.Unavailable, null), new(PresenceState.Online, null),
-        ];
+            [.. Enumerable.Range(0, 6).Select(i => new PresenceStatusRequest(i % 2 == 0 ? PresenceState.Unavailable : PresenceState.Online, i % 3 == 0 ? "busy" : null))];
         int sent = -1;
         int failed = 0;
         async Task SendAsync(int worker)
@@ -134,7 +132,6 @@ internal static class FanoutLoad
             {
                 try
                 {
-                    // Update i: unavailable on even i, "busy" on every third, as before.
                     await presence.SetPresenceAsync(ids[mine.Next(users)].ToString(), requests[i % 6]);
                 }
                 catch (Exception)
