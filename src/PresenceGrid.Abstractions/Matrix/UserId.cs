@@ -50,7 +50,7 @@ public sealed class UserId : IEquatable<UserId>
     public static bool TryParse(string? value, [NotNullWhen(true)] out UserId? userId)
     {
         userId = null;
-        if (Validate(value, out var server) is not null)
+        if (FindError(value, out var server) is not null)
         {
             return false;
         }
@@ -64,18 +64,28 @@ public sealed class UserId : IEquatable<UserId>
     /// <param name="field">The field name reported in the exception (default <c>user_id</c>).</param>
     /// <returns>The parsed user id.</returns>
     /// <exception cref="MatrixValidationException">The id is invalid (errcode <c>M_INVALID_PARAM</c>).</exception>
-    public static UserId Parse(string value, string field = "user_id")
+    public static UserId Parse(string value, string field = "user_id") => new(value, Validate(value, field));
+
+    /// <summary>
+    /// Checks a user id the way <see cref="Parse"/> does, without creating a <see cref="UserId"/>: for a caller
+    /// that needs only the valid string and its server (a request's hot path).
+    /// </summary>
+    /// <param name="value">The candidate MXID.</param>
+    /// <param name="field">The field name reported in the exception (default <c>user_id</c>).</param>
+    /// <returns>The id's server name (shared between ids of the same server, so nothing is allocated for a known server).</returns>
+    /// <exception cref="MatrixValidationException">The id is invalid (errcode <c>M_INVALID_PARAM</c>).</exception>
+    public static ServerName Validate(string value, string field = "user_id")
     {
-        var error = Validate(value, out var server);
+        var error = FindError(value, out var server);
         if (error is not null)
         {
             throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, field, $"Invalid {field}: {error}.");
         }
 
-        return new UserId(value, server!);
+        return server!;
     }
 
-    private static string? Validate(string? value, out ServerName? server)
+    private static string? FindError(string? value, out ServerName? server)
     {
         server = null;
         if (string.IsNullOrEmpty(value))

@@ -26,6 +26,13 @@ public sealed record UserPresenceState(
     /// <summary>The <c>type</c> of presence events.</summary>
     public const string EventType = "m.presence";
 
+    /// <summary>
+    /// Hashes the user, the presence value and the last activity: equal states hash alike, and sets of states
+    /// (a routing module's result) do not hash every field, status message included, per state.
+    /// </summary>
+    /// <returns>The hash code.</returns>
+    public override int GetHashCode() => HashCode.Combine(UserId, State, LastActiveTs);
+
     /// <summary>The state of a user we know nothing about: offline, 0, 0, 0, null, false.</summary>
     /// <param name="userId">The user.</param>
     /// <returns>The default state.</returns>

@@ -37,6 +37,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 {
     private const int MaxBatch = 4096;
 
+    /// <summary>The sender index of a state whose publisher does not know its user's table index.</summary>
+    internal const int UnknownSender = -1;
+
     private readonly PublishQueue<PublishedState> _queue = new();
 
     private readonly UserTable _users;
@@ -110,11 +113,14 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     public long Processed => Interlocked.Read(ref _processed);
 
     /// <summary>Queues a state for fan-out; never blocks.</summary>
-    public void Publish(UserPresenceState state, PublishKind kind)
+    public void Publish(UserPresenceState state, PublishKind kind) => Publish(state, kind, UnknownSender);
+
+    /// <summary>Queues a state of the user at <paramref name="sender"/> (its <see cref="UserTable"/> index) for fan-out; never blocks.</summary>
+    public void Publish(UserPresenceState state, PublishKind kind, int sender)
     {
         EnsureStarted();
         Interlocked.Increment(ref _published);
-        _queue.TryWrite(new PublishedState(state, kind, Stopwatch.GetTimestamp()));
+        _queue.TryWrite(new PublishedState(state, kind, sender, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Completes when everything published so far has been processed (for tests and benchmarks).</summary>
@@ -286,7 +292,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     {
         var notified = new List<UserPresenceState>(batch.Count);
         List<UserPresenceState>? replicate = Replication is null ? null : new List<UserPresenceState>(batch.Count);
-        foreach ((UserPresenceState state, PublishKind kind, _) in batch)
+        foreach ((UserPresenceState state, PublishKind kind, _, _) in batch)
         {
             if (kind is PublishKind.Notify or PublishKind.Replica)
             {
@@ -346,9 +352,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         long deliveries = 0;
         long logAppends = 0;
         long roomRecipients = 0;
-        foreach ((UserPresenceState state, PublishKind kind, _) in batch)
+        foreach ((UserPresenceState state, PublishKind kind, int knownSender, _) in batch)
         {
-            int sender = _users.GetOrAdd(state.UserId);
+            int sender = knownSender == UnknownSender ? _users.GetOrAdd(state.UserId) : knownSender;
             bool local = _users[sender].IsLocal && kind != PublishKind.Replica;
             if (kind is PublishKind.Notify or PublishKind.Replica)
             {
@@ -548,4 +554,5 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 }
 
 /// <summary>A state waiting for fan-out, with when it was published (for the change-to-delivery metric).</summary>
-internal readonly record struct PublishedState(UserPresenceState State, PublishKind Kind, long PublishedAt);
+/// <remarks><see cref="Sender"/> is the user's <see cref="UserTable"/> index, or <see cref="PresenceFanout.UnknownSender"/> when the publisher does not know it.</remarks>
+internal readonly record struct PublishedState(UserPresenceState State, PublishKind Kind, int Sender, long PublishedAt);

@@ -60,8 +60,11 @@ internal sealed class UserTable
     /// and the fan-out share it instead of each keeping a copy.
     /// </summary>
     /// <exception cref="FormatException">The MXID is not valid.</exception>
-    public UserId Intern(string userId) =>
-        this[TryGetIndex(userId, out int index) ? index : GetOrAdd(UserId.Parse(userId))].UserId;
+    public UserId Intern(string userId) => this[InternIndex(userId)].UserId;
+
+    /// <summary>The index of an MXID, parsed and added if new (see <see cref="Intern"/>).</summary>
+    /// <exception cref="FormatException">The MXID is not valid.</exception>
+    public int InternIndex(string userId) => TryGetIndex(userId, out int index) ? index : GetOrAdd(UserId.Parse(userId));
 
     public Entry this[int index] => Volatile.Read(ref _entries)[index];
 

@@ -62,37 +62,41 @@ internal sealed class UserPresenceGrain(
     private static readonly Task<PresenceCommandResult> IgnoredTask = Task.FromResult(PresenceCommandResult.Ignored);
 
     // The aggregate's parts (the aggregate is a value that operations take and give back).
+    // Whether the user is local lives in its user table entry: no flag here, so the fields below pack into 8 bytes.
     private UserPresenceState _state = null!;
     private ImmutableArray<DevicePresence> _devices = [];
-    private bool _isMine;
+    private int _userIndex; // this user's index in the silo's user table, so a fan-out does not look it up
 
     // One timer per grain, due at the earlier of the presence wake-up and the lazy flush.
     private IGrainTimer? _timer;
     private long _wakeAt = Never;
-    private long _flushAt = Never;
-    private bool _dirty;
-    private float _tokens; // a few tokens at most (the burst): float's precision is plenty, and it packs with the flags
+    private long _flushAt = Never; // a last_active-only change waits to be written until then (Never: nothing waits)
+    private float _tokens; // a few tokens at most (the burst): float's precision is plenty, and it packs with the index
     private long _tokensAt;
 
     private PresenceOptions Options => services.Options;
 
     private UserPresenceAggregate Aggregate
     {
-        get => new(_state, _devices, _isMine);
+        get => new(_state, _devices, IsMine);
         set
         {
             _state = value.State;
             _devices = value.Devices;
-            _isMine = value.IsMine;
         }
     }
 
     private PresenceTimings Timings => Options.Timings;
 
+    private bool IsMine => services.Users[_userIndex].IsLocal;
+
+    private bool HasUnwrittenChange => _flushAt != Never;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        UserId userId = services.Users.Intern(GetPrimaryKeyString());
-        bool isMine = Options.IsMine(userId);
+        _userIndex = services.Users.InternIndex(GetPrimaryKeyString());
+        UserId userId = services.Users[_userIndex].UserId;
+        bool isMine = IsMine;
         _tokens = Timings.RatelimitBurstCount;
         _tokensAt = Now();
         if (record.RecordExists && PresenceStates.TryParse(record.State.State, busyEnabled: true, out PresenceState state))
@@ -123,13 +127,13 @@ internal sealed class UserPresenceGrain(
         UserPresenceState offline = stored with { State = PresenceState.Offline, CurrentlyActive = false };
         _state = offline;
         _devices = [];
-        services.Fanout.Publish(offline, PublishKind.Notify);
+        services.Fanout.Publish(offline, PublishKind.Notify, _userIndex);
         await PersistAsync();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty)
+        if (HasUnwrittenChange)
         {
             await PersistAsync();
         }
@@ -198,7 +202,7 @@ internal sealed class UserPresenceGrain(
 
     public Task ApplyFederationUpdate(FederationPresenceUpdate update)
     {
-        if (_isMine)
+        if (IsMine)
         {
             throw new MatrixValidationException(MatrixErrorCodes.Forbidden, "user_id", $"{update.UserId} is a local user; federation cannot set its presence.");
         }
@@ -219,21 +223,20 @@ internal sealed class UserPresenceGrain(
 
         if (transition.Notify)
         {
-            services.Fanout.Publish(transition.Current.State, PublishKind.Notify);
+            services.Fanout.Publish(transition.Current.State, PublishKind.Notify, _userIndex);
             await PersistAsync();
         }
         else
         {
             if (transition.SendFederationPing)
             {
-                services.Fanout.Publish(transition.Current.State, PublishKind.FederationPing);
+                services.Fanout.Publish(transition.Current.State, PublishKind.FederationPing, _userIndex);
             }
 
             if (transition.StateChanged)
             {
                 // last_active-only changes are written lazily (within a minute, or on deactivation), as Synapse does.
-                _dirty = true;
-                if (_flushAt == Never)
+                if (!HasUnwrittenChange)
                 {
                     _flushAt = Now() + (long)DirtyFlushDelay.TotalMilliseconds;
                 }
@@ -258,12 +261,9 @@ internal sealed class UserPresenceGrain(
 
         if (_flushAt <= now)
         {
-            _flushAt = Never;
+            // A failed write leaves the change waiting (and due): the next call or deactivation writes it.
+            await PersistAsync();
             rescheduled = false;
-            if (_dirty)
-            {
-                await PersistAsync();
-            }
         }
 
         if (!rescheduled)
@@ -308,7 +308,6 @@ internal sealed class UserPresenceGrain(
             CurrentlyActive = state.CurrentlyActive,
         };
         await record.WriteStateAsync();
-        _dirty = false;
         _flushAt = Never;
     }
 
@@ -335,7 +334,7 @@ internal sealed class UserPresenceGrain(
 
     private void RequireLocal()
     {
-        if (!_isMine)
+        if (!IsMine)
         {
             throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "user_id", $"{_state.UserId} is not a local user of this grid.");
         }

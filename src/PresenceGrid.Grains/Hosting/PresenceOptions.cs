@@ -42,10 +42,20 @@ public sealed class PresenceOptions
     public bool IsMine(UserId userId)
     {
         ArgumentNullException.ThrowIfNull(userId);
-        string server = userId.Server.ToString();
-        foreach (string name in ServerNames)
+        return IsMine(userId.Server);
+    }
+
+    /// <summary>True when <paramref name="serverName"/> is one of the local server names (compared ignoring case).</summary>
+    /// <param name="serverName">A server name.</param>
+    /// <returns>Whether users of that server are local.</returns>
+    public bool IsMine(ServerName serverName)
+    {
+        ArgumentNullException.ThrowIfNull(serverName);
+        string server = serverName.ToString();
+        IList<string> names = ServerNames;
+        for (int i = 0; i < names.Count; i++) // by index: a foreach over the interface would box an enumerator per call
         {
-            if (string.Equals(name, server, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(names[i], server, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }

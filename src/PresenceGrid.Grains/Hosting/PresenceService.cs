@@ -67,7 +67,7 @@ public sealed class PresenceService
     public Task<PresenceCommandResult> SetPresenceAsync(string userId, PresenceStatusRequest request, string? deviceId = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        UserId user = ParseLocalUser(userId);
+        string user = LocalUserKey(userId);
         if (request.Presence == PresenceState.Busy && !_options.BusyEnabled)
         {
             throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "presence", "presence 'org.matrix.msc3026.busy' is not enabled on this grid.");
@@ -106,7 +106,7 @@ public sealed class PresenceService
     /// <returns>A task.</returns>
     public Task SetSyncingAsync(string userId, string deviceId, bool start, string? setPresence = null)
     {
-        UserId user = ParseLocalUser(userId);
+        string user = LocalUserKey(userId);
         if (string.IsNullOrEmpty(deviceId))
         {
             throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "device_id", "device_id must not be empty.");
@@ -130,13 +130,13 @@ public sealed class PresenceService
     /// <param name="userId">The user.</param>
     /// <param name="deviceId">The device.</param>
     /// <returns>A task.</returns>
-    public Task KeepAliveAsync(string userId, string deviceId) => User(ParseLocalUser(userId)).KeepAlive(deviceId);
+    public Task KeepAliveAsync(string userId, string deviceId) => User(LocalUserKey(userId)).KeepAlive(deviceId);
 
     /// <summary>The user was active on a device.</summary>
     /// <param name="userId">The user.</param>
     /// <param name="deviceId">The device.</param>
     /// <returns>A task.</returns>
-    public Task BumpActiveAsync(string userId, string? deviceId) => User(ParseLocalUser(userId)).BumpActive(deviceId);
+    public Task BumpActiveAsync(string userId, string? deviceId) => User(LocalUserKey(userId)).BumpActive(deviceId);
 
     /// <summary>The presence part of a sync.</summary>
     /// <param name="userId">The syncing user.</param>
@@ -328,23 +328,19 @@ public sealed class PresenceService
     /// <returns>A task.</returns>
     public Task DrainAsync(CancellationToken cancellationToken = default) => _fanout.DrainAsync(cancellationToken);
 
-    private IUserPresenceGrain User(UserId userId) => _grains.GetGrain<IUserPresenceGrain>(userId.ToString());
+    private IUserPresenceGrain User(UserId userId) => User(userId.ToString());
 
-    private UserId ParseLocalUser(string userId)
+    private IUserPresenceGrain User(string localUserKey) => _grains.GetGrain<IUserPresenceGrain>(localUserKey);
+
+    /// <summary>A local user's grain key: the MXID, checked to be valid and of a local server (no lookup, no allocation).</summary>
+    private string LocalUserKey(string userId)
     {
-        // A user this silo knows was validated when it was first seen: no parse on the hot path.
-        UserTable users = _rooms.Users;
-        if (users.TryGetIndex(userId, out int index) && users[index] is { IsLocal: true } known)
+        ServerName server = UserId.Validate(userId, "user_id");
+        if (!_options.IsMine(server))
         {
-            return known.UserId;
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "user_id", $"{userId} is not a local user of this grid (local servers: {string.Join(", ", _options.ServerNames)}).");
         }
 
-        UserId user = UserId.Parse(userId, "user_id");
-        if (!_options.IsMine(user))
-        {
-            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "user_id", $"{user} is not a local user of this grid (local servers: {string.Join(", ", _options.ServerNames)}).");
-        }
-
-        return user;
+        return userId;
     }
 }

@@ -19,6 +19,7 @@ public sealed class IdentifierTests
         Assert.Equal(server, id.Server.ToString());
         Assert.Equal(text, id.ToString());
         Assert.Equal(id, UserId.Parse(text));
+        Assert.Equal(server, UserId.Validate(text).ToString());
     }
 
     [Fact]
@@ -59,6 +60,8 @@ public sealed class IdentifierTests
     {
         Assert.False(UserId.TryParse(text, out var id));
         Assert.Null(id);
+        var e = Assert.Throws<MatrixValidationException>(() => UserId.Validate(text!, "target"));
+        Assert.Equal("target", e.Field);
     }
 
     [Fact]
