@@ -169,16 +169,21 @@ internal sealed class PostgresGrainStorage : IGrainStorage, IGrainStorageScan, I
     {
         ArgumentNullException.ThrowIfNull(stateName);
         ArgumentException.ThrowIfNullOrEmpty(grainType);
-        string prefix = grainType.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "/%";
+        // A type's grain ids are "type/key". In the column's C collation they sort from "type/" up to, not
+        // including, "type0" ('0' follows '/'): an index range, which a generic plan can use (a LIKE
+        // pattern in a parameter it could not).
+        string from = grainType + "/";
+        string to = grainType + "0";
         return _cluster.RunAsync<IReadOnlyList<KeyValuePair<GrainId, TState>>>(
             "state scan",
             async (connection, ct) =>
             {
                 await using var command = new NpgsqlCommand(
-                    "SELECT grain_id, data FROM grain_state WHERE state_name = @state AND grain_id LIKE @prefix AND data IS NOT NULL ORDER BY grain_id",
+                    "SELECT grain_id, data FROM grain_state WHERE grain_id >= @from AND grain_id < @to AND state_name = @state AND data IS NOT NULL ORDER BY grain_id",
                     connection);
                 command.Parameters.Add(new NpgsqlParameter<string>("state", stateName));
-                command.Parameters.Add(new NpgsqlParameter<string>("prefix", prefix));
+                command.Parameters.Add(new NpgsqlParameter<string>("from", from));
+                command.Parameters.Add(new NpgsqlParameter<string>("to", to));
                 var records = new List<KeyValuePair<GrainId, TState>>();
                 await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Npgsql;
 using PresenceGrid.Persistence;
 using PresenceGrid.Runtime.GrainDirectory;
 using PresenceGrid.Runtime.Membership;
@@ -208,6 +209,17 @@ public sealed class StorageTests(PostgresFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Connections_UseGenericPlans_AndSkipTheResetOnClose()
+    {
+        await using PostgresCluster cluster = await fixture.StartClusterAsync();
+        await using NpgsqlConnection connection = await cluster.DataSource.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SHOW plan_cache_mode", connection);
+
+        Assert.Equal("force_generic_plan", await command.ExecuteScalarAsync());
+        Assert.True(new NpgsqlConnectionStringBuilder(connection.ConnectionString).NoResetOnClose);
+    }
+
+    [Fact]
     public async Task ReadAll_ReturnsTheLiveRecordsOfOneTypeAndState()
     {
         await using PostgresCluster cluster = await fixture.StartClusterAsync();
@@ -216,6 +228,11 @@ public sealed class StorageTests(PostgresFixture fixture, ITestOutputHelper outp
         await storage.WriteStateAsync(StateName, new GrainId("a_b", "2"), new TestGrainState<Counter>(new Counter(2)));
         await storage.WriteStateAsync("other", new GrainId("a_b", "3"), new TestGrainState<Counter>(new Counter(3)));
         await storage.WriteStateAsync(StateName, new GrainId("axb", "4"), new TestGrainState<Counter>(new Counter(4)));
+
+        // Types whose ids sort right next to "a_b/..." ('.' before '/', '0' after it) are not in the range.
+        await storage.WriteStateAsync(StateName, new GrainId("a_b.", "6"), new TestGrainState<Counter>(new Counter(6)));
+        await storage.WriteStateAsync(StateName, new GrainId("a_b0", "7"), new TestGrainState<Counter>(new Counter(7)));
+        await storage.WriteStateAsync(StateName, new GrainId("a_", "8"), new TestGrainState<Counter>(new Counter(8)));
         var cleared = new TestGrainState<Counter>(new Counter(5));
         await storage.WriteStateAsync(StateName, new GrainId("a_b", "5"), cleared);
         await storage.ClearStateAsync(StateName, new GrainId("a_b", "5"), cleared);
