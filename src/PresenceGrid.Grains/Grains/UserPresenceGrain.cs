@@ -54,6 +54,7 @@ internal sealed class UserPresenceGrain(
     UserPresenceServices services) : Grain, IUserPresenceGrain
 {
     private const long Never = long.MaxValue;
+    private const uint LocalUserBit = 1u << 31;
 
     /// <summary>How long a <c>last_active</c>-only change may wait before it is written (Synapse coalesces them too).</summary>
     public static readonly TimeSpan DirtyFlushDelay = TimeSpan.FromMinutes(1);
@@ -62,10 +63,12 @@ internal sealed class UserPresenceGrain(
     private static readonly Task<PresenceCommandResult> IgnoredTask = Task.FromResult(PresenceCommandResult.Ignored);
 
     // The aggregate's parts (the aggregate is a value that operations take and give back).
-    // Whether the user is local lives in its user table entry: no flag here, so the fields below pack into 8 bytes.
     private UserPresenceState _state = null!;
     private ImmutableArray<DevicePresence> _devices = [];
-    private int _userIndex; // this user's index in the silo's user table, so a fan-out does not look it up
+
+    // The user's index in the silo's user table (so the fan-out does not look the sender up) in bits 0-30,
+    // and whether the user is local in bit 31: one field, so the grain's small fields still pack into 8 bytes.
+    private uint _user;
 
     // One timer per grain, due at the earlier of the presence wake-up and the lazy flush.
     private IGrainTimer? _timer;
@@ -88,15 +91,18 @@ internal sealed class UserPresenceGrain(
 
     private PresenceTimings Timings => Options.Timings;
 
-    private bool IsMine => services.Users[_userIndex].IsLocal;
+    private int UserIndex => (int)(_user & ~LocalUserBit);
+
+    private bool IsMine => (_user & LocalUserBit) != 0;
 
     private bool HasUnwrittenChange => _flushAt != Never;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _userIndex = services.Users.InternIndex(GetPrimaryKeyString());
-        UserId userId = services.Users[_userIndex].UserId;
-        bool isMine = IsMine;
+        int index = services.Users.InternIndex(GetPrimaryKeyString());
+        UserId userId = services.Users[index].UserId;
+        bool isMine = services.Users[index].IsLocal;
+        _user = (uint)index | (isMine ? LocalUserBit : 0);
         _tokens = Timings.RatelimitBurstCount;
         _tokensAt = Now();
         if (record.RecordExists && PresenceStates.TryParse(record.State.State, busyEnabled: true, out PresenceState state))
@@ -127,7 +133,7 @@ internal sealed class UserPresenceGrain(
         UserPresenceState offline = stored with { State = PresenceState.Offline, CurrentlyActive = false };
         _state = offline;
         _devices = [];
-        services.Fanout.Publish(offline, PublishKind.Notify, _userIndex);
+        services.Fanout.Publish(offline, PublishKind.Notify, UserIndex);
         await PersistAsync();
     }
 
@@ -223,14 +229,14 @@ internal sealed class UserPresenceGrain(
 
         if (transition.Notify)
         {
-            services.Fanout.Publish(transition.Current.State, PublishKind.Notify, _userIndex);
+            services.Fanout.Publish(transition.Current.State, PublishKind.Notify, UserIndex);
             await PersistAsync();
         }
         else
         {
             if (transition.SendFederationPing)
             {
-                services.Fanout.Publish(transition.Current.State, PublishKind.FederationPing, _userIndex);
+                services.Fanout.Publish(transition.Current.State, PublishKind.FederationPing, UserIndex);
             }
 
             if (transition.StateChanged)
