@@ -385,19 +385,19 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                             continue;
                         }
 
-                        int[] members = room.Members;
+                        int members = room.MemberCount;
                         if (room.Log is { } log)
                         {
                             log.Append(sender, position);
                             logAppends++;
                         }
-                        else if (members.Length >= _options.BroadcastRoomThreshold)
+                        else if (members >= _options.BroadcastRoomThreshold)
                         {
                             room.GetOrCreateLog(_options.BroadcastRoomLogCapacity, position).Append(sender, position);
                             logAppends++;
                         }
 
-                        reachedThroughRooms += members.Length;
+                        reachedThroughRooms += members;
                         room.Mark(position);
                         _marked.Add(room);
                     }

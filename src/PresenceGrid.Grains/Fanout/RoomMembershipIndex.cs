@@ -7,14 +7,18 @@ namespace PresenceGrid.Fanout;
 
 /// <summary>
 /// This silo's read-optimised view of joined memberships (room grains are the source of truth and
-/// keep it current): room → joined members as user indexes, user → joined rooms. Fan-out reads
-/// member arrays without locks (copy-on-write, rebuilt lazily after a change).
+/// keep it current): room → joined members as user indexes, user → joined rooms (kept in the user's
+/// <see cref="UserTable.Entry"/>, which the fan-out reads anyway). Fan-out reads member arrays and
+/// room lists without locks (copy-on-write, member arrays rebuilt lazily after a change).
 /// </summary>
 internal sealed class RoomMembershipIndex
 {
     private readonly ConcurrentDictionary<string, Room> _rooms = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<int, UserRooms> _userRooms = new();
     private readonly UserTable _users;
+
+    // Guards writes of every user's room list (UserTable.Entry.Rooms, copy-on-write): memberships change
+    // rarely next to how often the fan-out reads them, so one lock serves all users.
+    private readonly Lock _userRoomsLock = new();
     private readonly HashSet<string> _excluded;
 
     public RoomMembershipIndex(UserTable users, IOptions<PresenceOptions> options)
@@ -33,8 +37,7 @@ internal sealed class RoomMembershipIndex
         int user = _users.GetOrAdd(userId);
         Room room = _rooms.GetOrAdd(roomId, static (id, self) => new Room(id, self._excluded.Contains(id), self._users), this);
         bool was = room.Set(user, joined);
-        UserRooms rooms = _userRooms.GetOrAdd(user, static _ => new UserRooms());
-        rooms.Set(room, joined);
+        SetUserRoom(_users[user], room, joined);
         return was;
     }
 
@@ -42,7 +45,7 @@ internal sealed class RoomMembershipIndex
     public int[] GetMembers(string roomId) => _rooms.TryGetValue(roomId, out Room? room) ? room.Members : [];
 
     /// <summary>The rooms a user is joined to (excluded ones included; check <see cref="Room.Excluded"/>).</summary>
-    public Room[] GetRooms(int user) => _userRooms.TryGetValue(user, out UserRooms? rooms) ? rooms.Rooms : [];
+    public Room[] GetRooms(int user) => Volatile.Read(ref _users[user].Rooms);
 
     public Room[] GetRooms(UserId userId) => _users.TryGetIndex(userId.ToString(), out int user) ? GetRooms(user) : [];
 
@@ -87,6 +90,7 @@ internal sealed class RoomMembershipIndex
 
         private RoomLog? _log;
         private long _lastChange;
+        private int _memberCount;
         private HashSet<TaskCompletionSource>? _watchers;
 
         /// <summary>The change log, once the room is (or was) a broadcast room.</summary>
@@ -182,6 +186,9 @@ internal sealed class RoomMembershipIndex
             }
         }
 
+        /// <summary>How many members the room has (read without touching the member array, which the fan-out does not need).</summary>
+        public int MemberCount => Volatile.Read(ref _memberCount);
+
         /// <summary>The members; the array is shared and must not be changed.</summary>
         public int[] Members
         {
@@ -256,6 +263,7 @@ internal sealed class RoomMembershipIndex
                         _members.Remove(user);
                     }
 
+                    Volatile.Write(ref _memberCount, _members.Count);
                     Volatile.Write(ref _snapshot, null);
                     Volatile.Write(ref _remoteHosts, null);
                 }
@@ -265,26 +273,19 @@ internal sealed class RoomMembershipIndex
         }
     }
 
-    private sealed class UserRooms
+    private void SetUserRoom(UserTable.Entry user, Room room, bool joined)
     {
-        private readonly object _lock = new();
-        private Room[] _rooms = [];
-
-        public Room[] Rooms => Volatile.Read(ref _rooms);
-
-        public void Set(Room room, bool joined)
+        lock (_userRoomsLock)
         {
-            lock (_lock)
+            Room[] rooms = user.Rooms;
+            bool has = Array.IndexOf(rooms, room) >= 0;
+            if (joined && !has)
             {
-                bool has = Array.IndexOf(_rooms, room) >= 0;
-                if (joined && !has)
-                {
-                    _rooms = [.. _rooms, room];
-                }
-                else if (!joined && has)
-                {
-                    _rooms = [.. _rooms.Where(r => r != room)];
-                }
+                Volatile.Write(ref user.Rooms, [.. rooms, room]);
+            }
+            else if (!joined && has)
+            {
+                Volatile.Write(ref user.Rooms, [.. rooms.Where(r => r != room)]);
             }
         }
     }

@@ -107,5 +107,8 @@ internal sealed class UserTable
         /// a room mate's sync reads this user's state when it is past the sync's token.
         /// </summary>
         public long RoomPosition;
+
+        /// <summary>The joined rooms (excluded ones included), copy-on-write under <see cref="RoomMembershipIndex"/>'s lock.</summary>
+        public RoomMembershipIndex.Room[] Rooms = [];
     }
 }
