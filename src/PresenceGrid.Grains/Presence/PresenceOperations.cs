@@ -158,7 +158,7 @@ internal static class PresenceOperations
         }
 
         var devices = aggregate.WithDevice(syncing with { SyncingUntil = null, LastSyncTs = now });
-        var proposed = aggregate.State with { LastUserSyncTs = now };
+        var proposed = ProposedPresence.Of(aggregate.State) with { LastUserSyncTs = now };
         return Commit(aggregate, devices, proposed, now, timings, mode, forceNotify: false);
     }
 
@@ -193,7 +193,7 @@ internal static class PresenceOperations
         }
 
         var devices = aggregate.WithDevice(device);
-        var proposed = aggregate.State with { LastActiveTs = now, State = DevicePresence.Combine(devices) };
+        var proposed = ProposedPresence.Of(aggregate.State) with { LastActiveTs = now, State = DevicePresence.Combine(devices) };
         return Commit(aggregate, devices, proposed, now, timings, mode, forceNotify: false);
     }
 
@@ -225,7 +225,7 @@ internal static class PresenceOperations
             return PresenceTransition.Quiet(aggregate, current, NextWakeup(current, now, timings, mode));
         }
 
-        return Commit(aggregate, timeout.Devices, timeout.NewState, now, timings, mode, forceNotify: false);
+        return Commit(aggregate, timeout.Devices, ProposedPresence.Of(timeout.NewState), now, timings, mode, forceNotify: false, timeout.NewState);
     }
 
     /// <summary>
@@ -257,7 +257,8 @@ internal static class PresenceOperations
             return NoOp(aggregate, now, timings, mode);
         }
 
-        return Commit(aggregate, aggregate.Devices, update.ApplyTo(aggregate.State, now), now, timings, mode, forceNotify: false);
+        UserPresenceState applied = update.ApplyTo(aggregate.State, now);
+        return Commit(aggregate, aggregate.Devices, ProposedPresence.Of(applied), now, timings, mode, forceNotify: false, applied);
     }
 
     /// <summary>
@@ -286,7 +287,7 @@ internal static class PresenceOperations
             return NoOp(aggregate, now, timings, mode);
         }
 
-        var proposed = aggregate.State with { State = presence, StatusMsg = statusMsg };
+        var proposed = ProposedPresence.Of(aggregate.State) with { State = presence, StatusMsg = statusMsg };
         return Commit(aggregate, aggregate.Devices, proposed, now, timings, mode, forceNotify: true);
     }
 
@@ -339,8 +340,8 @@ internal static class PresenceOperations
         var devices = aggregate.WithDevice(device);
         var combined = DevicePresence.Combine(devices);
 
-        // One new state, not one per changed field.
-        var proposed = prev with
+        // One new state, not one per changed field (made by handle_update, which changes two more).
+        var proposed = ProposedPresence.Of(prev) with
         {
             State = combined,
             LastActiveTs = combined is PresenceState.Online or PresenceState.Busy ? now : prev.LastActiveTs,
@@ -350,17 +351,20 @@ internal static class PresenceOperations
         return Commit(aggregate, devices, proposed, now, timings, mode, forceNotify);
     }
 
+    // proposedState: the proposal as a state object when the operation already had one (kept when handle_update
+    // changes nothing, so no copy is made).
     private static PresenceTransition Commit(
         UserPresenceAggregate aggregate,
         ImmutableArray<DevicePresence> devices,
-        UserPresenceState proposed,
+        in ProposedPresence proposed,
         long now,
         PresenceTimings timings,
         PresenceMode mode,
-        bool forceNotify)
+        bool forceNotify,
+        UserPresenceState? proposedState = null)
     {
-        var result = PresenceStateMachine.HandleUpdate(
-            aggregate.State, proposed, aggregate.IsMine, now, timings, persist: mode != PresenceMode.Enabled);
+        var result = PresenceStateMachine.HandleProposal(
+            aggregate.State, proposed, aggregate.IsMine, now, timings, persist: mode != PresenceMode.Enabled, proposedState);
         var current = aggregate with { State = result.NewState, Devices = devices };
         return new PresenceTransition(
             aggregate,

@@ -31,8 +31,33 @@ internal static class PresenceStateMachine
         PresenceTimings timings,
         bool persist = false)
     {
-        ArgumentNullException.ThrowIfNull(prev);
         ArgumentNullException.ThrowIfNull(next);
+        return HandleProposal(prev, ProposedPresence.Of(next), isMine, now, timings, persist, next);
+    }
+
+    /// <summary>
+    /// <see cref="HandleUpdate"/> on the fields of the proposed state: the state it returns is the only one made (or
+    /// <paramref name="nextState"/> itself, when the proposal came as a state and <c>handle_update</c> changed none of
+    /// its fields).
+    /// </summary>
+    /// <param name="prev">The committed state.</param>
+    /// <param name="next">The proposed fields.</param>
+    /// <param name="isMine">Whether the user is local.</param>
+    /// <param name="now">Current time, ms.</param>
+    /// <param name="timings">The timings.</param>
+    /// <param name="persist">Synapse's <c>persist</c> flag: skip timers.</param>
+    /// <param name="nextState">The proposed state as an object, when the caller has one.</param>
+    /// <returns>The state to store, the notify and ping flags, and the timers.</returns>
+    internal static PresenceUpdateResult HandleProposal(
+        UserPresenceState prev,
+        in ProposedPresence next,
+        bool isMine,
+        long now,
+        PresenceTimings timings,
+        bool persist,
+        UserPresenceState? nextState = null)
+    {
+        ArgumentNullException.ThrowIfNull(prev);
         ArgumentNullException.ThrowIfNull(timings);
 
         // At most three timers apply (idle, currently-active and sync, or sync and busy), kept inline.
@@ -89,9 +114,9 @@ internal static class PresenceStateMachine
             lastFederationUpdateTs = now;
         }
 
-        var state = currentlyActive == next.CurrentlyActive && lastFederationUpdateTs == next.LastFederationUpdateTs
-            ? next
-            : next with { CurrentlyActive = currentlyActive, LastFederationUpdateTs = lastFederationUpdateTs };
+        var state = nextState is not null && currentlyActive == next.CurrentlyActive && lastFederationUpdateTs == next.LastFederationUpdateTs
+            ? nextState
+            : (next with { CurrentlyActive = currentlyActive, LastFederationUpdateTs = lastFederationUpdateTs }).ToState(nextState?.UserId ?? prev.UserId);
         return new PresenceUpdateResult(state, decision.ShouldNotify, decision.Reason, ping, timers);
     }
 
