@@ -263,6 +263,12 @@ internal sealed class Inbox
         for (int i = 0; i < _count; i++)
         {
             ref Entry entry = ref _entries[i];
+            if (entry.Position == 0)
+            {
+                // A hole an earlier compaction left when it grew the array instead: not an entry of sender 0.
+                continue;
+            }
+
             if (latest.TryGetValue(entry.Sender, out int previous))
             {
                 entry = entry with { Kind = entry.Kind | _entries[previous].Kind };
