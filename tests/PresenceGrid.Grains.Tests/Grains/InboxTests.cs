@@ -65,11 +65,11 @@ public sealed class InboxTests
 
         // Four distinct senders fill four entries: the compaction frees nothing, so the inbox grows and keeps
         // its one hole (sender 1's older entry) in place.
-        inbox.Deliver(0, DeliveryKind.Room);
-        inbox.Deliver(1, DeliveryKind.Room);
-        inbox.Deliver(2, DeliveryKind.Room);
-        inbox.Deliver(1, DeliveryKind.Module);
-        inbox.Deliver(3, DeliveryKind.Room);
+        (int Sender, DeliveryKind Kind)[] first = [(0, DeliveryKind.Room), (1, DeliveryKind.Room), (2, DeliveryKind.Room), (1, DeliveryKind.Module), (3, DeliveryKind.Room)];
+        foreach ((int sender, DeliveryKind kind) in first)
+        {
+            inbox.Deliver(sender, kind);
+        }
 
         // Fill up to the next compaction: the hole comes after sender 0's entry and must not replace it.
         for (int i = 0; i < 4; i++)
