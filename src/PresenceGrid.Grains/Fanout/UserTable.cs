@@ -56,13 +56,9 @@ internal sealed class UserTable
     public bool TryGetIndex(string userId, out int index) => _indexes.TryGetValue(userId, out index);
 
     /// <summary>
-    /// The silo's one <see cref="UserId"/> object for an MXID, parsed and added if new, so a user grain
-    /// and the fan-out share it instead of each keeping a copy.
+    /// The index of an MXID, parsed and added if new: the silo's one <see cref="UserId"/> object for it (at that
+    /// index) is shared by the user's grain and the fan-out instead of each keeping a copy.
     /// </summary>
-    /// <exception cref="FormatException">The MXID is not valid.</exception>
-    public UserId Intern(string userId) => this[InternIndex(userId)].UserId;
-
-    /// <summary>The index of an MXID, parsed and added if new (see <see cref="Intern"/>).</summary>
     /// <exception cref="FormatException">The MXID is not valid.</exception>
     public int InternIndex(string userId) => TryGetIndex(userId, out int index) ? index : GetOrAdd(UserId.Parse(userId));
 
