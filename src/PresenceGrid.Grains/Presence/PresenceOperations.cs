@@ -225,7 +225,7 @@ internal static class PresenceOperations
             return PresenceTransition.Quiet(aggregate, current, NextWakeup(current, now, timings, mode));
         }
 
-        return Commit(aggregate, timeout.Devices, ProposedPresence.Of(timeout.NewState), now, timings, mode, forceNotify: false, timeout.NewState);
+        return Commit(aggregate, timeout.Devices, ProposedPresence.Of(timeout.NewState), now, timings, mode, forceNotify: false);
     }
 
     /// <summary>
@@ -257,8 +257,7 @@ internal static class PresenceOperations
             return NoOp(aggregate, now, timings, mode);
         }
 
-        UserPresenceState applied = update.ApplyTo(aggregate.State, now);
-        return Commit(aggregate, aggregate.Devices, ProposedPresence.Of(applied), now, timings, mode, forceNotify: false, applied);
+        return Commit(aggregate, aggregate.Devices, ProposedPresence.Of(update.ApplyTo(aggregate.State, now)), now, timings, mode, forceNotify: false);
     }
 
     /// <summary>
@@ -351,8 +350,6 @@ internal static class PresenceOperations
         return Commit(aggregate, devices, proposed, now, timings, mode, forceNotify);
     }
 
-    // proposedState: the proposal as a state object when the operation already had one (kept when handle_update
-    // changes nothing, so no copy is made).
     private static PresenceTransition Commit(
         UserPresenceAggregate aggregate,
         ImmutableArray<DevicePresence> devices,
@@ -360,11 +357,10 @@ internal static class PresenceOperations
         long now,
         PresenceTimings timings,
         PresenceMode mode,
-        bool forceNotify,
-        UserPresenceState? proposedState = null)
+        bool forceNotify)
     {
         var result = PresenceStateMachine.HandleProposal(
-            aggregate.State, proposed, aggregate.IsMine, now, timings, persist: mode != PresenceMode.Enabled, proposedState);
+            aggregate.State, proposed, aggregate.IsMine, now, timings, persist: mode != PresenceMode.Enabled);
         var current = aggregate with { State = result.NewState, Devices = devices };
         return new PresenceTransition(
             aggregate,

@@ -23,6 +23,7 @@ internal static class PresenceStateMachine
     /// <param name="timings">The timings.</param>
     /// <param name="persist">Synapse's <c>persist</c> flag (<c>not track_presence</c>): skip timers.</param>
     /// <returns>The state to store, the notify and ping flags, and the timers.</returns>
+    /// <exception cref="ArgumentException">The two states are of different users.</exception>
     public static PresenceUpdateResult HandleUpdate(
         UserPresenceState prev,
         UserPresenceState next,
@@ -31,14 +32,19 @@ internal static class PresenceStateMachine
         PresenceTimings timings,
         bool persist = false)
     {
+        ArgumentNullException.ThrowIfNull(prev);
         ArgumentNullException.ThrowIfNull(next);
-        return HandleProposal(prev, ProposedPresence.Of(next), isMine, now, timings, persist, next);
+        if (!prev.UserId.Equals(next.UserId))
+        {
+            throw new ArgumentException($"handle_update of {prev.UserId} got a state of {next.UserId}.", nameof(next));
+        }
+
+        return HandleProposal(prev, ProposedPresence.Of(next), isMine, now, timings, persist);
     }
 
     /// <summary>
-    /// <see cref="HandleUpdate"/> on the fields of the proposed state: the state it returns is the only one made (or
-    /// <paramref name="nextState"/> itself, when the proposal came as a state and <c>handle_update</c> changed none of
-    /// its fields).
+    /// <see cref="HandleUpdate"/> on the fields of the proposed state (<paramref name="prev"/>'s user's): the state it
+    /// returns is the only one made.
     /// </summary>
     /// <param name="prev">The committed state.</param>
     /// <param name="next">The proposed fields.</param>
@@ -46,7 +52,6 @@ internal static class PresenceStateMachine
     /// <param name="now">Current time, ms.</param>
     /// <param name="timings">The timings.</param>
     /// <param name="persist">Synapse's <c>persist</c> flag: skip timers.</param>
-    /// <param name="nextState">The proposed state as an object, when the caller has one.</param>
     /// <returns>The state to store, the notify and ping flags, and the timers.</returns>
     internal static PresenceUpdateResult HandleProposal(
         UserPresenceState prev,
@@ -54,8 +59,7 @@ internal static class PresenceStateMachine
         bool isMine,
         long now,
         PresenceTimings timings,
-        bool persist,
-        UserPresenceState? nextState = null)
+        bool persist)
     {
         ArgumentNullException.ThrowIfNull(prev);
         ArgumentNullException.ThrowIfNull(timings);
@@ -114,9 +118,7 @@ internal static class PresenceStateMachine
             lastFederationUpdateTs = now;
         }
 
-        var state = nextState is not null && currentlyActive == next.CurrentlyActive && lastFederationUpdateTs == next.LastFederationUpdateTs
-            ? nextState
-            : (next with { CurrentlyActive = currentlyActive, LastFederationUpdateTs = lastFederationUpdateTs }).ToState(nextState?.UserId ?? prev.UserId);
+        var state = (next with { CurrentlyActive = currentlyActive, LastFederationUpdateTs = lastFederationUpdateTs }).ToState(prev.UserId);
         return new PresenceUpdateResult(state, decision.ShouldNotify, decision.Reason, ping, timers);
     }
 

@@ -217,4 +217,14 @@ public sealed class HandleUpdateScenarioTests
         Assert.False(result.NewState.CurrentlyActive);
         Assert.DoesNotContain(result.Timers, t => t.Kind == PresenceTimerKind.CurrentlyActive);
     }
+
+    [Fact]
+    public void HandleUpdate_StatesOfTwoUsers_Throws()
+    {
+        var other = UserPresenceState.Default(UserId.Parse("@other:test")) with { State = PresenceState.Online, LastActiveTs = Now };
+
+        var e = Assert.Throws<ArgumentException>(() => PresenceStateMachine.HandleUpdate(Default, other, isMine: true, Now, Timings));
+
+        Assert.Equal("next", e.ParamName);
+    }
 }
