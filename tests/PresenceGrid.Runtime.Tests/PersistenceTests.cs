@@ -113,9 +113,23 @@ public sealed class PersistenceTests : IAsyncLifetime
         first.State.Name = "c";
         await storage.WriteStateAsync("s", id, first);
         Assert.NotEqual(etag, first.ETag);
+
+        // A refused write changes nothing.
+        var olderCopy = new TestGrainState<ProfileState> { State = new ProfileState { Name = "d" }, ETag = etag };
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", id, olderCopy));
+        var read = new TestGrainState<ProfileState>();
+        await storage.ReadStateAsync("s", id, read);
+        Assert.Equal(("c", first.ETag), (read.State.Name, read.ETag));
+
         await storage.ClearStateAsync("s", id, first);
         Assert.False(first.RecordExists);
         Assert.Equal(0, storage.Count);
+
+        // After the clear, a writer that still holds an ETag is refused and stores nothing; one without creates the record anew.
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", id, olderCopy));
+        Assert.Equal(0, storage.Count);
+        await storage.WriteStateAsync("s", id, first);
+        Assert.Equal(1, storage.Count);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PresenceGrid.Concurrency;
 using PresenceGrid.Persistence;
 
@@ -13,8 +15,8 @@ namespace PresenceGrid.Runtime.Persistence;
 /// </summary>
 public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
 {
-    // One table per state name: the grain id alone keys a record, so each node is smaller.
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<GrainId, StoredRecord>> _states = new(StringComparer.Ordinal);
+    // One table per state name: the grain id alone keys a record.
+    private readonly ConcurrentDictionary<string, RecordTable> _states = new(StringComparer.Ordinal);
     private readonly IGrainStateSerializer _serializer;
     private readonly string _name;
     private long _version;
@@ -41,9 +43,9 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     public Task<IReadOnlyList<KeyValuePair<GrainId, TState>>> ReadAllAsync<TState>(string stateName, string grainType, CancellationToken cancellationToken)
     {
         var result = new List<KeyValuePair<GrainId, TState>>();
-        if (_states.TryGetValue(stateName, out ConcurrentDictionary<GrainId, StoredRecord>? records))
+        if (_states.TryGetValue(stateName, out RecordTable? records))
         {
-            foreach ((GrainId grainId, StoredRecord record) in records)
+            foreach ((GrainId grainId, StoredRecord record) in records.Snapshot())
             {
                 if (grainId.Type == grainType)
                 {
@@ -75,7 +77,7 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     /// <inheritdoc />
     public Task ReadStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
-        if (_states.TryGetValue(stateName, out ConcurrentDictionary<GrainId, StoredRecord>? records) && records.TryGetValue(grainId, out StoredRecord record))
+        if (_states.TryGetValue(stateName, out RecordTable? records) && records.TryGet(grainId, out StoredRecord record))
         {
             grainState.State = Restore<TState>(record);
             grainState.ETag = record.ETag;
@@ -94,62 +96,25 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
     public Task WriteStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
         CheckFence("write", stateName, grainId, grainState);
-        ConcurrentDictionary<GrainId, StoredRecord> records = Records(stateName);
         object? stored = StateCopy<TState>.IsImmutable ? grainState.State : _serializer.Serialize(grainState.State);
-        var updated = new StoredRecord(stored, NextETag());
-        while (true)
+        string etag = NextETag();
+        if (!Records(stateName).TryWrite(grainId, grainState.ETag, new StoredRecord(stored, etag), out string? storedETag))
         {
-            if (records.TryGetValue(grainId, out StoredRecord existing))
-            {
-                if (!string.Equals(existing.ETag, grainState.ETag, StringComparison.Ordinal))
-                {
-                    throw Conflict("write", stateName, grainId, existing.ETag, grainState.ETag);
-                }
-
-                if (!records.TryUpdate(grainId, updated, existing))
-                {
-                    continue;
-                }
-            }
-            else
-            {
-                if (grainState.ETag is not null)
-                {
-                    throw Conflict("write", stateName, grainId, null, grainState.ETag);
-                }
-
-                if (!records.TryAdd(grainId, updated))
-                {
-                    continue;
-                }
-            }
-
-            grainState.ETag = updated.ETag;
-            grainState.RecordExists = true;
-            return Task.CompletedTask;
+            throw Conflict("write", stateName, grainId, storedETag, grainState.ETag);
         }
+
+        grainState.ETag = etag;
+        grainState.RecordExists = true;
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public Task ClearStateAsync<TState>(string stateName, GrainId grainId, IGrainState<TState> grainState)
     {
         CheckFence("clear", stateName, grainId, grainState);
-        ConcurrentDictionary<GrainId, StoredRecord> records = Records(stateName);
-        if (records.TryGetValue(grainId, out StoredRecord existing))
+        if (!Records(stateName).TryRemove(grainId, grainState.ETag, out string? storedETag))
         {
-            if (!string.Equals(existing.ETag, grainState.ETag, StringComparison.Ordinal))
-            {
-                throw Conflict("clear", stateName, grainId, existing.ETag, grainState.ETag);
-            }
-
-            if (!records.TryRemove(new KeyValuePair<GrainId, StoredRecord>(grainId, existing)))
-            {
-                throw Conflict("clear", stateName, grainId, "(changed concurrently)", grainState.ETag);
-            }
-        }
-        else if (grainState.ETag is not null)
-        {
-            throw Conflict("clear", stateName, grainId, null, grainState.ETag);
+            throw Conflict("clear", stateName, grainId, storedETag, grainState.ETag);
         }
 
         grainState.ETag = null;
@@ -164,17 +129,97 @@ public sealed class MemoryGrainStorage : IGrainStorage, IGrainStorageScan
             stored,
             current);
 
-    private ConcurrentDictionary<GrainId, StoredRecord> Records(string stateName) =>
-        _states.GetOrAdd(stateName, static _ => new ConcurrentDictionary<GrainId, StoredRecord>());
+    private RecordTable Records(string stateName) => _states.GetOrAdd(stateName, static _ => new RecordTable());
 
     private TState Restore<TState>(StoredRecord record) =>
         StateCopy<TState>.IsImmutable ? (TState)record.Value! : _serializer.Deserialize<TState>((byte[])record.Value!);
 
     /// <summary>
     /// The stored state: the object itself for an immutable state type, else its serialized bytes. A
-    /// struct held in the dictionary's node: one object less per grain.
+    /// struct held in the table's entry: one object less per grain.
     /// </summary>
     private readonly record struct StoredRecord(object? Value, string ETag);
+
+    /// <summary>
+    /// One state name's records, behind one lock. A write replaces its record in place: a
+    /// <see cref="ConcurrentDictionary{TKey, TValue}"/> allocates a node for every update of a value wider than a
+    /// pointer, an object per write that lived until the grain's next write. The lock is held for one lookup.
+    /// </summary>
+    private sealed class RecordTable
+    {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<GrainId, StoredRecord> _records = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _records.Count;
+                }
+            }
+        }
+
+        public bool TryGet(GrainId grainId, out StoredRecord record)
+        {
+            lock (_lock)
+            {
+                return _records.TryGetValue(grainId, out record);
+            }
+        }
+
+        public KeyValuePair<GrainId, StoredRecord>[] Snapshot()
+        {
+            lock (_lock)
+            {
+                return [.. _records];
+            }
+        }
+
+        /// <summary>Stores <paramref name="updated"/> if the stored ETag is <paramref name="expected"/> (none stored: null).</summary>
+        /// <returns>False, with the stored ETag, when it is not.</returns>
+        public bool TryWrite(GrainId grainId, string? expected, StoredRecord updated, out string? storedETag)
+        {
+            lock (_lock)
+            {
+                ref StoredRecord slot = ref CollectionsMarshal.GetValueRefOrNullRef(_records, grainId);
+                storedETag = Unsafe.IsNullRef(ref slot) ? null : slot.ETag;
+                if (!string.Equals(storedETag, expected, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+
+                if (Unsafe.IsNullRef(ref slot))
+                {
+                    _records.Add(grainId, updated);
+                }
+                else
+                {
+                    slot = updated;
+                }
+
+                return true;
+            }
+        }
+
+        /// <summary>Removes the record if the stored ETag is <paramref name="expected"/> (none stored: null).</summary>
+        /// <returns>False, with the stored ETag, when it is not.</returns>
+        public bool TryRemove(GrainId grainId, string? expected, out string? storedETag)
+        {
+            lock (_lock)
+            {
+                storedETag = _records.TryGetValue(grainId, out StoredRecord existing) ? existing.ETag : null;
+                if (!string.Equals(storedETag, expected, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+
+                _records.Remove(grainId);
+                return true;
+            }
+        }
+    }
 
     /// <summary>Whether a state type may be kept by reference (looked up once per type).</summary>
     private static class StateCopy<TState>
