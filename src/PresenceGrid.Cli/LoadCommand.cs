@@ -113,6 +113,12 @@ internal static class LoadCommand
         // Open loop: sends that left more than a millisecond after their slot (every worker was still waiting for an answer).
         private long _late;
 
+        // Open loop: the slots run on one clock from the senders' start; the measured part begins at _measuredFrom
+        // ticks of it. Slots the warm-up left unsent by then are skipped, not sent in a burst that the measurement would count.
+        private long _clockStart;
+        private long _measuredFrom;
+        private long _skipped;
+
         private string User(int i) => $"@load{_runId}_{i}:{server}";
 
         public async Task<int> RunAsync(TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
@@ -136,6 +142,7 @@ internal static class LoadCommand
                 Console.WriteLine($"warming up for {warmup.TotalSeconds:F0} s (not counted)...");
             }
 
+            _clockStart = Stopwatch.GetTimestamp();
             Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, warmup + duration, stop.Token) : SendAsync(w, warmup + duration, stop.Token))];
             long lastAccepted = 0;
             double lastDeliveries = start.Deliveries;
@@ -152,6 +159,7 @@ internal static class LoadCommand
                     Interlocked.Exchange(ref _limited, 0);
                     Interlocked.Exchange(ref _failed, 0);
                     Interlocked.Exchange(ref _late, 0);
+                    Volatile.Write(ref _measuredFrom, Stopwatch.GetTimestamp() - _clockStart);
                     _deliveryMs.Reset();
                     _deliveryThisSecond.Reset();
                     _secondP99s.Clear();
@@ -183,7 +191,8 @@ internal static class LoadCommand
             Console.WriteLine($"{(syncs ? "syncs" : "updates")}: {_accepted:N0} accepted in {elapsed:F1} s = {_accepted / elapsed:N0}/s; refused 429: {_limited:N0}; failed: {_failed:N0}");
             if (rate > 0)
             {
-                Console.WriteLine($"open loop at {rate:N0}/s: {_late:N0} sends left over 1 ms after their slot ({100.0 * _late / Math.Max(1, _accepted + _limited + _failed):F2}%)");
+                Console.WriteLine($"open loop at {rate:N0}/s: {_late:N0} sends left over 1 ms after their slot ({100.0 * _late / Math.Max(1, _accepted + _limited + _failed):F2}%); "
+                    + $"{Interlocked.Read(ref _skipped):N0} slots of the warm-up still unsent when the measurement began were skipped");
             }
 
             Console.WriteLine($"deliveries: {counted.Deliveries:N0} = {counted.Deliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics); "
@@ -242,21 +251,30 @@ internal static class LoadCommand
         private async Task SendAsync(int worker, TimeSpan duration, CancellationToken cancellationToken)
         {
             var random = new Random(worker);
-            var until = Stopwatch.StartNew();
+            long durationTicks = (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            long Elapsed() => Stopwatch.GetTimestamp() - _clockStart;
 
             // Open loop: worker w owns the slots w, w + C, w + 2C, ... of a clock ticking rate times a second.
             double periodTicks = rate > 0 ? (double)concurrency * Stopwatch.Frequency / rate : 0;
-            double slot = rate > 0 ? until.ElapsedTicks + ((double)worker * Stopwatch.Frequency / rate) : 0;
-            while (until.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+            double slot = rate > 0 ? (double)worker * Stopwatch.Frequency / rate : 0;
+            while (Elapsed() < durationTicks && !cancellationToken.IsCancellationRequested)
             {
                 if (rate > 0)
                 {
-                    if (slot >= duration.TotalSeconds * Stopwatch.Frequency)
+                    long measuredFrom = Volatile.Read(ref _measuredFrom);
+                    if (slot < measuredFrom)
+                    {
+                        long behind = (long)Math.Ceiling((measuredFrom - slot) / periodTicks);
+                        slot += behind * periodTicks;
+                        Interlocked.Add(ref _skipped, behind);
+                    }
+
+                    if (slot >= durationTicks)
                     {
                         return;
                     }
 
-                    long wait = (long)slot - until.ElapsedTicks;
+                    long wait = (long)slot - Elapsed();
                     if (wait > 0)
                     {
                         try
