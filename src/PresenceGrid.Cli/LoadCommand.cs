@@ -254,27 +254,32 @@ internal static class LoadCommand
             long durationTicks = (long)(duration.TotalSeconds * Stopwatch.Frequency);
             long Elapsed() => Stopwatch.GetTimestamp() - _clockStart;
 
-            // Open loop: worker w owns the slots w, w + C, w + 2C, ... of a clock ticking rate times a second.
-            double periodTicks = rate > 0 ? (double)concurrency * Stopwatch.Frequency / rate : 0;
-            double slot = rate > 0 ? (double)worker * Stopwatch.Frequency / rate : 0;
-            while (Elapsed() < durationTicks && !cancellationToken.IsCancellationRequested)
+            // Open loop: worker w owns the slots w, w + C, w + 2C, ... of a clock ticking rate times a second
+            // (slot n is due n / rate seconds after the start, computed from n so that no rounding adds up).
+            long n = worker;
+            long SlotTicks(long slotIndex) => slotIndex * Stopwatch.Frequency / rate;
+
+            // A closed loop stops at the end of the run; an open loop stops after its last slot before the end, sending the
+            // slots that fell due before it even when they are late (so a slow start costs lateness, not sends).
+            while ((rate > 0 || Elapsed() < durationTicks) && !cancellationToken.IsCancellationRequested)
             {
                 if (rate > 0)
                 {
                     long measuredFrom = Volatile.Read(ref _measuredFrom);
-                    if (slot < measuredFrom)
+                    if (SlotTicks(n) < measuredFrom)
                     {
-                        long behind = (long)Math.Ceiling((measuredFrom - slot) / periodTicks);
-                        slot += behind * periodTicks;
+                        long behind = ((measuredFrom * rate / Stopwatch.Frequency) - n + concurrency) / concurrency;
+                        n += behind * concurrency;
                         Interlocked.Add(ref _skipped, behind);
                     }
 
+                    long slot = SlotTicks(n);
                     if (slot >= durationTicks)
                     {
                         return;
                     }
 
-                    long wait = (long)slot - Elapsed();
+                    long wait = slot - Elapsed();
                     if (wait > 0)
                     {
                         try
@@ -291,7 +296,7 @@ internal static class LoadCommand
                         Interlocked.Increment(ref _late);
                     }
 
-                    slot += periodTicks;
+                    n += concurrency;
                 }
 
                 string user = User(random.Next(userCount));
