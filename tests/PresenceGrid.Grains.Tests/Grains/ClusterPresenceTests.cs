@@ -142,9 +142,11 @@ public sealed class ClusterPresenceChaosTests
                     continue;
                 }
 
-                PresenceService presence = live[n % live.Count].Services.GetRequiredService<PresenceService>();
+                InProcessSiloHandle target = live[n % live.Count];
                 try
                 {
+                    // Inside the try: the chaos may stop this silo (and dispose its services) at any moment.
+                    PresenceService presence = target.Services.GetRequiredService<PresenceService>();
                     if (n % 5 == 0)
                     {
                         string room = $"!chaos{n % 7}:test";
