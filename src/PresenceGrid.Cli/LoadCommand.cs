@@ -121,6 +121,9 @@ internal static class LoadCommand
 
         private string User(int i) => $"@load{_runId}_{i}:{server}";
 
+        /// <summary>Stopwatch ticks since the senders started.</summary>
+        private long Elapsed() => Stopwatch.GetTimestamp() - _clockStart;
+
         public async Task<int> RunAsync(TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
         {
             Console.WriteLine($"setting up {userCount} users in rooms of {roomSize}...");
@@ -252,7 +255,6 @@ internal static class LoadCommand
         {
             var random = new Random(worker);
             long durationTicks = (long)(duration.TotalSeconds * Stopwatch.Frequency);
-            long Elapsed() => Stopwatch.GetTimestamp() - _clockStart;
 
             // Open loop: worker w owns the slots w, w + C, w + 2C, ... of a clock ticking rate times a second
             // (slot n is due n / rate seconds after the start, computed from n so that no rounding adds up).
@@ -328,8 +330,8 @@ internal static class LoadCommand
         {
             string user = User(worker % userCount);
             string? token = null;
-            var until = Stopwatch.StartNew();
-            while (until.Elapsed < duration && !cancellationToken.IsCancellationRequested)
+            long durationTicks = (long)(duration.TotalSeconds * Stopwatch.Frequency);
+            while (Elapsed() < durationTicks && !cancellationToken.IsCancellationRequested)
             {
                 long start = Stopwatch.GetTimestamp();
                 try

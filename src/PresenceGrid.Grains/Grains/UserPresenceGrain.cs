@@ -100,8 +100,9 @@ internal sealed class UserPresenceGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         int index = services.Users.InternIndex(GetPrimaryKeyString());
-        UserId userId = services.Users[index].UserId;
-        bool isMine = services.Users[index].IsLocal;
+        UserTable.Entry user = services.Users[index];
+        UserId userId = user.UserId;
+        bool isMine = user.IsLocal;
         _user = (uint)index | (isMine ? LocalUserBit : 0);
         _tokens = Timings.RatelimitBurstCount;
         _tokensAt = Now();
