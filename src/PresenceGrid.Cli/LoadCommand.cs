@@ -8,23 +8,23 @@ namespace PresenceGrid.Cli;
 /// <summary>
 /// <c>pgrid load</c>: synthetic users in rooms, presence updates as fast as the concurrency allows,
 /// watchers that measure change-to-delivery latency, and a live progress line. The silo should run
-/// with <c>rc_presence.per_second: 0</c>, or most updates are refused with 429 (counted separately).
+/// with <c>rc_presence.per_second: 0</c>, or most updates are refused with 429 (counted separately, with a hint).
+/// Each watcher times a sent change once, at its first delivery in the state sent (<see cref="LoadChanges"/>).
 /// </summary>
 internal static class LoadCommand
 {
-    public static Command Build(Option<string[]> urls, Option<string?> token)
+    /// <summary>The <c>load</c> command (it takes --url and --token, as every command that talks to silos).</summary>
+    /// <returns>The command.</returns>
+    public static Command Build()
     {
-        var users = new Option<int>("--users") { DefaultValueFactory = _ => 1000, Description = "Synthetic users." };
-        var roomSize = new Option<int>("--room-size") { DefaultValueFactory = _ => 20, Description = "Members per room." };
+        var users = PgridCommands.IntOption("--users", 1000, 1, "Synthetic users.");
+        var roomSize = PgridCommands.IntOption("--room-size", 20, 1, "Members per room.");
         var server = new Option<string>("--server") { DefaultValueFactory = _ => "localhost", Description = "The grid's server_name." };
-        var seconds = new Option<int>("--seconds") { DefaultValueFactory = _ => 10, Description = "How long to send updates." };
-        var warmup = new Option<int>("--warmup")
-        {
-            DefaultValueFactory = _ => 0,
-            Description = "Seconds of load before the measured --seconds (the silos' JIT reaches steady code); nothing sent during them is counted.",
-        };
-        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 64, Description = "Requests in flight." };
-        var watchers = new Option<int>("--watchers") { DefaultValueFactory = _ => 50, Description = "Users whose watch streams measure delivery latency." };
+        var seconds = PgridCommands.IntOption("--seconds", 10, 1, "How long to send updates, in seconds.");
+        var warmup = PgridCommands.IntOption(
+            "--warmup", 0, 0, "Seconds of load before the measured --seconds (the silos' JIT reaches steady code); nothing sent during them is counted.");
+        var concurrency = PgridCommands.IntOption("--concurrency", 64, 1, "Requests in flight.");
+        var watchers = PgridCommands.IntOption("--watchers", 50, 0, "Users whose watch streams measure delivery latency.");
         var syncs = new Option<bool>("--syncs") { Description = "Send incremental syncs (each worker one user, from its last token) instead of status updates." };
         var routeToOwner = new Option<bool>("--route-to-owner")
         {
@@ -49,10 +49,8 @@ internal static class LoadCommand
                 result.AddError("--rate must be 0 (closed loop) or a positive number of updates per second.");
             }
         });
-        var command = new Command("load", "Generate presence load against a running grid and report updates/s, deliveries/s and latencies.")
-        {
-            users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner, h2c, rate,
-        };
+        Command command = PgridCommands.ClientCommand("load", "Generate presence load against a running grid and report updates/s, deliveries/s and latencies.",
+            [users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner, h2c, rate]);
         command.Validators.Add(result =>
         {
             if (result.GetValue(rate) > 0 && result.GetValue(syncs))
@@ -66,7 +64,7 @@ internal static class LoadCommand
             // first (failing over to the others), and /metrics are summed over all of them. With
             // --route-to-owner, each of those clients sends a user's requests to the user's owner silo
             // instead (requests not keyed by a user, such as the room set-up, keep the spread).
-            string[] targets = parse.GetValue(urls) is { Length: > 0 } given ? given : ["http://127.0.0.1:8787"];
+            string[] targets = PgridCommands.TargetUrls(parse);
             bool owner = parse.GetValue(routeToOwner);
             bool http2 = parse.GetValue(h2c);
             PresenceGridClient[] clients = [.. targets.Select((_, i) => PgridCommands.Client(parse, [.. targets.Skip(i), .. targets.Take(i)], routeToOwner: owner, h2c: http2))];
@@ -106,9 +104,14 @@ internal static class LoadCommand
         private readonly List<(double P99, long Count)> _secondP99s = [];
         private readonly LatencyHistogram _requestMs = new();
         private readonly string _runId = Guid.NewGuid().ToString("N")[..6];
+        private readonly LoadFailures _failures = new();
         private long _accepted;
         private long _limited;
-        private long _failed;
+
+        // Watch events not timed: a sent change delivered again in the state already timed, and timer-driven
+        // transitions (by the state the silo moved the user to).
+        private long _repeats;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _transitions = new(StringComparer.Ordinal);
 
         // Open loop: sends that left more than a millisecond after their slot (every worker was still waiting for an answer).
         private long _late;
@@ -160,7 +163,9 @@ internal static class LoadCommand
                     measured.Restart();
                     Interlocked.Exchange(ref _accepted, 0);
                     Interlocked.Exchange(ref _limited, 0);
-                    Interlocked.Exchange(ref _failed, 0);
+                    _failures.Clear();
+                    Interlocked.Exchange(ref _repeats, 0);
+                    _transitions.Clear();
                     Interlocked.Exchange(ref _late, 0);
                     Volatile.Write(ref _measuredFrom, Stopwatch.GetTimestamp() - _clockStart);
                     _deliveryMs.Reset();
@@ -191,18 +196,21 @@ internal static class LoadCommand
             await Task.WhenAll(watches).ContinueWith(_ => { }, TaskScheduler.Default);
             Counters counted = await CountersAsync(http) - start;
             Console.WriteLine();
-            Console.WriteLine($"{(syncs ? "syncs" : "updates")}: {_accepted:N0} accepted in {elapsed:F1} s = {_accepted / elapsed:N0}/s; refused 429: {_limited:N0}; failed: {_failed:N0}");
+            long failed = _failures.Count;
+            Console.WriteLine($"{(syncs ? "syncs" : "updates")}: {_accepted:N0} accepted in {elapsed:F1} s = {_accepted / elapsed:N0}/s; refused 429: {_limited:N0}; failed: {failed:N0}");
             if (rate > 0)
             {
-                Console.WriteLine($"open loop at {rate:N0}/s: {_late:N0} sends left over 1 ms after their slot ({100.0 * _late / Math.Max(1, _accepted + _limited + _failed):F2}%); "
+                Console.WriteLine($"open loop at {rate:N0}/s: {_late:N0} sends left over 1 ms after their slot ({100.0 * _late / Math.Max(1, _accepted + _limited + failed):F2}%); "
                     + $"{Interlocked.Read(ref _skipped):N0} slots of the warm-up still unsent when the measurement began were skipped");
             }
 
             Console.WriteLine($"deliveries: {counted.Deliveries:N0} = {counted.Deliveries / elapsed:N0}/s (inbox writes reported by the silo's /metrics); "
                 + $"members reached through their rooms: {counted.RoomRecipients:N0} = {counted.RoomRecipients / elapsed:N0}/s");
             Console.WriteLine($"{(syncs ? "GET sync" : "PUT status")} latency: p50 {_requestMs.PercentileMs(50):F2} ms, p99 {_requestMs.PercentileMs(99):F2} ms");
-            Console.WriteLine($"change-to-delivery latency (watch streams): p50 {_deliveryMs.PercentileMs(50):F2} ms, p99 {_deliveryMs.PercentileMs(99):F2} ms ({_deliveryMs.Count:N0} samples)");
+            Console.WriteLine($"change-to-delivery latency (watch streams, each change timed at its first delivery in the state sent): "
+                + $"p50 {_deliveryMs.PercentileMs(50):F2} ms, p99 {_deliveryMs.PercentileMs(99):F2} ms ({_deliveryMs.Count:N0} samples)");
             Console.WriteLine($"change-to-delivery tail: p90 {_deliveryMs.PercentileMs(90):F2} ms, p99.9 {_deliveryMs.PercentileMs(99.9):F2} ms, max {_deliveryMs.PercentileMs(100):F2} ms; {SecondsSummary()}");
+            Console.WriteLine($"not timed: {TransitionsSummary()}; {Interlocked.Read(ref _repeats):N0} re-deliveries of a change already timed");
             if (counted.SiloCpuSeconds > 0)
             {
                 // Throughput per core: what the silos got done for each second of CPU they spent, the
@@ -223,7 +231,28 @@ internal static class LoadCommand
                 Console.WriteLine(RoutingSummary((long)counted.RemoteCalls, (long)counted.ForwardedCalls));
             }
 
-            return _failed == 0 ? 0 : 1;
+            if (LoadFailures.RateLimitHint(_limited, _accepted + _limited + failed) is { } hint)
+            {
+                await Console.Error.WriteLineAsync(hint);
+            }
+
+            if (failed > 0)
+            {
+                await Console.Error.WriteLineAsync($"{failed:N0} {(syncs ? "syncs" : "updates")} failed{(_accepted == 0 ? " and none was accepted" : string.Empty)}, by errcode:");
+                foreach (string line in _failures.Describe())
+                {
+                    await Console.Error.WriteLineAsync(line);
+                }
+            }
+
+            return failed == 0 ? 0 : 1;
+        }
+
+        private string TransitionsSummary()
+        {
+            KeyValuePair<string, long>[] counts = [.. _transitions.OrderBy(t => t.Key, StringComparer.Ordinal)];
+            string states = counts.Length == 0 ? string.Empty : $": {string.Join(", ", counts.Select(t => $"to {t.Key} {t.Value:N0}"))}";
+            return $"{counts.Sum(t => t.Value):N0} timer-driven transitions (sync_online_timeout, idle_timeout{states})";
         }
 
         /// <summary>How the p99 of each measured second is spread: a steady tail, or a few seconds that stalled.</summary>
@@ -305,8 +334,8 @@ internal static class LoadCommand
                 long start = Stopwatch.GetTimestamp();
                 try
                 {
-                    string stamp = DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture);
-                    await ClientFor(worker).SetPresenceAsync(user, random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, $"load:{stamp}", cancellationToken: cancellationToken);
+                    PresenceState presence = random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable;
+                    await ClientFor(worker).SetPresenceAsync(user, presence, LoadChanges.StatusFor(DateTime.UtcNow.Ticks, presence), cancellationToken: cancellationToken);
                     Interlocked.Increment(ref _accepted);
                     _requestMs.Record(Stopwatch.GetElapsedTime(start));
                 }
@@ -314,9 +343,9 @@ internal static class LoadCommand
                 {
                     Interlocked.Increment(ref _limited);
                 }
-                catch (PresenceGridApiException)
+                catch (PresenceGridApiException exception)
                 {
-                    Interlocked.Increment(ref _failed);
+                    _failures.Add(exception);
                 }
                 catch (OperationCanceledException)
                 {
@@ -341,9 +370,9 @@ internal static class LoadCommand
                     Interlocked.Increment(ref _accepted);
                     _requestMs.Record(Stopwatch.GetElapsedTime(start));
                 }
-                catch (PresenceGridApiException)
+                catch (PresenceGridApiException exception)
                 {
-                    Interlocked.Increment(ref _failed);
+                    _failures.Add(exception);
                 }
                 catch (OperationCanceledException)
                 {
@@ -354,6 +383,7 @@ internal static class LoadCommand
 
         private async Task WatchAsync(PresenceGridClient client, string user, CancellationToken cancellationToken)
         {
+            var changes = new LoadChanges();
             try
             {
                 await foreach (SyncBatch batch in client.WatchAsync(user, null, cancellationToken))
@@ -361,11 +391,18 @@ internal static class LoadCommand
                     long now = DateTime.UtcNow.Ticks;
                     foreach (PresenceEvent ev in batch.Events)
                     {
-                        if (ev.Content.StatusMsg is { } status && status.StartsWith("load:", StringComparison.Ordinal)
-                            && long.TryParse(status.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out long sent))
+                        switch (changes.Classify(ev.Sender, ev.Content, out long sent))
                         {
-                            _deliveryMs.Record(TimeSpan.FromTicks(now - sent));
-                            _deliveryThisSecond.Record(TimeSpan.FromTicks(now - sent));
+                            case LoadDelivery.First:
+                                _deliveryMs.Record(TimeSpan.FromTicks(now - sent));
+                                _deliveryThisSecond.Record(TimeSpan.FromTicks(now - sent));
+                                break;
+                            case LoadDelivery.Repeat:
+                                Interlocked.Increment(ref _repeats);
+                                break;
+                            case LoadDelivery.TimerTransition:
+                                _transitions.AddOrUpdate(ev.Content.Presence.Value, 1, static (_, count) => count + 1);
+                                break;
                         }
                     }
                 }

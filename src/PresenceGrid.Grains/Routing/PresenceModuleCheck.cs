@@ -34,21 +34,7 @@ public static partial class PresenceModuleCheck
         var host = new ModuleHost(new NoOperations(), serverNames.Select(n => ServerName.Parse(n)), NullLoggerFactory.Instance, TimeProvider.System);
         new ModuleLoader(pipeline, host).Load(modules, legacy);
 
-        var users = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (KeyValuePair<string, string?> entry in configuration.AsEnumerable())
-        {
-            foreach (string text in new[] { entry.Key, entry.Value ?? string.Empty })
-            {
-                foreach (Match match in MxidPattern().Matches(text))
-                {
-                    if (UserId.TryParse(match.Value, out _))
-                    {
-                        users.Add(match.Value);
-                    }
-                }
-            }
-        }
-
+        SortedSet<string> users = ConfiguredUsers(configuration);
         users.UnionWith(extraUsers);
         UserId[] sample = [.. users.Select(u => UserId.Parse(u, "users"))];
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -57,7 +43,59 @@ public static partial class PresenceModuleCheck
         return ([.. users], [.. mismatches.Select(m => $"{m.Kind}: receiver {m.Receiver}, sender {m.Sender}")]);
     }
 
-    // MXIDs inside config keys come apart at ':' (IConfiguration paths); values keep them whole.
+    /// <summary>
+    /// The user ids written in the configuration, as values or as mapping keys. Values keep an MXID whole; a key comes
+    /// apart at every ':' (IConfiguration paths), so an MXID key is its '@' segment and the next one, plus the one after
+    /// when that is a port, not a list index: <c>routes:@bob:example.org:0</c> is the first item of the list under
+    /// <c>@bob:example.org</c>, not the user <c>@bob:example.org:0</c>.
+    /// </summary>
+    private static SortedSet<string> ConfiguredUsers(IConfiguration configuration)
+    {
+        var users = new SortedSet<string>(StringComparer.Ordinal);
+        // The leaves only: a parent section's key stops short of its children's, maybe in the middle of an MXID key.
+        foreach (KeyValuePair<string, string?> entry in configuration.AsEnumerable().Where(e => e.Value is not null))
+        {
+            foreach (Match match in MxidPattern().Matches(entry.Value!))
+            {
+                if (UserId.TryParse(match.Value, out _))
+                {
+                    users.Add(match.Value);
+                }
+            }
+
+            string[] segments = entry.Key.Split(ConfigurationPath.KeyDelimiter);
+            for (int i = 0; i + 1 < segments.Length; i++)
+            {
+                if (!segments[i].StartsWith('@'))
+                {
+                    continue;
+                }
+
+                string user = $"{segments[i]}:{segments[i + 1]}";
+                if (i + 2 < segments.Length && segments[i + 2].Length > 0 && segments[i + 2].All(char.IsAsciiDigit)
+                    && !IsList(configuration.GetSection(string.Join(ConfigurationPath.KeyDelimiter, segments[..(i + 2)]))))
+                {
+                    user += $":{segments[i + 2]}";
+                }
+
+                if (UserId.TryParse(user, out _))
+                {
+                    users.Add(user);
+                }
+            }
+        }
+
+        return users;
+    }
+
+    /// <summary>Whether a section is a list: its children are keyed 0, 1, 2, ... (a YAML sequence, flattened).</summary>
+    private static bool IsList(IConfigurationSection section)
+    {
+        var keys = section.GetChildren().Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+        return keys.Count > 0 && Enumerable.Range(0, keys.Count).All(i => keys.Contains(i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    // An MXID inside a configuration value.
     [GeneratedRegex(@"@[^\s:""'\]\[,]+:[A-Za-z0-9.\-]+(?::\d+)?")]
     private static partial Regex MxidPattern();
 
