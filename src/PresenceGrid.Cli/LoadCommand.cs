@@ -49,10 +49,20 @@ internal static class LoadCommand
                 result.AddError("--rate must be 0 (closed loop) or a positive number of updates per second.");
             }
         });
+        var reportEvery = PgridCommands.IntOption(
+            "--report-every", 0, 0, "Also print a line every this many measured seconds: updates/s, PUT and change-to-delivery p99 of those seconds, "
+                + "syncs, failures, and the silos' managed heap and working set (a soak run). 0 (the default): only the final summary.");
+        var syncers = PgridCommands.IntOption(
+            "--syncers", 0, 0, "Users that also sync incrementally once a second each, from their last token, alongside the updates (a mixed load).");
         Command command = PgridCommands.ClientCommand("load", "Generate presence load against a running grid and report updates/s, deliveries/s and latencies.",
-            [users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner, h2c, rate]);
+            [users, roomSize, server, seconds, warmup, concurrency, watchers, syncs, routeToOwner, h2c, rate, reportEvery, syncers]);
         command.Validators.Add(result =>
         {
+            if (result.GetValue(syncers) > 0 && result.GetValue(syncs))
+            {
+                result.AddError("--syncers adds syncs to a run of status updates; it cannot be combined with --syncs.");
+            }
+
             if (result.GetValue(rate) > 0 && result.GetValue(syncs))
             {
                 result.AddError("--rate paces status updates; it cannot be combined with --syncs.");
@@ -72,7 +82,7 @@ internal static class LoadCommand
             {
                 var run = new LoadRun(clients, [.. targets.Select(t => new Uri(t))], parse.GetValue(server)!,
                     parse.GetValue(users), parse.GetValue(roomSize), parse.GetValue(concurrency), parse.GetValue(watchers), parse.GetValue(syncs), owner, http2,
-                    parse.GetValue(rate));
+                    parse.GetValue(rate), parse.GetValue(reportEvery), parse.GetValue(syncers));
                 return await run.RunAsync(TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(seconds)), ct);
             }
             finally
@@ -93,7 +103,7 @@ internal static class LoadCommand
 
     private sealed class LoadRun(
         PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs, bool routeToOwner, bool h2c,
-        int rate)
+        int rate, int reportEvery, int syncerCount)
     {
         private PresenceGridClient ClientFor(int worker) => clients[worker % clients.Length];
 
@@ -103,10 +113,16 @@ internal static class LoadCommand
         private readonly LatencyHistogram _deliveryThisSecond = new();
         private readonly List<(double P99, long Count)> _secondP99s = [];
         private readonly LatencyHistogram _requestMs = new();
+
+        // What --report-every prints: the same latencies over the seconds since the last report line, and the syncers'.
+        private readonly LatencyHistogram _requestsThisReport = new();
+        private readonly LatencyHistogram _deliveriesThisReport = new();
+        private readonly LatencyHistogram _syncsThisReport = new();
         private readonly string _runId = Guid.NewGuid().ToString("N")[..6];
         private readonly LoadFailures _failures = new();
         private long _accepted;
         private long _limited;
+        private long _syncerSyncs;
 
         // Watch events not timed: a sent change delivered again in the state already timed, and timer-driven
         // transitions (by the state the silo moved the user to).
@@ -149,8 +165,10 @@ internal static class LoadCommand
             }
 
             _clockStart = Stopwatch.GetTimestamp();
-            Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, warmup + duration, stop.Token) : SendAsync(w, warmup + duration, stop.Token))];
+            Task[] senders = [.. Enumerable.Range(0, concurrency).Select(w => syncs ? SyncLoopAsync(w, warmup + duration, paced: false, stop.Token) : SendAsync(w, warmup + duration, stop.Token))];
+            Task[] syncers = [.. Enumerable.Range(0, syncerCount).Select(s => SyncLoopAsync(s, warmup + duration, paced: true, stop.Token))];
             long lastAccepted = 0;
+            var report = new ReportMark(reportEvery);
             double lastDeliveries = start.Deliveries;
             while (!Task.WhenAll(senders).IsCompleted)
             {
@@ -172,6 +190,10 @@ internal static class LoadCommand
                     _deliveryThisSecond.Reset();
                     _secondP99s.Clear();
                     _requestMs.Reset();
+                    Interlocked.Exchange(ref _syncerSyncs, 0);
+                    _requestsThisReport.Reset();
+                    _deliveriesThisReport.Reset();
+                    _syncsThisReport.Reset();
                     lastAccepted = 0;
                     Console.WriteLine();
                 }
@@ -183,6 +205,11 @@ internal static class LoadCommand
                 }
 
                 long accepted = Interlocked.Read(ref _accepted);
+                if (!warming && report.IsDue(measured.Elapsed))
+                {
+                    await ReportAsync(http, report, measured.Elapsed, accepted);
+                }
+
                 double deliveries = await DeliveriesAsync(http);
                 Console.Write($"\r{total.Elapsed.TotalSeconds,5:F0} s  updates/s {accepted - lastAccepted,8:N0}  deliveries/s {deliveries - lastDeliveries,10:N0}  "
                     + $"delivery p50/p99 {_deliveryMs.PercentileMs(50),6:F1}/{_deliveryMs.PercentileMs(99),6:F1} ms  request p50/p99 {_requestMs.PercentileMs(50),6:F1}/{_requestMs.PercentileMs(99),6:F1} ms  429s {Interlocked.Read(ref _limited)}   ");
@@ -193,7 +220,7 @@ internal static class LoadCommand
             double elapsed = measured.Elapsed.TotalSeconds;
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
             await stop.CancelAsync();
-            await Task.WhenAll(watches).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.WhenAll([.. watches, .. syncers]).ContinueWith(_ => { }, TaskScheduler.Default);
             Counters counted = await CountersAsync(http) - start;
             Console.WriteLine();
             long failed = _failures.Count;
@@ -211,6 +238,11 @@ internal static class LoadCommand
                 + $"p50 {_deliveryMs.PercentileMs(50):F2} ms, p99 {_deliveryMs.PercentileMs(99):F2} ms ({_deliveryMs.Count:N0} samples)");
             Console.WriteLine($"change-to-delivery tail: p90 {_deliveryMs.PercentileMs(90):F2} ms, p99.9 {_deliveryMs.PercentileMs(99.9):F2} ms, max {_deliveryMs.PercentileMs(100):F2} ms; {SecondsSummary()}");
             Console.WriteLine($"not timed: {TransitionsSummary()}; {Interlocked.Read(ref _repeats):N0} re-deliveries of a change already timed");
+            if (syncerCount > 0)
+            {
+                Console.WriteLine($"syncers: {Interlocked.Read(ref _syncerSyncs):N0} incremental syncs by {syncerCount:N0} users (one a second each)");
+            }
+
             if (counted.SiloCpuSeconds > 0)
             {
                 // Throughput per core: what the silos got done for each second of CPU they spent, the
@@ -337,7 +369,9 @@ internal static class LoadCommand
                     PresenceState presence = random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable;
                     await ClientFor(worker).SetPresenceAsync(user, presence, LoadChanges.StatusFor(DateTime.UtcNow.Ticks, presence), cancellationToken: cancellationToken);
                     Interlocked.Increment(ref _accepted);
-                    _requestMs.Record(Stopwatch.GetElapsedTime(start));
+                    TimeSpan latency = Stopwatch.GetElapsedTime(start);
+                    _requestMs.Record(latency);
+                    _requestsThisReport.Record(latency);
                 }
                 catch (PresenceGridRateLimitedException)
                 {
@@ -354,8 +388,11 @@ internal static class LoadCommand
             }
         }
 
-        /// <summary>One user per worker syncing incrementally from its last token, as fast as it can.</summary>
-        private async Task SyncLoopAsync(int worker, TimeSpan duration, CancellationToken cancellationToken)
+        /// <summary>
+        /// One user per worker syncing incrementally from its last token: as fast as it can (a run of syncs), or, for a
+        /// <paramref name="paced"/> syncer beside a run of updates, once a second (counted apart from the updates).
+        /// </summary>
+        private async Task SyncLoopAsync(int worker, TimeSpan duration, bool paced, CancellationToken cancellationToken)
         {
             string user = User(worker % userCount);
             string? token = null;
@@ -367,8 +404,19 @@ internal static class LoadCommand
                 {
                     SyncBatch batch = await ClientFor(worker).SyncAsync(user, token, cancellationToken: cancellationToken);
                     token = batch.NextBatch;
-                    Interlocked.Increment(ref _accepted);
-                    _requestMs.Record(Stopwatch.GetElapsedTime(start));
+                    TimeSpan latency = Stopwatch.GetElapsedTime(start);
+                    if (paced)
+                    {
+                        Interlocked.Increment(ref _syncerSyncs);
+                        _syncsThisReport.Record(latency);
+                        await Task.Delay(TimeSpan.FromSeconds(1) - latency is { Ticks: > 0 } rest ? rest : TimeSpan.Zero, cancellationToken);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref _accepted);
+                        _requestMs.Record(latency);
+                        _requestsThisReport.Record(latency);
+                    }
                 }
                 catch (PresenceGridApiException exception)
                 {
@@ -379,6 +427,26 @@ internal static class LoadCommand
                     return;
                 }
             }
+        }
+
+        /// <summary>
+        /// One --report-every line: the seconds since the last line (their updates/s, request, delivery and syncer p99s,
+        /// failures) and the silos' managed heap after their last collection and their working set.
+        /// </summary>
+        private async Task ReportAsync(HttpClient http, ReportMark report, TimeSpan elapsed, long accepted)
+        {
+            const double MiB = 1024 * 1024;
+            double heap = await MetricAsync(http, "dotnet_gc_last_collection_heap_size", everySeries: true);
+            double workingSet = await MetricAsync(http, "dotnet_process_memory_working_set", everySeries: true);
+            (double seconds, long updates, long failed) = report.Take(elapsed, accepted, _failures.Count);
+            Console.WriteLine($"\r[{elapsed.TotalSeconds,5:F0} s] {(syncs ? "syncs" : "updates")}/s {updates / seconds,8:N0}  "
+                + $"{(syncs ? "GET sync" : "PUT")} p99 {_requestsThisReport.PercentileMs(99),6:F2} ms  "
+                + $"delivery p99 {_deliveriesThisReport.PercentileMs(99),6:F2} ms ({_deliveriesThisReport.Count:N0})  "
+                + $"syncer syncs {Interlocked.Read(ref _syncerSyncs):N0} p99 {_syncsThisReport.PercentileMs(99),6:F2} ms  failed {failed:N0}  "
+                + $"silo heap {heap / MiB:N0} MiB  working set {workingSet / MiB:N0} MiB");
+            _requestsThisReport.Reset();
+            _deliveriesThisReport.Reset();
+            _syncsThisReport.Reset();
         }
 
         private async Task WatchAsync(PresenceGridClient client, string user, CancellationToken cancellationToken)
@@ -396,6 +464,7 @@ internal static class LoadCommand
                             case LoadDelivery.First:
                                 _deliveryMs.Record(TimeSpan.FromTicks(now - sent));
                                 _deliveryThisSecond.Record(TimeSpan.FromTicks(now - sent));
+                                _deliveriesThisReport.Record(TimeSpan.FromTicks(now - sent));
                                 break;
                             case LoadDelivery.Repeat:
                                 Interlocked.Increment(ref _repeats);
@@ -457,6 +526,24 @@ internal static class LoadCommand
             }
 
             return sum;
+        }
+    }
+
+    /// <summary>When the next --report-every line is due, and the totals at the last one (so a line reports its own seconds).</summary>
+    private sealed class ReportMark(int every)
+    {
+        private TimeSpan _last;
+        private long _accepted;
+        private long _failed;
+
+        public bool IsDue(TimeSpan elapsed) => every > 0 && elapsed - _last >= TimeSpan.FromSeconds(every);
+
+        /// <summary>The seconds, updates and failures since the last line; marks this one.</summary>
+        public (double Seconds, long Updates, long Failed) Take(TimeSpan elapsed, long accepted, long failed)
+        {
+            (double Seconds, long Updates, long Failed) since = ((elapsed - _last).TotalSeconds, accepted - _accepted, failed - _failed);
+            (_last, _accepted, _failed) = (elapsed, accepted, failed);
+            return since;
         }
     }
 
