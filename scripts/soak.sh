@@ -47,7 +47,7 @@ done
 echo "soak: $(date -u +%FT%TZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), commit $(git rev-parse --short HEAD)"
 dotnet "$DIR/pgrid/pgrid.dll" load --url "$URL" --users "$USERS" --rate "$RATE" --concurrency "$CONCURRENCY" \
   --syncers "$SYNCERS" --watchers "$WATCHERS" --warmup "$WARMUP" --seconds "$DURATION" --report-every "$REPORT_EVERY" \
-  | tr '\r' '\n' | grep -v '^ *[0-9]* s  updates/s'
+  | tr '\r' '\n' | grep -vE '^ *([0-9]+ s  updates/s.*)?$'
 status=${PIPESTATUS[0]}
 if grep -qE '^(fail|crit):' "$DIR/silo.log"; then
   echo "the silo logged errors (see $DIR/silo.log):"; grep -E -A3 '^(fail|crit):' "$DIR/silo.log" | head -20
