@@ -19,6 +19,22 @@ internal enum DeliveryKind : byte
     AllUsers = 8,
 }
 
+/// <summary>What an inbox can answer a sync token's position with.</summary>
+internal enum InboxToken
+{
+    /// <summary>Every delivery after the position is still held: an incremental read.</summary>
+    Current,
+
+    /// <summary><c>send_local_online_presence_to</c> marked the inbox at or after the position: one full snapshot.</summary>
+    FullPresence,
+
+    /// <summary>A valid but old position: the deliveries right after it were dropped (only the last two tokens read from are kept).</summary>
+    Trimmed,
+
+    /// <summary>A position this inbox never reached (not one of its tokens).</summary>
+    Unknown,
+}
+
 /// <summary>
 /// One recipient's inbox on its silo: which senders' states were delivered to it, each with an
 /// inbox-local position and why (<see cref="DeliveryKind"/>). The states themselves stay in the
@@ -128,12 +144,22 @@ internal sealed class Inbox
         SyncWakeUps.Complete(watchers);
     }
 
-    /// <summary>True when a sync from <paramref name="since"/> must get a full snapshot instead.</summary>
-    public bool NeedsFullSnapshot(long since)
+    /// <summary>What a sync from <paramref name="since"/> can be answered with.</summary>
+    public InboxToken Check(long since)
     {
         lock (this)
         {
-            return since <= _fullPresenceMarker || since > _position || since < _floor;
+            if (since <= _fullPresenceMarker)
+            {
+                return InboxToken.FullPresence;
+            }
+
+            if (since > _position)
+            {
+                return InboxToken.Unknown;
+            }
+
+            return since < _floor ? InboxToken.Trimmed : InboxToken.Current;
         }
     }
 

@@ -53,6 +53,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private readonly DeferredDeliveries _deferred = new();
     private readonly List<RoomMembershipIndex.Room> _marked = [];
     private readonly ModuleRecipients _moduleRecipients = new();
+    private readonly Func<UserId, int> _indexOf;
     private int[] _stamps = new int[1024];
     private DeliveryKind[] _kinds = new DeliveryKind[1024];
     private int _stamp;
@@ -83,6 +84,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         _options = options.Value;
         _logger = logger;
         _metrics = metrics;
+        _indexOf = users.GetOrAdd;
     }
 
     /// <summary>Inbox writes so far.</summary>
@@ -327,24 +329,12 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             }
         }
 
-        // Router keys per state, so each state's module recipients are found without a scan.
+        // Router keys per sender (matched by user: a module may build its own states), found without a scan.
         ModuleRecipients moduleRecipients = _moduleRecipients;
         moduleRecipients.Clear();
         if (routed is { Count: > 0 })
         {
-            foreach ((string key, IReadOnlySet<UserPresenceState> states) in routed)
-            {
-                if (!UserId.TryParse(key, out UserId? recipient))
-                {
-                    continue;
-                }
-
-                int index = _users.GetOrAdd(recipient);
-                foreach (UserPresenceState state in states)
-                {
-                    moduleRecipients.Add(state, index);
-                }
-            }
+            moduleRecipients.Fill(routed, _indexOf);
         }
 
         var federation = new Dictionary<string, List<UserPresenceState>>(StringComparer.OrdinalIgnoreCase);
@@ -359,6 +349,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             if (kind is PublishKind.Notify or PublishKind.Replica)
             {
                 _users[sender].LatestState = state;
+                Volatile.Write(ref _users[sender].ChangePosition, _position + 1);
                 recipients.Clear();
                 int stamp = NextStamp();
                 int reachedThroughRooms = 0;
@@ -403,7 +394,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                     }
                 }
 
-                foreach (int key in moduleRecipients.For(state))
+                foreach (int key in moduleRecipients.For(state.UserId))
                 {
                     Add(recipients, key, DeliveryKind.Module, stamp);
                 }
@@ -467,7 +458,11 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
     }
 
-    /// <summary>Remote servers that must hear of a local user's state: hosts of its rooms and the modules' keys.</summary>
+    /// <summary>
+    /// Remote servers that must hear of a local user's state (Synapse's <c>get_interested_remotes</c>): the hosts of its
+    /// rooms get the state, the servers of the modules' remote keys get the state the module gave them, as given (a
+    /// module may redact or rebuild it); a server that is both gets the module's, as Synapse's queue keeps the last.
+    /// </summary>
     private void CollectDestinations(
         Dictionary<string, List<UserPresenceState>> federation,
         int sender,
@@ -483,29 +478,42 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             }
         }
 
-        foreach (int key in moduleRecipients.For(state))
+        Dictionary<string, UserPresenceState>? routedHosts = null;
+        ModuleRecipients.Enumerator keys = moduleRecipients.For(state.UserId);
+        while (keys.MoveNext())
         {
-            UserTable.Entry entry = _users[key];
+            UserTable.Entry entry = _users[keys.Current];
             if (!entry.IsLocal)
             {
-                (hosts ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(entry.UserId.Server.ToString());
+                (routedHosts ??= new Dictionary<string, UserPresenceState>(StringComparer.OrdinalIgnoreCase))[entry.UserId.Server.ToString()] = keys.State;
             }
         }
 
-        if (hosts is null)
+        if (hosts is not null)
         {
-            return;
-        }
-
-        foreach (string host in hosts)
-        {
-            if (!federation.TryGetValue(host, out List<UserPresenceState>? states))
+            foreach (string host in hosts)
             {
-                federation[host] = states = [];
+                QueueFor(federation, host).Add(state);
             }
-
-            states.Add(state);
         }
+
+        if (routedHosts is not null)
+        {
+            foreach ((string host, UserPresenceState routedState) in routedHosts)
+            {
+                QueueFor(federation, host).Add(routedState);
+            }
+        }
+    }
+
+    private static List<UserPresenceState> QueueFor(Dictionary<string, List<UserPresenceState>> federation, string host)
+    {
+        if (!federation.TryGetValue(host, out List<UserPresenceState>? states))
+        {
+            federation[host] = states = [];
+        }
+
+        return states;
     }
 
     private int NextStamp()
