@@ -354,7 +354,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 int stamp = NextStamp();
                 int reachedThroughRooms = 0;
                 Add(recipients, sender, DeliveryKind.Self, stamp);
-                if (replaced is not null && replaced.TryGetValue(state.UserId.ToString(), out IReadOnlySet<string>? replacement))
+                if (DeliveryRules.RoomReplacement(replaced, state.UserId) is { } replacement)
                 {
                     foreach (string userId in replacement)
                     {

@@ -252,7 +252,7 @@ internal sealed class PresenceSyncService
         foreach ((int sender, DeliveryKind kind) in delivered)
         {
             UserPresenceState state = _fanout.LatestState(sender);
-            if (IsVisible(state, kind, interest) && seen.Add(sender))
+            if (DeliveryRules.IsVisible(kind, state.UserId, interest) && seen.Add(sender))
             {
                 events.Add(state);
             }
@@ -273,20 +273,6 @@ internal sealed class PresenceSyncService
         }
 
         return (events, new SyncToken(inbox.Epoch, inboxPosition, fanoutPosition).ToString());
-    }
-
-    /// <summary>
-    /// Synapse's filter on what a recipient sees: a user whose interest is ALL gets every changed sender offered to
-    /// the modules (it sees exactly what they route to it); others see themselves, room mates and the modules' extra users.
-    /// </summary>
-    private static bool IsVisible(UserPresenceState state, DeliveryKind kind, PresenceInterest interest)
-    {
-        if (interest.All)
-        {
-            return kind != DeliveryKind.None;
-        }
-
-        return (kind & (DeliveryKind.Self | DeliveryKind.Room)) != 0 || interest.Users.Contains(state.UserId.ToString());
     }
 
     /// <summary>

@@ -95,6 +95,75 @@ public sealed class SynapseFidelityScenarioTests
         UserPresenceState federated = Assert.Single(sent);
         Assert.Equal(("@u1:test", PresenceState.Online, (string?)null), (federated.UserId.ToString(), federated.State, federated.StatusMsg));
     }
+
+    private static Dictionary<string, string?> GobblerAndPairs() => new()
+    {
+        ["modules:0:module"] = "PresenceGrid.Modules.AlwaysSendToUsersRouter",
+        ["modules:0:config:always_send_to_users:0"] = Gobbler,
+        ["modules:0:config:blacklisted_users:0"] = "@ceo:test",
+        ["modules:1:module"] = "PresenceGrid.Modules.PairRouter",
+        ["modules:1:config:routes:@rcv:test:0"] = Snd,
+    };
+
+    /// <summary>
+    /// Issue 18 item 2: explain runs the fan-out's decision. With <c>AlwaysSendToUsersRouter</c> the gobbler's interest is
+    /// ALL, and Synapse's ALL path returns exactly <c>get_users_for_states(...)[gobbler]</c>, which leaves the blacklisted
+    /// sender out: not delivered. A delivered one names the module.
+    /// </summary>
+    [Fact]
+    public async Task Explain_BlacklistedSenderToAnAllUser_IsNotDelivered_AndAModuleReasonNamesTheModule()
+    {
+        await using var silo = await PresenceTestSilo.StartWithModulesAsync(GobblerAndPairs());
+        var (_, t) = await silo.Sync(Gobbler);
+        await silo.Put("@ceo:test", PresenceState.Online, "board meeting");
+        await silo.Put("@u1:test", PresenceState.Online);
+
+        Assert.Equal(["@u1:test"], (await silo.Sync(Gobbler, t)).Events.Select(e => e.UserId.ToString()));
+
+        var blacklisted = await silo.Presence.ExplainAsync("@ceo:test", Gobbler);
+        Assert.False(blacklisted.Delivered);
+        Assert.Empty(blacklisted.Reasons);
+
+        var routed = await silo.Presence.ExplainAsync("@u1:test", Gobbler);
+        Assert.True(routed.Delivered);
+        Assert.Contains(routed.Reasons, r => r.Kind == "module" && r.Module == "PresenceGrid.Modules.AlwaysSendToUsersRouter");
+
+        var paired = await silo.Presence.ExplainAsync(Snd, Rcv);
+        Assert.True(paired.Delivered);
+        Assert.Equal([new Hosting.PresenceReason("module", Module: "PresenceGrid.Modules.PairRouter")], paired.Reasons);
+    }
+
+    /// <summary>Issue 18 item 2: for every pair, explain's answer is what the recipient's next incremental sync actually shows.</summary>
+    [Fact]
+    public async Task Explain_AgreesWithActualDelivery_ForEveryPair()
+    {
+        await using var silo = await PresenceTestSilo.StartWithModulesAsync(GobblerAndPairs(), o => o.ExcludeRoomsFromPresence.Add("!excluded:test"));
+        string[] users = [Gobbler, "@ceo:test", "@u1:test", "@u2:test", "@u3:test", "@stranger:test", Rcv, Snd];
+        await silo.Join("!room:test", "@u1:test", "@u2:test", "@ceo:test");
+        await silo.Join("!excluded:test", "@u3:test", "@stranger:test");
+        await silo.Join("!other:test", "@u3:test", Snd);
+        var tokens = new Dictionary<string, string>();
+        foreach (string user in users)
+        {
+            tokens[user] = (await silo.Sync(user)).Token;
+        }
+
+        foreach (string user in users)
+        {
+            await silo.Put(user, PresenceState.Unavailable, "changed");
+        }
+
+        foreach (string to in users)
+        {
+            var seen = (await silo.Sync(to, tokens[to])).Events.Select(e => e.UserId.ToString()).ToHashSet();
+            foreach (string from in users)
+            {
+                var explanation = await silo.Presence.ExplainAsync(from, to);
+                Assert.True(seen.Contains(from) == explanation.Delivered, $"{from} → {to}: sync {(seen.Contains(from) ? "shows" : "does not show")} it, explain says delivered={explanation.Delivered}");
+                Assert.Equal(explanation.Delivered, explanation.Reasons.Count > 0);
+            }
+        }
+    }
 }
 
 /// <summary>A module that only declares interest: <c>get_interested_users(receiver) = {sender}</c>, and routes nothing.</summary>
