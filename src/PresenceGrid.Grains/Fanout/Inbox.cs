@@ -17,6 +17,12 @@ internal enum DeliveryKind : byte
 
     /// <summary>The recipient's interest is ALL.</summary>
     AllUsers = 8,
+
+    /// <summary>
+    /// A membership extra of Synapse's incremental sync: the sender newly joined, was invited to or knocked on one of
+    /// the recipient's rooms, or the recipient newly joined one of the sender's. Shown as is, also to ALL users.
+    /// </summary>
+    Joined = 16,
 }
 
 /// <summary>What an inbox can answer a sync token's position with.</summary>

@@ -183,19 +183,32 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <summary>A member joined a room: it and the room's other members learn each other's presence (inboxes on this silo).</summary>
     public void DeliverJoin(string roomId, int joiner)
     {
+        List<int> members = DeliverToMembers(roomId, joiner);
+        DeliverDirect(joiner, members, DeliveryKind.Joined);
+    }
+
+    /// <summary>
+    /// A user was invited to or knocked on a room: its joined members get the user's presence on their next
+    /// incremental sync (Synapse's "newly joined, invited or knocked" sync extras; inboxes on this silo).
+    /// </summary>
+    public void DeliverInviteOrKnock(string roomId, int user) => DeliverToMembers(roomId, user);
+
+    /// <summary>Delivers <paramref name="user"/>'s presence to the room's other joined members as a membership extra; returns them.</summary>
+    private List<int> DeliverToMembers(string roomId, int user)
+    {
         var members = new List<int>();
         foreach (int member in _rooms.GetMembers(roomId))
         {
-            if (member == joiner)
+            if (member == user)
             {
                 continue;
             }
 
             members.Add(member);
-            DeliverDirect(member, [joiner], DeliveryKind.Room);
+            DeliverDirect(member, [user], DeliveryKind.Joined);
         }
 
-        DeliverDirect(joiner, members, DeliveryKind.Room);
+        return members;
     }
 
     /// <summary>Applies a joined-membership change another silo's room grain made (replication).</summary>

@@ -181,10 +181,16 @@ internal sealed class PresenceSyncService
     /// </summary>
     private async Task<PresenceSyncResult> ReadIncrementalAsync(UserId userId, int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
     {
-        (List<UserPresenceState> events, string nextBatch) = ReadIncremental(userIndex, inbox, from, interest);
-        if (interest.All && events.Count > 0)
+        (List<UserPresenceState> events, List<UserPresenceState>? extras, string nextBatch) = ReadIncremental(userIndex, inbox, from, interest);
+        if (interest.All)
         {
-            events = await RoutedToAsync(userId, events).ConfigureAwait(false);
+            events = events.Count > 0 ? await RoutedToAsync(userId, events).ConfigureAwait(false) : events;
+            if (extras is not null)
+            {
+                // Synapse appends the membership extras after get_new_events; per user the last entry wins.
+                events.RemoveAll(state => extras.Exists(extra => extra.UserId.Equals(state.UserId)));
+                events.AddRange(extras);
+            }
         }
 
         return new PresenceSyncResult(events, nextBatch);
@@ -195,9 +201,9 @@ internal sealed class PresenceSyncService
     /// changed after the token's fan-out position, a broadcast room's log entries or a smaller
     /// room's members whose room position is past it, plus the modules' extra users
     /// (<c>get_interested_users</c>) who changed after it; each sender once, at its latest state.
-    /// For an ALL user: every changed sender's latest state, still to be routed.
+    /// For an ALL user: every changed sender's latest state, still to be routed, and apart the membership extras.
     /// </summary>
-    private (List<UserPresenceState> Events, string NextBatch) ReadIncremental(int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
+    private (List<UserPresenceState> Events, List<UserPresenceState>? Extras, string NextBatch) ReadIncremental(int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
     {
         // Captured first: every change up to it has marked its sender and rooms. Only those are read:
         // a change still being fanned out comes in the next sync, so none is skipped or read twice.
@@ -249,10 +255,20 @@ internal sealed class PresenceSyncService
         HashSet<int> seen = t_seen ??= [];
         seen.Clear();
         var events = new List<UserPresenceState>(delivered.Count + senders.Count);
+        List<UserPresenceState>? extras = null;
         foreach ((int sender, DeliveryKind kind) in delivered)
         {
             UserPresenceState state = _fanout.LatestState(sender);
-            if (DeliveryRules.IsVisible(kind, state.UserId, interest) && seen.Add(sender))
+            if (!DeliveryRules.IsVisible(kind, state.UserId, interest) || !seen.Add(sender))
+            {
+                continue;
+            }
+
+            if (interest.All && DeliveryRules.IsMembershipExtra(kind))
+            {
+                (extras ??= []).Add(state);
+            }
+            else
             {
                 events.Add(state);
             }
@@ -272,7 +288,7 @@ internal sealed class PresenceSyncService
             t_seen = null;
         }
 
-        return (events, new SyncToken(inbox.Epoch, inboxPosition, fanoutPosition).ToString());
+        return (events, extras, new SyncToken(inbox.Epoch, inboxPosition, fanoutPosition).ToString());
     }
 
     /// <summary>

@@ -164,6 +164,46 @@ public sealed class SynapseFidelityScenarioTests
             }
         }
     }
+
+    /// <summary>
+    /// Issue 17 item 12. Synapse's incremental sync extras (<c>handlers/sync.py</c>) are the users newly joined,
+    /// <em>invited or knocked</em> in the reader's rooms, with their current state.
+    /// </summary>
+    [Fact]
+    public async Task IncrementalSyncExtras_IncludeUsersNewlyInvitedOrKnocking_SynapseNewlyJoinedOrInvitedOrKnocked()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Join("!r:test", R, A);
+        await silo.Put("@invitee:test", PresenceState.Online, "invited");
+        await silo.Put("@knocker:test", PresenceState.Unavailable, "knocking");
+        var (_, t) = await silo.Sync(R);
+
+        await silo.Presence.SetMembershipAsync("!r:test", "@invitee:test", "invite");
+        await silo.Presence.SetMembershipAsync("!r:test", "@knocker:test", "knock");
+
+        var (events, _) = await silo.Sync(R, t);
+        Assert.Equal(new[] { "@invitee:test", "@knocker:test" }.Order(), events.Select(e => e.UserId.ToString()).Order());
+        Assert.Equal("knocking", events.Single(e => e.UserId.ToString() == "@knocker:test").StatusMsg);
+    }
+
+    /// <summary>
+    /// Issue 17 item 12. Synapse appends the sync extras after <c>get_new_events</c> whatever the interest, so an ALL
+    /// user also gets a newly joined room mate, as is (here one its module leaves out: the blacklisted sender).
+    /// </summary>
+    [Fact]
+    public async Task IncrementalSyncExtras_ApplyToAllInterestUsers_SynapseAppendsExtrasAfterGetNewEvents()
+    {
+        await using var silo = await PresenceTestSilo.StartWithModulesAsync(GobblerAndPairs());
+        await silo.Join("!g:test", Gobbler);
+        await silo.Put("@ceo:test", PresenceState.Online, "board meeting");
+        var (_, t) = await silo.Sync(Gobbler);
+
+        await silo.Join("!g:test", "@ceo:test");
+
+        var (events, _) = await silo.Sync(Gobbler, t);
+        UserPresenceState joined = Assert.Single(events);
+        Assert.Equal(("@ceo:test", "board meeting"), (joined.UserId.ToString(), joined.StatusMsg));
+    }
 }
 
 /// <summary>A module that only declares interest: <c>get_interested_users(receiver) = {sender}</c>, and routes nothing.</summary>
