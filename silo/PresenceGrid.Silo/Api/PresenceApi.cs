@@ -344,6 +344,11 @@ internal static class PresenceApi
                     w.WriteString("room_id", reason.RoomId);
                 }
 
+                if (reason.Module is not null)
+                {
+                    w.WriteString("module", reason.Module);
+                }
+
                 w.WriteEndObject();
             }
 

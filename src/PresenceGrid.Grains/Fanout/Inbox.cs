@@ -17,6 +17,28 @@ internal enum DeliveryKind : byte
 
     /// <summary>The recipient's interest is ALL.</summary>
     AllUsers = 8,
+
+    /// <summary>
+    /// A membership extra of Synapse's incremental sync: the sender newly joined, was invited to or knocked on one of
+    /// the recipient's rooms, or the recipient newly joined one of the sender's. Shown as is, also to ALL users.
+    /// </summary>
+    Joined = 16,
+}
+
+/// <summary>What an inbox can answer a sync token's position with.</summary>
+internal enum InboxToken
+{
+    /// <summary>Every delivery after the position is still held: an incremental read.</summary>
+    Current,
+
+    /// <summary><c>send_local_online_presence_to</c> marked the inbox at or after the position: one full snapshot.</summary>
+    FullPresence,
+
+    /// <summary>A valid but old position: the deliveries right after it were dropped (only the last two tokens read from are kept).</summary>
+    Trimmed,
+
+    /// <summary>A position this inbox never reached (not one of its tokens).</summary>
+    Unknown,
 }
 
 /// <summary>
@@ -128,12 +150,22 @@ internal sealed class Inbox
         SyncWakeUps.Complete(watchers);
     }
 
-    /// <summary>True when a sync from <paramref name="since"/> must get a full snapshot instead.</summary>
-    public bool NeedsFullSnapshot(long since)
+    /// <summary>What a sync from <paramref name="since"/> can be answered with.</summary>
+    public InboxToken Check(long since)
     {
         lock (this)
         {
-            return since <= _fullPresenceMarker || since > _position || since < _floor;
+            if (since <= _fullPresenceMarker)
+            {
+                return InboxToken.FullPresence;
+            }
+
+            if (since > _position)
+            {
+                return InboxToken.Unknown;
+            }
+
+            return since < _floor ? InboxToken.Trimmed : InboxToken.Current;
         }
     }
 

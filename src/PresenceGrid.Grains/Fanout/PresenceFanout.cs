@@ -53,6 +53,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private readonly DeferredDeliveries _deferred = new();
     private readonly List<RoomMembershipIndex.Room> _marked = [];
     private readonly ModuleRecipients _moduleRecipients = new();
+    private readonly Func<UserId, int> _indexOf;
     private int[] _stamps = new int[1024];
     private DeliveryKind[] _kinds = new DeliveryKind[1024];
     private int _stamp;
@@ -83,6 +84,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         _options = options.Value;
         _logger = logger;
         _metrics = metrics;
+        _indexOf = users.GetOrAdd;
     }
 
     /// <summary>Inbox writes so far.</summary>
@@ -181,19 +183,32 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <summary>A member joined a room: it and the room's other members learn each other's presence (inboxes on this silo).</summary>
     public void DeliverJoin(string roomId, int joiner)
     {
+        List<int> members = DeliverToMembers(roomId, joiner);
+        DeliverDirect(joiner, members, DeliveryKind.Joined);
+    }
+
+    /// <summary>
+    /// A user was invited to or knocked on a room: its joined members get the user's presence on their next
+    /// incremental sync (Synapse's "newly joined, invited or knocked" sync extras; inboxes on this silo).
+    /// </summary>
+    public void DeliverInviteOrKnock(string roomId, int user) => DeliverToMembers(roomId, user);
+
+    /// <summary>Delivers <paramref name="user"/>'s presence to the room's other joined members as a membership extra; returns them.</summary>
+    private List<int> DeliverToMembers(string roomId, int user)
+    {
         var members = new List<int>();
         foreach (int member in _rooms.GetMembers(roomId))
         {
-            if (member == joiner)
+            if (member == user)
             {
                 continue;
             }
 
             members.Add(member);
-            DeliverDirect(member, [joiner], DeliveryKind.Room);
+            DeliverDirect(member, [user], DeliveryKind.Joined);
         }
 
-        DeliverDirect(joiner, members, DeliveryKind.Room);
+        return members;
     }
 
     /// <summary>Applies a joined-membership change another silo's room grain made (replication).</summary>
@@ -327,24 +342,12 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             }
         }
 
-        // Router keys per state, so each state's module recipients are found without a scan.
+        // Router keys per sender (matched by user: a module may build its own states), found without a scan.
         ModuleRecipients moduleRecipients = _moduleRecipients;
         moduleRecipients.Clear();
         if (routed is { Count: > 0 })
         {
-            foreach ((string key, IReadOnlySet<UserPresenceState> states) in routed)
-            {
-                if (!UserId.TryParse(key, out UserId? recipient))
-                {
-                    continue;
-                }
-
-                int index = _users.GetOrAdd(recipient);
-                foreach (UserPresenceState state in states)
-                {
-                    moduleRecipients.Add(state, index);
-                }
-            }
+            moduleRecipients.Fill(routed, _indexOf);
         }
 
         var federation = new Dictionary<string, List<UserPresenceState>>(StringComparer.OrdinalIgnoreCase);
@@ -359,11 +362,12 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             if (kind is PublishKind.Notify or PublishKind.Replica)
             {
                 _users[sender].LatestState = state;
+                Volatile.Write(ref _users[sender].ChangePosition, _position + 1);
                 recipients.Clear();
                 int stamp = NextStamp();
                 int reachedThroughRooms = 0;
                 Add(recipients, sender, DeliveryKind.Self, stamp);
-                if (replaced is not null && replaced.TryGetValue(state.UserId.ToString(), out IReadOnlySet<string>? replacement))
+                if (DeliveryRules.RoomReplacement(replaced, state.UserId) is { } replacement)
                 {
                     foreach (string userId in replacement)
                     {
@@ -403,7 +407,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                     }
                 }
 
-                foreach (int key in moduleRecipients.For(state))
+                foreach (int key in moduleRecipients.For(state.UserId))
                 {
                     Add(recipients, key, DeliveryKind.Module, stamp);
                 }
@@ -467,7 +471,11 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
     }
 
-    /// <summary>Remote servers that must hear of a local user's state: hosts of its rooms and the modules' keys.</summary>
+    /// <summary>
+    /// Remote servers that must hear of a local user's state (Synapse's <c>get_interested_remotes</c>): the hosts of its
+    /// rooms get the state, the servers of the modules' remote keys get the state the module gave them, as given (a
+    /// module may redact or rebuild it); a server that is both gets the module's, as Synapse's queue keeps the last.
+    /// </summary>
     private void CollectDestinations(
         Dictionary<string, List<UserPresenceState>> federation,
         int sender,
@@ -483,29 +491,42 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             }
         }
 
-        foreach (int key in moduleRecipients.For(state))
+        Dictionary<string, UserPresenceState>? routedHosts = null;
+        ModuleRecipients.Enumerator keys = moduleRecipients.For(state.UserId);
+        while (keys.MoveNext())
         {
-            UserTable.Entry entry = _users[key];
+            UserTable.Entry entry = _users[keys.Current];
             if (!entry.IsLocal)
             {
-                (hosts ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase)).Add(entry.UserId.Server.ToString());
+                (routedHosts ??= new Dictionary<string, UserPresenceState>(StringComparer.OrdinalIgnoreCase))[entry.UserId.Server.ToString()] = keys.State;
             }
         }
 
-        if (hosts is null)
+        if (hosts is not null)
         {
-            return;
-        }
-
-        foreach (string host in hosts)
-        {
-            if (!federation.TryGetValue(host, out List<UserPresenceState>? states))
+            foreach (string host in hosts)
             {
-                federation[host] = states = [];
+                QueueFor(federation, host).Add(state);
             }
-
-            states.Add(state);
         }
+
+        if (routedHosts is not null)
+        {
+            foreach ((string host, UserPresenceState routedState) in routedHosts)
+            {
+                QueueFor(federation, host).Add(routedState);
+            }
+        }
+    }
+
+    private static List<UserPresenceState> QueueFor(Dictionary<string, List<UserPresenceState>> federation, string host)
+    {
+        if (!federation.TryGetValue(host, out List<UserPresenceState>? states))
+        {
+            federation[host] = states = [];
+        }
+
+        return states;
     }
 
     private int NextStamp()

@@ -104,6 +104,12 @@ internal sealed class UserTable
         /// </summary>
         public long RoomPosition;
 
+        /// <summary>
+        /// The fan-out position of this user's latest notified change (0 before any), whoever it went to: a sync
+        /// from an older token counts the user as changed since it (Synapse's <c>updated</c> set).
+        /// </summary>
+        public long ChangePosition;
+
         /// <summary>The joined rooms (excluded ones included), copy-on-write under <see cref="RoomMembershipIndex"/>'s lock.</summary>
         public RoomMembershipIndex.Room[] Rooms = [];
     }

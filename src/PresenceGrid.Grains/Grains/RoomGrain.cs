@@ -98,6 +98,11 @@ internal sealed class RoomGrain(
         {
             OnJoined(user, hostsBefore);
         }
+        else if (membership is "invite" or "knock" && !index.IsExcluded(RoomId))
+        {
+            // Synapse's sync extras cover users newly invited or knocking, not only joins: the members see their presence.
+            fanout.DeliverInviteOrKnock(RoomId, index.Users.GetOrAdd(user));
+        }
     }
 
     public Task<IReadOnlyDictionary<string, string>> GetMembers() =>

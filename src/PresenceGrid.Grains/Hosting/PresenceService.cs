@@ -24,7 +24,8 @@ public sealed record PresenceExplanation(bool Delivered, IReadOnlyList<PresenceR
 /// <summary>One reason a presence reaches a recipient.</summary>
 /// <param name="Kind"><c>self</c>, <c>room</c>, <c>module</c> or <c>all_users</c>.</param>
 /// <param name="RoomId">For <c>room</c>: the shared room.</param>
-public sealed record PresenceReason(string Kind, string? RoomId = null);
+/// <param name="Module">For <c>module</c> and <c>all_users</c>: the module (its type's full name).</param>
+public sealed record PresenceReason(string Kind, string? RoomId = null, string? Module = null);
 
 /// <summary>
 /// The presence grid as the frontends use it: every operation of the HTTP API, validated, on top of
@@ -281,7 +282,13 @@ public sealed class PresenceService
         return Task.WhenAll(parsed.Select(u => User(u.User).SetPresenceFromModule(u.Value.Presence, u.Value.StatusMsg)));
     }
 
-    /// <summary>Explains why <paramref name="from"/>'s presence does or does not reach <paramref name="to"/>.</summary>
+    /// <summary>
+    /// Explains why <paramref name="from"/>'s presence does or does not reach <paramref name="to"/>'s syncs: the
+    /// merged module callbacks the fan-out and the sync run, on the sender's latest state, judged by the same
+    /// <see cref="DeliveryRules"/>. A recipient whose interest is ALL gets exactly what <c>get_users_for_states</c>
+    /// routes to it (so a sender a module leaves out is not delivered); any other gets itself, its room mates (or a
+    /// module's replacement of them) and the users <c>get_interested_users</c> lists.
+    /// </summary>
     /// <param name="from">The sender.</param>
     /// <param name="to">The recipient.</param>
     /// <returns>The reasons; none means it is not delivered.</returns>
@@ -289,39 +296,59 @@ public sealed class PresenceService
     {
         UserId sender = UserId.Parse(from, "from");
         UserId recipient = UserId.Parse(to, "to");
+        string recipientKey = recipient.ToString();
+        RoutingTrace trace = await _routing.TraceAsync(_fanout.LatestState(sender), recipientKey).ConfigureAwait(false);
         var reasons = new List<PresenceReason>();
+        if (trace.Interest.All)
+        {
+            if (DeliveryRules.RoutesTo(trace.RoutedStates, recipientKey, sender))
+            {
+                reasons.Add(new PresenceReason("all_users", Module: trace.AllFrom?.Name));
+                reasons.AddRange(ModuleReasons(trace.Routed.Where(r => r.Recipient.Equals(recipient) && r.State.UserId.Equals(sender)).Select(r => r.Module)));
+            }
+
+            return new PresenceExplanation(reasons.Count > 0, reasons);
+        }
+
+        DeliveryKind kind = DeliveryKind.None;
         if (sender.Equals(recipient))
         {
+            kind |= DeliveryKind.Self;
             reasons.Add(new PresenceReason("self"));
         }
 
-        RoomMembershipIndex.Room[] recipientRooms = _rooms.GetRooms(recipient);
-        foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))
+        if (DeliveryRules.RoomReplacement(trace.Replacement, sender) is { } replacement)
         {
-            if (!room.Excluded && Array.IndexOf(recipientRooms, room) >= 0)
+            if (replacement.Contains(recipientKey))
             {
-                reasons.Add(new PresenceReason("room", room.Id));
+                kind |= DeliveryKind.Room;
+                reasons.AddRange(ModuleReasons(trace.Replaced.Where(r => r.Sender.Equals(sender) && r.Recipient.Equals(recipient)).Select(r => r.Module)));
+            }
+        }
+        else
+        {
+            RoomMembershipIndex.Room[] recipientRooms = _rooms.GetRooms(recipient);
+            foreach (RoomMembershipIndex.Room room in _rooms.GetRooms(sender))
+            {
+                if (!room.Excluded && Array.IndexOf(recipientRooms, room) >= 0)
+                {
+                    kind |= DeliveryKind.Room;
+                    reasons.Add(new PresenceReason("room", room.Id));
+                }
             }
         }
 
-        if (_routing.RoutesStates)
+        if (trace.Interest.Users.Contains(sender.ToString()))
         {
-            var router = _grains.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key);
-            UserPresenceState state = _fanout.LatestState(sender);
-            var routed = await router.GetUsersForStates([state]).ConfigureAwait(false);
-            if (routed.TryGetValue(recipient.ToString(), out IReadOnlySet<UserPresenceState>? states) && states.Count > 0)
-            {
-                reasons.Add(new PresenceReason("module"));
-            }
-
-            if ((await router.GetInterestedUsers(recipient.ToString()).ConfigureAwait(false)).All)
-            {
-                reasons.Add(new PresenceReason("all_users"));
-            }
+            reasons.AddRange(ModuleReasons(trace.Interested.Where(i => i.User.Equals(sender)).Select(i => i.Module)));
         }
 
-        return new PresenceExplanation(reasons.Count > 0, reasons);
+        bool delivered = DeliveryRules.IsVisible(kind, sender, trace.Interest);
+        return new PresenceExplanation(delivered, delivered ? reasons : []);
     }
+
+    private static IEnumerable<PresenceReason> ModuleReasons(IEnumerable<ModuleIdentity> modules) =>
+        modules.Select(m => m.Name).Distinct(StringComparer.Ordinal).Select(name => new PresenceReason("module", Module: name));
 
     /// <summary>Waits until every published change has reached the inboxes (tests, benchmarks).</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>

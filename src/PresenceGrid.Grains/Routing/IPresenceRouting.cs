@@ -31,6 +31,12 @@ internal interface IPresenceRouting
 
     /// <summary>Merged replacements of room-based recipients: sender → recipients (null when none).</summary>
     Task<IReadOnlyDictionary<string, IReadOnlySet<string>>?> ReplaceRoomRecipientsAsync(IReadOnlyList<UserPresenceState> states);
+
+    /// <summary>
+    /// For <c>explain</c>: the same merged callbacks the fan-out and the sync run, for one sender's state and one
+    /// recipient, with what each module contributed.
+    /// </summary>
+    Task<RoutingTrace> TraceAsync(UserPresenceState state, string recipient);
 }
 
 /// <summary>No routing modules.</summary>
@@ -48,4 +54,6 @@ internal sealed class NoPresenceRouting : IPresenceRouting
 
     public Task<IReadOnlyDictionary<string, IReadOnlySet<string>>?> ReplaceRoomRecipientsAsync(IReadOnlyList<UserPresenceState> states) =>
         Task.FromResult<IReadOnlyDictionary<string, IReadOnlySet<string>>?>(null);
+
+    public Task<RoutingTrace> TraceAsync(UserPresenceState state, string recipient) => Task.FromResult(new RoutingTrace());
 }

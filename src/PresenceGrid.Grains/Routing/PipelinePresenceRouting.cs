@@ -11,9 +11,30 @@ internal sealed class PipelinePresenceRouting(PresenceRouterPipeline pipeline) :
 
     public PresenceRouterPipeline Pipeline => pipeline;
 
-    public async Task<IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>> GetUsersForStatesAsync(IReadOnlyList<UserPresenceState> states)
+    public Task<IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>> GetUsersForStatesAsync(IReadOnlyList<UserPresenceState> states) =>
+        GetUsersForStatesAsync(states, trace: null);
+
+    public Task<PresenceInterest> GetInterestedUsersAsync(string userId) => GetInterestedUsersAsync(userId, trace: null);
+
+    public Task<IReadOnlyDictionary<string, IReadOnlySet<string>>?> ReplaceRoomRecipientsAsync(IReadOnlyList<UserPresenceState> states) =>
+        ReplaceRoomRecipientsAsync(states, trace: null);
+
+    public async Task<RoutingTrace> TraceAsync(UserPresenceState state, string recipient)
     {
-        IReadOnlyDictionary<UserId, HashSet<UserPresenceState>> merged = await pipeline.GetUsersForStatesAsync(states).ConfigureAwait(false);
+        var trace = new RoutingTrace();
+        if (RoutesStates)
+        {
+            trace.Interest = await GetInterestedUsersAsync(recipient, trace).ConfigureAwait(false);
+            trace.RoutedStates = await GetUsersForStatesAsync([state], trace).ConfigureAwait(false);
+        }
+
+        trace.Replacement = await ReplaceRoomRecipientsAsync([state], trace).ConfigureAwait(false);
+        return trace;
+    }
+
+    private async Task<IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>> GetUsersForStatesAsync(IReadOnlyList<UserPresenceState> states, RoutingTrace? trace)
+    {
+        IReadOnlyDictionary<UserId, HashSet<UserPresenceState>> merged = await pipeline.GetUsersForStatesAsync(states, trace).ConfigureAwait(false);
         var result = new Dictionary<string, IReadOnlySet<UserPresenceState>>(merged.Count, StringComparer.Ordinal);
         foreach ((UserId user, HashSet<UserPresenceState> routed) in merged)
         {
@@ -23,9 +44,9 @@ internal sealed class PipelinePresenceRouting(PresenceRouterPipeline pipeline) :
         return result;
     }
 
-    public async Task<PresenceInterest> GetInterestedUsersAsync(string userId)
+    private async Task<PresenceInterest> GetInterestedUsersAsync(string userId, RoutingTrace? trace)
     {
-        RouterInterest interest = await pipeline.GetInterestedUsersAsync(UserId.Parse(userId, "user_id")).ConfigureAwait(false);
+        RouterInterest interest = await pipeline.GetInterestedUsersAsync(UserId.Parse(userId, "user_id"), trace).ConfigureAwait(false);
         if (interest.IsAll)
         {
             return PresenceInterest.AllUsers;
@@ -36,14 +57,14 @@ internal sealed class PipelinePresenceRouting(PresenceRouterPipeline pipeline) :
             : new PresenceInterest(false, interest.Users.Select(u => u.ToString()).ToHashSet(StringComparer.Ordinal));
     }
 
-    public async Task<IReadOnlyDictionary<string, IReadOnlySet<string>>?> ReplaceRoomRecipientsAsync(IReadOnlyList<UserPresenceState> states)
+    private async Task<IReadOnlyDictionary<string, IReadOnlySet<string>>?> ReplaceRoomRecipientsAsync(IReadOnlyList<UserPresenceState> states, RoutingTrace? trace)
     {
         if (!pipeline.HasRoomRecipientsReplacement)
         {
             return null;
         }
 
-        IReadOnlyDictionary<UserId, HashSet<UserId>> merged = await pipeline.ReplaceRoomRecipientsAsync(states).ConfigureAwait(false);
+        IReadOnlyDictionary<UserId, HashSet<UserId>> merged = await pipeline.ReplaceRoomRecipientsAsync(states, trace).ConfigureAwait(false);
         var result = new Dictionary<string, IReadOnlySet<string>>(merged.Count, StringComparer.Ordinal);
         foreach ((UserId sender, HashSet<UserId> recipients) in merged)
         {

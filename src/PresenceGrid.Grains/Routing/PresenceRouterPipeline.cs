@@ -111,8 +111,16 @@ internal sealed class PresenceRouterPipeline : IDisposable
     /// <param name="states">The batch.</param>
     /// <param name="cancellationToken">Cancels the wait for the current callback (the callback itself is not cancelled).</param>
     /// <returns>Recipient → the states it additionally receives. Empty (and shared) when no module is registered. Do not modify.</returns>
+    public Task<IReadOnlyDictionary<UserId, HashSet<UserPresenceState>>> GetUsersForStatesAsync(
+        IEnumerable<UserPresenceState> states, CancellationToken cancellationToken = default) =>
+        GetUsersForStatesAsync(states, trace: null, cancellationToken);
+
+    /// <inheritdoc cref="GetUsersForStatesAsync(IEnumerable{UserPresenceState}, CancellationToken)"/>
+    /// <param name="states">The batch.</param>
+    /// <param name="trace">Records what each module contributed (explain), or null.</param>
+    /// <param name="cancellationToken">Cancels the wait for the current callback.</param>
     public async Task<IReadOnlyDictionary<UserId, HashSet<UserPresenceState>>> GetUsersForStatesAsync(
-        IEnumerable<UserPresenceState> states, CancellationToken cancellationToken = default)
+        IEnumerable<UserPresenceState> states, RoutingTrace? trace, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(states);
         var callbacks = _usersForStates;
@@ -144,7 +152,7 @@ internal sealed class PresenceRouterPipeline : IDisposable
             }
 
             merged ??= [];
-            MergeUsersForStates(registered.Module, result!, merged);
+            MergeUsersForStates(registered.Module, result!, merged, trace);
         }
 
         return merged is null || merged.Count == 0 ? EmptyRouting : merged;
@@ -157,7 +165,14 @@ internal sealed class PresenceRouterPipeline : IDisposable
     /// <param name="userId">The syncing local user.</param>
     /// <param name="cancellationToken">Cancels the wait for the current callback.</param>
     /// <returns>ALL, or the additional users.</returns>
-    public async Task<RouterInterest> GetInterestedUsersAsync(UserId userId, CancellationToken cancellationToken = default)
+    public Task<RouterInterest> GetInterestedUsersAsync(UserId userId, CancellationToken cancellationToken = default) =>
+        GetInterestedUsersAsync(userId, trace: null, cancellationToken);
+
+    /// <inheritdoc cref="GetInterestedUsersAsync(UserId, CancellationToken)"/>
+    /// <param name="userId">The syncing local user.</param>
+    /// <param name="trace">Records what each module contributed (explain), or null.</param>
+    /// <param name="cancellationToken">Cancels the wait for the current callback.</param>
+    public async Task<RouterInterest> GetInterestedUsersAsync(UserId userId, RoutingTrace? trace, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(userId);
         var callbacks = _interestedUsers;
@@ -190,6 +205,11 @@ internal sealed class PresenceRouterPipeline : IDisposable
 
             if (result!.IsAll)
             {
+                if (trace is not null)
+                {
+                    trace.AllFrom = registered.Module;
+                }
+
                 return RouterInterest.All;
             }
 
@@ -199,7 +219,16 @@ internal sealed class PresenceRouterPipeline : IDisposable
             }
 
             merged ??= [];
-            var invalid = AddUserIds(result.UserIds, merged);
+            List<UserId>? listed = trace is null ? null : [];
+            var invalid = AddUserIds(result.UserIds, merged, listed);
+            if (trace is not null)
+            {
+                foreach (UserId user in listed!)
+                {
+                    trace.Interested.Add((registered.Module, user));
+                }
+            }
+
             if (invalid > 0)
             {
                 RoutingLog.InvalidUserIdsDropped(_logger, registered.Module.Name, registered.Module.Location, RouterCallbackNames.GetInterestedUsers, invalid);
@@ -212,14 +241,22 @@ internal sealed class PresenceRouterPipeline : IDisposable
 
     /// <summary>
     /// Merged room recipients replacement: per sender, the union of the sets of all modules that list it. Failures as for
-    /// <see cref="GetUsersForStatesAsync"/>; invalid recipient MXIDs are dropped with a warning.
+    /// <see cref="GetUsersForStatesAsync(IEnumerable{UserPresenceState}, CancellationToken)"/>; invalid recipient MXIDs are dropped with a warning.
     /// </summary>
     /// <param name="states">The batch.</param>
     /// <param name="cancellationToken">Cancels the wait for the current callback.</param>
     /// <returns>Sender → the recipients that replace its room-based recipients. Senders not listed keep the default.
     /// Keys that are not senders of the batch are left in and should be ignored by the caller.</returns>
+    public Task<IReadOnlyDictionary<UserId, HashSet<UserId>>> ReplaceRoomRecipientsAsync(
+        IEnumerable<UserPresenceState> states, CancellationToken cancellationToken = default) =>
+        ReplaceRoomRecipientsAsync(states, trace: null, cancellationToken);
+
+    /// <inheritdoc cref="ReplaceRoomRecipientsAsync(IEnumerable{UserPresenceState}, CancellationToken)"/>
+    /// <param name="states">The batch.</param>
+    /// <param name="trace">Records what each module contributed (explain), or null.</param>
+    /// <param name="cancellationToken">Cancels the wait for the current callback.</param>
     public async Task<IReadOnlyDictionary<UserId, HashSet<UserId>>> ReplaceRoomRecipientsAsync(
-        IEnumerable<UserPresenceState> states, CancellationToken cancellationToken = default)
+        IEnumerable<UserPresenceState> states, RoutingTrace? trace, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(states);
         var callbacks = _replacements;
@@ -251,7 +288,7 @@ internal sealed class PresenceRouterPipeline : IDisposable
             }
 
             merged ??= [];
-            MergeReplacement(registered.Module, result!, merged);
+            MergeReplacement(registered.Module, result!, merged, trace);
         }
 
         return merged is null || merged.Count == 0 ? EmptyReplacement : merged;
@@ -262,7 +299,7 @@ internal sealed class PresenceRouterPipeline : IDisposable
     private static ReadOnlyCollection<UserPresenceState> Materialise(IEnumerable<UserPresenceState> states) =>
         states as ReadOnlyCollection<UserPresenceState> ?? Array.AsReadOnly(states.ToArray());
 
-    private static int AddUserIds(IReadOnlySet<string> userIds, HashSet<UserId> target)
+    private static int AddUserIds(IReadOnlySet<string> userIds, HashSet<UserId> target, List<UserId>? added = null)
     {
         var invalid = 0;
         foreach (var value in userIds)
@@ -270,6 +307,7 @@ internal sealed class PresenceRouterPipeline : IDisposable
             if (UserId.TryParse(value, out var userId))
             {
                 target.Add(userId);
+                added?.Add(userId);
             }
             else
             {
@@ -283,7 +321,8 @@ internal sealed class PresenceRouterPipeline : IDisposable
     private void MergeUsersForStates(
         ModuleIdentity module,
         IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>> result,
-        Dictionary<UserId, HashSet<UserPresenceState>> merged)
+        Dictionary<UserId, HashSet<UserPresenceState>> merged,
+        RoutingTrace? trace)
     {
         var index = 0;
         foreach (var (key, value) in result)
@@ -317,6 +356,7 @@ internal sealed class PresenceRouterPipeline : IDisposable
                 if (state is not null)
                 {
                     set.Add(state);
+                    trace?.Routed.Add((module, recipient!, state));
                 }
             }
 
@@ -327,7 +367,8 @@ internal sealed class PresenceRouterPipeline : IDisposable
     private void MergeReplacement(
         ModuleIdentity module,
         IReadOnlyDictionary<string, IReadOnlySet<string>> result,
-        Dictionary<UserId, HashSet<UserId>> merged)
+        Dictionary<UserId, HashSet<UserId>> merged,
+        RoutingTrace? trace)
     {
         var index = 0;
         var invalid = 0;
@@ -356,7 +397,16 @@ internal sealed class PresenceRouterPipeline : IDisposable
                 merged[sender!] = set = new HashSet<UserId>(value!.Count);
             }
 
-            invalid += AddUserIds(value!, set);
+            List<UserId>? listed = trace is null ? null : [];
+            invalid += AddUserIds(value!, set, listed);
+            if (trace is not null)
+            {
+                foreach (UserId recipient in listed!)
+                {
+                    trace.Replaced.Add((module, sender!, recipient));
+                }
+            }
+
             index++;
         }
 

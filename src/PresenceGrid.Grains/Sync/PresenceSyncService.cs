@@ -15,16 +15,21 @@ public sealed record PresenceSyncResult(IReadOnlyList<UserPresenceState> Events,
 /// <summary>
 /// Computes a user's presence for sync (Synapse §4) on this silo. Incremental syncs read what
 /// changed after the token: the inbox (self, the modules' recipients, ALL interest, join-time
-/// states) and the user's rooms changed since the token (a broadcast room's log, a smaller room's
-/// members whose room position is past the token), so the cost follows the changes and the rooms
-/// that changed, for ALL-interest users too. Initial syncs, <c>full_state</c>, stale tokens and the
-/// full-presence marker get a snapshot. With a timeout an incremental sync waits for the inbox or
-/// one of the rooms to move.
+/// states), the user's rooms changed since the token (a broadcast room's log, a smaller room's
+/// members whose room position is past the token) and the modules' extra users who changed since
+/// it, so the cost follows the changes and the rooms that changed, for ALL-interest users too (whose
+/// changed senders go through the modules at sync time). Initial syncs, <c>full_state</c> and the
+/// full-presence marker get a snapshot; so does a token older than the inbox holds, keeping the
+/// offline states of those who changed since it. With a timeout an incremental sync waits for the
+/// inbox or one of the rooms to move.
 /// </summary>
 internal sealed class PresenceSyncService
 {
     // Scratch of ReadIncremental (synchronous, so one per thread is enough); not kept once it grew past this.
     private const int MaxRetainedScratch = 4096;
+
+    // A snapshot's "changed since" position that no change passes: offline states are kept only when asked for.
+    private const long NotChangedSince = long.MaxValue;
 
     [ThreadStatic]
     private static List<int>? t_senders;
@@ -71,12 +76,17 @@ internal sealed class PresenceSyncService
         PresenceInterest interest = await GetInterestAsync(userId).ConfigureAwait(false);
         _fanout.SetAllInterest(userIndex, interest.All);
 
-        if (token is not { } from || fullState || from.Epoch != inbox.Epoch || inbox.NeedsFullSnapshot(from.Inbox) || from.Fanout > _fanout.Position + 1)
+        if (token is not { } from || fullState || from.Epoch != inbox.Epoch || from.Fanout > _fanout.Position + 1)
         {
-            return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
+            return await SnapshotAsync(userId, inbox, interest, _options.IncludeOfflineUsersOnSync, NotChangedSince).ConfigureAwait(false);
         }
 
-        PresenceSyncResult result = ReadIncremental(userIndex, inbox, from, interest);
+        if (SnapshotFor(userId, inbox, from, interest) is { } snapshot)
+        {
+            return await snapshot.ConfigureAwait(false);
+        }
+
+        PresenceSyncResult result = await ReadIncrementalAsync(userId, userIndex, inbox, from, interest).ConfigureAwait(false);
         TimeSpan wait = timeout > _options.MaxSyncTimeout ? _options.MaxSyncTimeout : timeout;
         if (result is { Events.Count: 0 } && wait > TimeSpan.Zero)
         {
@@ -85,16 +95,32 @@ internal sealed class PresenceSyncService
                 return result;
             }
 
-            if (inbox.NeedsFullSnapshot(from.Inbox))
+            if (SnapshotFor(userId, inbox, from, interest) is { } woken)
             {
-                return await SnapshotAsync(userId, inbox, interest).ConfigureAwait(false);
+                return await woken.ConfigureAwait(false);
             }
 
-            result = ReadIncremental(userIndex, inbox, from, interest);
+            result = await ReadIncrementalAsync(userId, userIndex, inbox, from, interest).ConfigureAwait(false);
         }
 
         return result;
     }
+
+    /// <summary>The snapshot a token of this inbox gets instead of an incremental read, or null for an incremental read.</summary>
+    private Task<PresenceSyncResult>? SnapshotFor(UserId userId, Inbox inbox, SyncToken from, PresenceInterest interest) =>
+        inbox.Check(from.Inbox) switch
+        {
+            InboxToken.Current => null,
+
+            // Synapse's get_new_events: the full-presence marker sets from_key = None and include_offline = False,
+            // whatever include_offline_users_on_sync says (send_local_online_presence_to sends online presence).
+            InboxToken.FullPresence => SnapshotAsync(userId, inbox, interest, includeOffline: false, NotChangedSince),
+
+            // An old but valid token: Synapse answers it incrementally with include_offline = True (a change-cache
+            // miss reads the database); the snapshot keeps the offline states of everyone who changed since it.
+            InboxToken.Trimmed => SnapshotAsync(userId, inbox, interest, _options.IncludeOfflineUsersOnSync, from.Fanout),
+            _ => SnapshotAsync(userId, inbox, interest, _options.IncludeOfflineUsersOnSync, NotChangedSince),
+        };
 
     /// <summary>
     /// Waits until the inbox moves past the token or, unless the user's interest is ALL, one of its
@@ -149,11 +175,35 @@ internal sealed class PresenceSyncService
     }
 
     /// <summary>
+    /// What changed since the token, with a user whose interest is ALL given exactly what the modules route to it
+    /// among the changed users' states (Synapse's <c>_filter_all_presence_updates_for_user</c>: the module's
+    /// states as given, asked at sync time).
+    /// </summary>
+    private async Task<PresenceSyncResult> ReadIncrementalAsync(UserId userId, int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
+    {
+        (List<UserPresenceState> events, List<UserPresenceState>? extras, string nextBatch) = ReadIncremental(userIndex, inbox, from, interest);
+        if (interest.All)
+        {
+            events = events.Count > 0 ? await RoutedToAsync(userId, events).ConfigureAwait(false) : events;
+            if (extras is not null)
+            {
+                // Synapse appends the membership extras after get_new_events; per user the last entry wins.
+                events.RemoveAll(state => extras.Exists(extra => extra.UserId.Equals(state.UserId)));
+                events.AddRange(extras);
+            }
+        }
+
+        return new PresenceSyncResult(events, nextBatch);
+    }
+
+    /// <summary>
     /// What changed since the token: the inbox after its position, plus, from the user's rooms that
     /// changed after the token's fan-out position, a broadcast room's log entries or a smaller
-    /// room's members whose room position is past it; each sender once, at its latest state.
+    /// room's members whose room position is past it, plus the modules' extra users
+    /// (<c>get_interested_users</c>) who changed after it; each sender once, at its latest state.
+    /// For an ALL user: every changed sender's latest state, still to be routed, and apart the membership extras.
     /// </summary>
-    private PresenceSyncResult ReadIncremental(int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
+    private (List<UserPresenceState> Events, List<UserPresenceState>? Extras, string NextBatch) ReadIncremental(int userIndex, Inbox inbox, SyncToken from, PresenceInterest interest)
     {
         // Captured first: every change up to it has marked its sender and rooms. Only those are read:
         // a change still being fanned out comes in the next sync, so none is skipped or read twice.
@@ -185,15 +235,40 @@ internal sealed class PresenceSyncService
                     }
                 }
             }
+
+            // Synapse's candidates = (sharing ∪ extra) ∩ updated: a user the modules declared interesting is read
+            // when it changed after the token, whether or not get_users_for_states routed it here (it is not
+            // woken early for it: the change comes with the next sync, as in Synapse).
+            foreach (string extra in interest.Users)
+            {
+                if (_users.TryGetIndex(extra, out int index))
+                {
+                    long position = Volatile.Read(ref _users[index].ChangePosition);
+                    if (position > from.Fanout && position <= fanoutPosition)
+                    {
+                        senders.Add(index);
+                    }
+                }
+            }
         }
 
         HashSet<int> seen = t_seen ??= [];
         seen.Clear();
         var events = new List<UserPresenceState>(delivered.Count + senders.Count);
+        List<UserPresenceState>? extras = null;
         foreach ((int sender, DeliveryKind kind) in delivered)
         {
             UserPresenceState state = _fanout.LatestState(sender);
-            if (IsVisible(state, kind, interest) && seen.Add(sender))
+            if (!DeliveryRules.IsVisible(kind, state.UserId, interest) || !seen.Add(sender))
+            {
+                continue;
+            }
+
+            if (interest.All && DeliveryRules.IsMembershipExtra(kind))
+            {
+                (extras ??= []).Add(state);
+            }
+            else
             {
                 events.Add(state);
             }
@@ -213,25 +288,29 @@ internal sealed class PresenceSyncService
             t_seen = null;
         }
 
-        return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, inboxPosition, fanoutPosition).ToString());
+        return (events, extras, new SyncToken(inbox.Epoch, inboxPosition, fanoutPosition).ToString());
     }
 
-    /// <summary>Synapse's filter on what a recipient sees: ALL users see exactly the modules' result.</summary>
-    private static bool IsVisible(UserPresenceState state, DeliveryKind kind, PresenceInterest interest)
+    /// <summary>
+    /// Synapse's ALL path: <c>get_users_for_states(states)[user]</c>, the module's states as given (a module may
+    /// rebuild them, e.g. without the status); none when the module does not name the user (quirk 1).
+    /// </summary>
+    private async Task<List<UserPresenceState>> RoutedToAsync(UserId userId, List<UserPresenceState> states)
     {
-        if (interest.All)
-        {
-            return (kind & DeliveryKind.Module) != 0;
-        }
-
-        return (kind & (DeliveryKind.Self | DeliveryKind.Room)) != 0 || interest.Users.Contains(state.UserId.ToString());
+        IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>> routed =
+            await _grainFactory.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key).GetUsersForStates(states).ConfigureAwait(false);
+        return routed.TryGetValue(userId.ToString(), out IReadOnlySet<UserPresenceState>? mine) ? [.. mine] : [];
     }
 
-    private async Task<PresenceSyncResult> SnapshotAsync(UserId userId, Inbox inbox, PresenceInterest interest)
+    /// <summary>
+    /// A full answer: the user, its non-excluded rooms' members and the modules' extra users (an ALL user: what
+    /// the modules route to it among every known state), offline ones only when <paramref name="includeOffline"/>
+    /// or when they changed after the fan-out position <paramref name="changedSince"/> (an old token's answer).
+    /// </summary>
+    private async Task<PresenceSyncResult> SnapshotAsync(UserId userId, Inbox inbox, PresenceInterest interest, bool includeOffline, long changedSince)
     {
         long fanoutPosition = _fanout.Position;
         long position = inbox.Position;
-        bool includeOffline = _options.IncludeOfflineUsersOnSync;
         var events = new List<UserPresenceState>();
         if (interest.All)
         {
@@ -240,7 +319,7 @@ internal sealed class PresenceSyncService
             var all = new List<UserPresenceState>();
             for (int i = 0; i < _users.Count; i++)
             {
-                if (_users[i].LatestState is { } state && (includeOffline || state.State != PresenceState.Offline))
+                if (_users[i].LatestState is { } state && Keeps(i, state, includeOffline, changedSince))
                 {
                     all.Add(state);
                 }
@@ -248,12 +327,7 @@ internal sealed class PresenceSyncService
 
             if (all.Count > 0)
             {
-                IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>> routed =
-                    await _grainFactory.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key).GetUsersForStates(all).ConfigureAwait(false);
-                if (routed.TryGetValue(userId.ToString(), out IReadOnlySet<UserPresenceState>? mine))
-                {
-                    events.AddRange(mine);
-                }
+                events = await RoutedToAsync(userId, all).ConfigureAwait(false);
             }
 
             return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, position, fanoutPosition).ToString());
@@ -280,7 +354,7 @@ internal sealed class PresenceSyncService
         foreach (int candidate in candidates)
         {
             UserPresenceState state = _fanout.LatestState(candidate);
-            if (includeOffline || state.State != PresenceState.Offline)
+            if (Keeps(candidate, state, includeOffline, changedSince))
             {
                 events.Add(state);
             }
@@ -288,6 +362,10 @@ internal sealed class PresenceSyncService
 
         return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, position, fanoutPosition).ToString());
     }
+
+    /// <summary>Whether a snapshot keeps a user's state: not offline, offline ones included, or changed after <paramref name="changedSince"/>.</summary>
+    private bool Keeps(int user, UserPresenceState state, bool includeOffline, long changedSince) =>
+        includeOffline || state.State != PresenceState.Offline || Volatile.Read(ref _users[user].ChangePosition) > changedSince;
 
     private async Task<PresenceInterest> GetInterestAsync(UserId userId) =>
         _routing.RoutesStates

@@ -25,8 +25,16 @@ public sealed class ModuleRecipientsTests
         Assert.Equal(Enumerable.Range(1000, 200), Recipients(recipients, bob).Order());
         Assert.Empty(Recipients(recipients, carol));
 
-        // Keyed by the instance: an equal state that was not added has no recipients.
-        Assert.Empty(Recipients(recipients, State("@alice:test")));
+        // Keyed by the user (issue 17 item 3; Synapse uses a module's states as given): a state the module built
+        // itself, not the batch's instance, still finds its recipients, and the module's state is kept as given.
+        UserPresenceState redacted = alice with { StatusMsg = null, State = PresenceState.Unavailable };
+        var module = new ModuleRecipients();
+        module.Add(redacted, 5);
+        ModuleRecipients.Enumerator found = module.For(State("@alice:test").UserId);
+        Assert.True(found.MoveNext());
+        Assert.Equal(5, found.Current);
+        Assert.Same(redacted, found.State);
+        Assert.False(found.MoveNext());
     }
 
     [Fact]
@@ -50,7 +58,7 @@ public sealed class ModuleRecipientsTests
     private static List<int> Recipients(ModuleRecipients recipients, UserPresenceState state)
     {
         var found = new List<int>();
-        foreach (int user in recipients.For(state))
+        foreach (int user in recipients.For(state.UserId))
         {
             found.Add(user);
         }
