@@ -74,8 +74,7 @@ internal sealed class UserPresenceGrain(
     private IGrainTimer? _timer;
     private long _wakeAt = Never;
     private long _flushAt = Never; // a last_active-only change waits to be written until then (Never: nothing waits)
-    private float _tokens; // a few tokens at most (the burst): float's precision is plenty, and it packs with the index
-    private long _tokensAt;
+    private PresenceRateLimits _rateLimits; // rc_presence: the PUT and the sync buckets
 
     private PresenceOptions Options => services.Options;
 
@@ -104,8 +103,7 @@ internal sealed class UserPresenceGrain(
         UserId userId = user.UserId;
         bool isMine = user.IsLocal;
         _user = (uint)index | (isMine ? LocalUserBit : 0);
-        _tokens = Timings.RatelimitBurstCount;
-        _tokensAt = Now();
+        _rateLimits = PresenceRateLimits.Full(Now(), Timings);
         if (record.RecordExists && PresenceStates.TryParse(record.State.State, busyEnabled: true, out PresenceState state))
         {
             var stored = new UserPresenceState(
@@ -156,7 +154,7 @@ internal sealed class UserPresenceGrain(
         RequireLocal();
         StatusMessageRules.Validate(statusMsg);
         long now = Now();
-        long retryAfter = TakeRateToken(now);
+        long retryAfter = _rateLimits.TakePut(now, Timings);
         if (retryAfter > 0)
         {
             return Task.FromResult(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter));
@@ -178,7 +176,9 @@ internal sealed class UserPresenceGrain(
         RequireLocal();
         long now = Now();
         PresenceState current = _state.State;
-        if (setPresence != PresenceState.Offline && setPresence != current && TakeRateToken(now) > 0 && current != PresenceState.Offline)
+
+        // Every sync request costs a token of the sync bucket (not the PUT's), whatever it asks for.
+        if (_rateLimits.TakeSync(now, Timings) > 0 && setPresence != PresenceState.Offline && current != PresenceState.Offline)
         {
             // Over rc_presence: the sync goes on, but its set_presence change is dropped (§7 S14).
             setPresence = current;
@@ -316,27 +316,6 @@ internal sealed class UserPresenceGrain(
         };
         await record.WriteStateAsync();
         _flushAt = Never;
-    }
-
-    /// <summary>Token bucket for <c>rc_presence</c>; returns 0 when allowed, else ms until a token.</summary>
-    private long TakeRateToken(long now)
-    {
-        double perSecond = Timings.RatelimitPerSecond;
-        if (perSecond <= 0)
-        {
-            return 0;
-        }
-
-        int burst = Math.Max(1, Timings.RatelimitBurstCount);
-        _tokens = (float)Math.Min(burst, _tokens + ((now - _tokensAt) / 1000.0 * perSecond));
-        _tokensAt = now;
-        if (_tokens >= 1)
-        {
-            _tokens -= 1;
-            return 0;
-        }
-
-        return (long)Math.Ceiling((1 - _tokens) / perSecond * 1000);
     }
 
     private void RequireLocal()

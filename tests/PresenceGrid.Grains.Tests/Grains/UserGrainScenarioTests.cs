@@ -293,6 +293,42 @@ public sealed class SyncRateLimitAndDisabledTests
     }
 
     [Fact]
+    public async Task RcPresence_SeparateBuckets_AStatusSetRightAfterASyncStart_IsApplied()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+
+        var put = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Online, "just synced"), "dev");
+
+        Assert.Equal(PresenceCommandOutcome.Applied, put.Outcome);
+        Assert.Equal("just synced", (await silo.Get(U1)).StatusMsg);
+    }
+
+    [Fact]
+    public async Task RcPresence_SeparateBuckets_ASyncWithSetPresenceUnavailableRightAfterAPut_IsApplied()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Online, null), "dev");
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "unavailable");
+
+        Assert.Equal(PresenceState.Unavailable, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task RcPresence_EverySyncRequestCostsASyncToken_EvenOneThatChangesNothing()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(10));
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online"); // changes nothing, takes the token
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "unavailable"); // over the limit
+
+        Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
     public async Task S26_S27_PresenceDisabled_StaleStoredStateIsFlushedOffline_AndRoomMatesAreTold()
     {
         await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = Presence.PresenceMode.Disabled);
