@@ -175,13 +175,13 @@ internal sealed class UserPresenceGrain(
     {
         RequireLocal();
         long now = Now();
-        PresenceState current = _state.State;
 
-        // Every sync request costs a token of the sync bucket (not the PUT's), whatever it asks for.
-        if (_rateLimits.TakeSync(now, Timings) > 0 && setPresence != PresenceState.Offline && current != PresenceState.Offline)
+        // Every sync request costs a token of the sync bucket (not the PUT's), whatever it asks for. Over the
+        // limit the sync goes on without affecting presence (Synapse's affect_presence=False): the device does
+        // not start syncing, nothing counts as activity, and an offline user stays offline (§7 S14).
+        if (_rateLimits.TakeSync(now, Timings) > 0)
         {
-            // Over rc_presence: the sync goes on, but its set_presence change is dropped (§7 S14).
-            setPresence = current;
+            return Task.CompletedTask;
         }
 
         return ApplyAsync(PresenceOperations.StartSyncing(Aggregate, deviceId, setPresence, now, Timings, Options.Mode));

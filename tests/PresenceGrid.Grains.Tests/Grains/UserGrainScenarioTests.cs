@@ -329,6 +329,33 @@ public sealed class SyncRateLimitAndDisabledTests
     }
 
     [Fact]
+    public async Task RcPresence_ASyncOverTheLimit_DoesNotBringAnOfflineUserOnline()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "offline"); // takes the sync token
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+
+        Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task RcPresence_ASyncOverTheLimit_IsNoActivity_AndDoesNotStartSyncing()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: false);
+        long startedAt = silo.NowMs;
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(5));
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online"); // over the limit
+
+        Assert.Equal(startedAt, (await silo.Get(U1)).LastActiveTs);
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(26)); // 31 s after the stop: not syncing, so the sync timeout applies
+        Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
     public async Task S26_S27_PresenceDisabled_StaleStoredStateIsFlushedOffline_AndRoomMatesAreTold()
     {
         await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = Presence.PresenceMode.Disabled);
