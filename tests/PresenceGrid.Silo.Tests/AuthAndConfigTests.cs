@@ -62,6 +62,26 @@ public sealed class AuthAndConfigTests
         Assert.Equal("first", get.Body.GetProperty("status_msg").GetString());
     }
 
+    [Fact]
+    public async Task PresenceDisabled_PutIsRateLimitedFirst_AndItsValueNeverValidated()
+    {
+        await using var silo = await RunningSilo.StartAsync("""
+            server_name: test
+            presence:
+              enabled: false
+            rc_presence:
+              per_second: 0.1
+              burst_count: 1
+            """);
+        string path = $"/v1/presence/{Uri.EscapeDataString("@d:test")}/status";
+
+        var invalid = await silo.SendAsync(HttpMethod.Put, path, """{"presence":"away"}""");
+        var limited = await silo.SendAsync(HttpMethod.Put, path, """{"presence":"online"}""");
+
+        Assert.Equal(200, invalid.Status);
+        Assert.Equal((429, "M_LIMIT_EXCEEDED"), (limited.Status, limited.Body.GetProperty("errcode").GetString()));
+    }
+
     [Theory]
     [InlineData("server_name: test\npresense: {}\n", "presense", "unknown key")]
     [InlineData("server_name: test\npresence:\n  enabled: maybe\n", "presence.enabled", "true, false or untracked")]

@@ -148,16 +148,15 @@ internal sealed class UserPresenceGrain(
     {
         if (Options.Mode != PresenceMode.Enabled)
         {
-            return IgnoredTask;
+            return IgnoredPut();
         }
 
         RequireLocal();
         StatusMessageRules.Validate(statusMsg);
         long now = Now();
-        long retryAfter = _rateLimits.TakePut(now, Timings);
-        if (retryAfter > 0)
+        if (TakePutToken(now) is { } limited)
         {
-            return Task.FromResult(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter));
+            return limited;
         }
 
         // Not an async method: one that completes at once would allocate a task for its result on every update.
@@ -169,6 +168,19 @@ internal sealed class UserPresenceGrain(
             await applying;
             return PresenceCommandResult.Applied;
         }
+    }
+
+    public Task<PresenceCommandResult> IgnoredPut()
+    {
+        RequireLocal();
+        return TakePutToken(Now()) ?? IgnoredTask;
+    }
+
+    /// <summary>Takes a token of the PUT bucket: null when allowed, else the rate-limited result.</summary>
+    private Task<PresenceCommandResult>? TakePutToken(long now)
+    {
+        long retryAfter = _rateLimits.TakePut(now, Timings);
+        return retryAfter > 0 ? Task.FromResult(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter)) : null;
     }
 
     public Task StartSyncing(string? deviceId, PresenceState setPresence)

@@ -355,6 +355,43 @@ public sealed class SyncRateLimitAndDisabledTests
         Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
     }
 
+    [Theory]
+    [InlineData(PresenceMode.Disabled)]
+    [InlineData(PresenceMode.Untracked)]
+    public async Task PutWhenNotTracked_IsRateLimitedFirst_AndNeverValidated(PresenceMode mode)
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o =>
+        {
+            o.Mode = mode;
+            o.Timings.RatelimitPerSecond = 0.1;
+            o.Timings.RatelimitBurstCount = 1;
+        });
+
+        var invalid = await silo.Presence.SetPresenceAsync(U1, "away", new string('x', 3000));
+        var second = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Busy, null)); // busy is not enabled
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(10));
+        var later = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Busy, null));
+
+        Assert.Equal(PresenceCommandOutcome.Ignored, invalid.Outcome);
+        Assert.Equal((PresenceCommandOutcome.RateLimited, 10_000L), (second.Outcome, second.RetryAfterMs));
+        Assert.Equal(PresenceCommandOutcome.Ignored, later.Outcome);
+        Assert.Equal(PresenceState.Offline, (await silo.Grains.GetGrain<IUserPresenceGrain>(U1).GetPresence()).State);
+    }
+
+    [Fact]
+    public async Task PutWhenTracked_ValidatesTheValueFromItsString()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+
+        var away = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetPresenceAsync(U1, "away", null));
+        var tooLong = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetPresenceAsync(U1, "online", new string('x', 3000)));
+        var applied = await silo.Presence.SetPresenceAsync(U1, "unavailable", "ok");
+
+        Assert.Equal(("presence", "status_msg"), (away.Field, tooLong.Field));
+        Assert.Equal(PresenceCommandOutcome.Applied, applied.Outcome);
+        Assert.Equal((PresenceState.Unavailable, "ok"), ((await silo.Get(U1)).State, (await silo.Get(U1)).StatusMsg));
+    }
+
     [Fact]
     public async Task S26_S27_PresenceDisabled_StaleStoredStateIsFlushedOffline_AndRoomMatesAreTold()
     {
