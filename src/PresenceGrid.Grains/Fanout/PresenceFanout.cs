@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PresenceGrid.Federation;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
+using PresenceGrid.Presence;
 using PresenceGrid.Routing;
 
 namespace PresenceGrid.Fanout;
@@ -181,6 +182,11 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <summary>A member joined a room: it and the room's other members learn each other's presence (inboxes on this silo).</summary>
     public void DeliverJoin(string roomId, int joiner)
     {
+        if (_options.Mode == PresenceMode.Disabled)
+        {
+            return; // no presence in sync when disabled (Synapse's include_presence_data), so no join-time extras
+        }
+
         var members = new List<int>();
         foreach (int member in _rooms.GetMembers(roomId))
         {

@@ -233,6 +233,13 @@ internal sealed class PresenceSyncService
         long position = inbox.Position;
         bool includeOffline = _options.IncludeOfflineUsersOnSync;
         var events = new List<UserPresenceState>();
+        if (_options.Mode == PresenceGrid.Presence.PresenceMode.Disabled)
+        {
+            // No presence in sync when disabled (Synapse's include_presence_data); only an incremental sync carries
+            // the stale-flush catch-up.
+            return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, position, fanoutPosition).ToString());
+        }
+
         if (interest.All)
         {
             // Initial sync of an ALL user: every known state through the modules (Synapse reads

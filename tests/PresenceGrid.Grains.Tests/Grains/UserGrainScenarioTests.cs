@@ -393,6 +393,27 @@ public sealed class SyncRateLimitAndDisabledTests
     }
 
     [Fact]
+    public async Task PresenceDisabled_SyncCarriesNoPresence_NeitherSnapshotsNorJoinExtras()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o =>
+        {
+            o.Mode = Presence.PresenceMode.Disabled;
+            o.IncludeOfflineUsersOnSync = true;
+        });
+        const string Bob = "@bob:test";
+        await silo.Join("!room:test", U1, Bob);
+
+        var (initial, token) = await silo.Sync(Bob);
+        await silo.Join("!room:test", "@carol:test");
+        var (incremental, _) = await silo.Sync(Bob, token);
+        var (full, _) = await silo.Sync(Bob, token, fullState: true);
+
+        Assert.Empty(initial);
+        Assert.Empty(incremental);
+        Assert.Empty(full);
+    }
+
+    [Fact]
     public async Task S26_S27_PresenceDisabled_StaleStoredStateIsFlushedOffline_AndRoomMatesAreTold()
     {
         await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = Presence.PresenceMode.Disabled);
