@@ -111,8 +111,9 @@ internal sealed class UserPresenceGrain(
             Aggregate = UserPresenceAggregate.Restore(stored, isMine);
             if (Options.Mode == PresenceMode.Disabled && stored.State != PresenceState.Offline)
             {
-                // Synapse #19948: with presence disabled, a stale stored state is flushed offline
-                // (and told to those who saw it), instead of showing forever.
+                // Synapse #19948 (_mark_stale_presence_as_offline): with presence disabled, a stale stored state is
+                // flushed offline, its status and currently_active cleared (and told to those who saw it), instead
+                // of showing forever. StalePresenceFlush activates every such user at start-up.
                 return FlushOfflineAsync(stored);
             }
 
@@ -129,7 +130,7 @@ internal sealed class UserPresenceGrain(
 
     private async Task FlushOfflineAsync(UserPresenceState stored)
     {
-        UserPresenceState offline = stored with { State = PresenceState.Offline, CurrentlyActive = false };
+        UserPresenceState offline = stored with { State = PresenceState.Offline, StatusMsg = null, CurrentlyActive = false };
         _state = offline;
         _devices = [];
         services.Fanout.Publish(offline, PublishKind.Notify, UserIndex);

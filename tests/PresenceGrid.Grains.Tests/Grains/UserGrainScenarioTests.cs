@@ -421,18 +421,46 @@ public sealed class SyncRateLimitAndDisabledTests
         await silo.Join("!room:test", U1, Bob);
         var (_, token) = await silo.Sync(Bob);
         var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
-        var stale = new StoredRecord { State = new PresenceRecord { State = "online", LastActiveTs = silo.NowMs, StatusMsg = "stale" } };
+        var stale = new StoredRecord { State = new PresenceRecord { State = "online", LastActiveTs = silo.NowMs, StatusMsg = "stale", CurrentlyActive = true } };
         await storage.WriteStateAsync("presence", new GrainId("userpresence", U1), stale);
 
         var state = await silo.Grains.GetGrain<IUserPresenceGrain>(U1).GetPresence();
 
-        Assert.Equal(PresenceState.Offline, state.State);
+        Assert.Equal((PresenceState.Offline, null, false), (state.State, state.StatusMsg, state.CurrentlyActive));
         var read = new StoredRecord();
         await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), read);
-        Assert.Equal("offline", read.State.State);
+        Assert.Equal(("offline", null), (read.State.State, read.State.StatusMsg));
         var (events, next) = await silo.Sync(Bob, token);
-        Assert.Equal((U1, PresenceState.Offline), (Assert.Single(events).UserId.ToString(), events[0].State));
+        Assert.Equal((U1, PresenceState.Offline, null), (Assert.Single(events).UserId.ToString(), events[0].State, events[0].StatusMsg));
         Assert.Empty((await silo.Sync(Bob, next)).Events);
+    }
+
+    [Fact]
+    public async Task PresenceDisabled_AtStartUp_EveryStoredNonOfflineUserIsFlushed_WithoutItsGrainBeingCalled()
+    {
+        IGrainStorage storage;
+        await using (var before = await PresenceTestSilo.StartAsync())
+        {
+            await before.Put(U1, PresenceState.Online, "here");
+            await before.Put("@user2:test", PresenceState.Unavailable, "away");
+            await before.Put("@user3:test", PresenceState.Offline, "kept");
+            storage = before.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        }
+
+        await using var silo = await PresenceTestSilo.StartAsync(
+            o => o.Mode = Presence.PresenceMode.Disabled,
+            sc => sc.AddKeyedSingleton(GrainStorageNames.Default, storage));
+
+        foreach (string user in new[] { U1, "@user2:test" })
+        {
+            var read = new StoredRecord();
+            await storage.ReadStateAsync("presence", new GrainId("userpresence", user), read);
+            Assert.Equal(("offline", null, false), (read.State.State, read.State.StatusMsg, read.State.CurrentlyActive));
+        }
+
+        var offline = new StoredRecord();
+        await storage.ReadStateAsync("presence", new GrainId("userpresence", "@user3:test"), offline);
+        Assert.Equal(("offline", "kept"), (offline.State.State, offline.State.StatusMsg));
     }
 
     private sealed class StoredRecord : IGrainState<PresenceRecord>
