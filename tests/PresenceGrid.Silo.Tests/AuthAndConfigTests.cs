@@ -1,3 +1,5 @@
+using PresenceGrid.Hosting;
+using PresenceGrid.Presence;
 using PresenceGrid.Silo.Configuration;
 
 namespace PresenceGrid.Silo.Tests;
@@ -47,8 +49,9 @@ public sealed class AuthAndConfigTests
         await using var silo = await RunningSilo.StartAsync("""
             server_name: test
             rc_presence:
-              per_second: 0.1
-              burst_count: 1
+              per_user:
+                per_second: 0.1
+                burst_count: 1
             """);
         string user = Uri.EscapeDataString("@r:test");
         await silo.SendAsync(HttpMethod.Put, $"/v1/presence/{user}/status", """{"presence":"online","status_msg":"first"}""");
@@ -62,11 +65,37 @@ public sealed class AuthAndConfigTests
         Assert.Equal("first", get.Body.GetProperty("status_msg").GetString());
     }
 
+    [Fact]
+    public async Task PresenceDisabled_PutIsRateLimitedFirst_AndItsValueNeverValidated()
+    {
+        await using var silo = await RunningSilo.StartAsync("""
+            server_name: test
+            presence:
+              enabled: false
+            rc_presence:
+              per_second: 0.1
+              burst_count: 1
+            """);
+        string path = $"/v1/presence/{Uri.EscapeDataString("@d:test")}/status";
+
+        var invalid = await silo.SendAsync(HttpMethod.Put, path, """{"presence":"away"}""");
+        var limited = await silo.SendAsync(HttpMethod.Put, path, """{"presence":"online"}""");
+
+        Assert.Equal(200, invalid.Status);
+        Assert.Equal((429, "M_LIMIT_EXCEEDED"), (limited.Status, limited.Body.GetProperty("errcode").GetString()));
+    }
+
     [Theory]
     [InlineData("server_name: test\npresense: {}\n", "presense", "unknown key")]
     [InlineData("server_name: test\npresence:\n  enabled: maybe\n", "presence.enabled", "true, false or untracked")]
     [InlineData("server_name: test\npresence:\n  idle_timeout: soon\n", "presence.idle_timeout", "duration")]
     [InlineData("server_name: test\nrc_presence:\n  per_second: fast\n", "rc_presence.per_second", "number")]
+    [InlineData("server_name: test\nrc_presence:\n  per_user:\n    per_second: fast\n", "rc_presence.per_user.per_second", "number")]
+    [InlineData("server_name: test\nrc_presence:\n  per_user:\n    burst: 2\n", "rc_presence.per_user.burst", "unknown key")]
+    [InlineData("server_name: test\nrc_presence:\n  per_second: 1\n  per_user:\n    per_second: 2\n", "rc_presence.per_user.per_second", "given twice")]
+    [InlineData("server_name: test\nrc_presence:\n  per_user:\n    burst_count: 2\n  burst_count: 3\n", "rc_presence.burst_count", "given twice")]
+    [InlineData("server_name: test\nuse_presence: false\npresence:\n  enabled: true\n", "use_presence", "conflicts with presence.enabled")]
+    [InlineData("server_name: test\nuse_presence: sometimes\n", "use_presence", "true, false or untracked")]
     [InlineData("server_name: 'not a server!'\n", "server_name", "not a valid server name")]
     [InlineData("server_name: test\nmodules: {}\n", "modules", "list")]
     [InlineData("server_name: [test\n", "(line", "not valid YAML")]
@@ -78,6 +107,34 @@ public sealed class AuthAndConfigTests
         Assert.StartsWith("bad.yaml: ", error.Message);
         Assert.Contains(key, error.Message);
         Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("rc_presence:\n  per_user:\n    per_second: 0.5\n    burst_count: 3\n")]
+    [InlineData("rc_presence:\n  per_second: 0.5\n  burst_count: 3\n")]
+    [InlineData("rc_presence:\n  per_user:\n    per_second: 0.5\n  burst_count: 3\n")]
+    public void RcPresence_SynapsesPerUserShape_AndTheFlatAlias_SetTheLimit(string yaml)
+    {
+        var options = new PresenceOptions();
+
+        SiloConfigFile.Parse("server_name: test\n" + yaml, "c.yaml").ConfigurePresence(options);
+
+        Assert.Equal((0.5, 3), (options.Timings.RatelimitPerSecond, options.Timings.RatelimitBurstCount));
+    }
+
+    [Theory]
+    [InlineData("use_presence: false\n", PresenceMode.Disabled)]
+    [InlineData("use_presence: untracked\n", PresenceMode.Untracked)]
+    [InlineData("use_presence: true\n", PresenceMode.Enabled)]
+    [InlineData("use_presence: false\npresence:\n  enabled: false\n", PresenceMode.Disabled)]
+    [InlineData("presence:\n  enabled: untracked\n", PresenceMode.Untracked)]
+    public void UsePresence_TheLegacyTopLevelKey_SetsPresenceEnabled(string yaml, PresenceMode expected)
+    {
+        var options = new PresenceOptions();
+
+        SiloConfigFile.Parse("server_name: test\n" + yaml, "c.yaml").ConfigurePresence(options);
+
+        Assert.Equal(expected, options.Mode);
     }
 
     [Fact]

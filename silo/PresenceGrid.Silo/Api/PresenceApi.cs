@@ -72,18 +72,10 @@ internal static class PresenceApi
         JsonElement root = body.RootElement;
         Json.OnlyKeys(root, "presence", "status_msg", "device_id");
         string presenceText = Json.RequiredString(root, "presence");
-        if (!PresenceStates.TryParse(presenceText, presence.Options.BusyEnabled, out PresenceState state))
-        {
-            throw ApiException.InvalidParam("presence", $"must be online, unavailable, offline{(presence.Options.BusyEnabled ? " or org.matrix.msc3026.busy" : string.Empty)}; got '{presenceText}'.");
-        }
-
         string? status = Json.OptionalString(root, "status_msg");
-        if (status is not null && System.Text.Encoding.UTF8.GetByteCount(status) > PresenceStatusRequest.MaxStatusMsgUtf8Bytes)
-        {
-            throw ApiException.InvalidParam("status_msg", $"must be at most {PresenceStatusRequest.MaxStatusMsgUtf8Bytes} bytes of UTF-8.");
-        }
 
-        PresenceCommandResult result = await presence.SetPresenceAsync(Route(context, "userId"), new PresenceStatusRequest(state, status), Json.OptionalString(root, "device_id"));
+        // The values are checked by the service: not at all when presence is disabled or untracked (as Synapse).
+        PresenceCommandResult result = await presence.SetPresenceAsync(Route(context, "userId"), presenceText, status, Json.OptionalString(root, "device_id"));
         if (result.Outcome == PresenceCommandOutcome.RateLimited)
         {
             throw new ApiException(429, MatrixErrorCodes.LimitExceeded, "presence: too many changes; retry later.", result.RetryAfterMs);

@@ -33,7 +33,7 @@ public sealed class SiloConfigException : Exception
 /// </summary>
 public sealed class SiloConfigFile
 {
-    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics", "cluster"];
+    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics", "cluster", "use_presence"];
     private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "secret", "lease_ms", "group_commit_ms"];
     private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
 
@@ -107,6 +107,8 @@ public sealed class SiloConfigFile
 
         var reader = new Reader(path);
         var presence = new List<Action<PresenceOptions>>();
+        PresenceMode? enabledMode = null; // presence.enabled
+        PresenceMode? usePresence = null; // the legacy top-level use_presence
         foreach ((YamlNode keyNode, YamlNode value) in root.Children)
         {
             string key = ((YamlScalarNode)keyNode).Value ?? string.Empty;
@@ -142,23 +144,10 @@ public sealed class SiloConfigFile
                     });
                     break;
                 case "rc_presence":
-                    foreach ((string sub, YamlNode subValue) in reader.Mapping(value, key))
-                    {
-                        switch (sub)
-                        {
-                            case "per_second":
-                                double perSecond = reader.Double(subValue, $"{key}.{sub}");
-                                presence.Add(o => o.Timings.RatelimitPerSecond = perSecond);
-                                break;
-                            case "burst_count":
-                                int burst = reader.Int(subValue, $"{key}.{sub}");
-                                presence.Add(o => o.Timings.RatelimitBurstCount = burst);
-                                break;
-                            default:
-                                throw new SiloConfigException(path, $"{key}.{sub}", "unknown key; known keys: per_second, burst_count.");
-                        }
-                    }
-
+                    ReadRatelimit(reader, value, path, presence);
+                    break;
+                case "use_presence":
+                    usePresence = ReadMode(reader, value, key, path);
                     break;
                 case "experimental_features":
                     foreach ((string sub, YamlNode subValue) in reader.Mapping(value, key))
@@ -216,15 +205,7 @@ public sealed class SiloConfigFile
                         switch (sub)
                         {
                             case "enabled":
-                                string enabled = reader.String(subValue, name);
-                                PresenceMode mode = enabled switch
-                                {
-                                    "true" or "True" => PresenceMode.Enabled,
-                                    "false" or "False" => PresenceMode.Disabled,
-                                    "untracked" => PresenceMode.Untracked,
-                                    _ => throw new SiloConfigException(path, name, $"must be true, false or untracked; got '{enabled}'."),
-                                };
-                                presence.Add(o => o.Mode = mode);
+                                enabledMode = ReadMode(reader, subValue, name, path);
                                 break;
                             case "include_offline_users_on_sync":
                                 bool include = reader.Bool(subValue, name);
@@ -261,6 +242,16 @@ public sealed class SiloConfigFile
             }
         }
 
+        if (enabledMode is { } enabledValue && usePresence is { } legacyValue && enabledValue != legacyValue)
+        {
+            throw new SiloConfigException(path, "use_presence", "conflicts with presence.enabled (use_presence is its legacy name); give only presence.enabled.");
+        }
+
+        if ((enabledMode ?? usePresence) is { } presenceMode)
+        {
+            presence.Add(o => o.Mode = presenceMode);
+        }
+
         string serverName = config.ServerName;
         config.ConfigurePresence = o =>
         {
@@ -271,6 +262,66 @@ public sealed class SiloConfigFile
             }
         };
         return config;
+    }
+
+    /// <summary><c>presence.enabled</c> or the legacy top-level <c>use_presence</c>: true, false or untracked.</summary>
+    private static PresenceMode ReadMode(Reader reader, YamlNode value, string name, string path)
+    {
+        string enabled = reader.String(value, name);
+        return enabled switch
+        {
+            "true" or "True" => PresenceMode.Enabled,
+            "false" or "False" => PresenceMode.Disabled,
+            "untracked" => PresenceMode.Untracked,
+            _ => throw new SiloConfigException(path, name, $"must be true, false or untracked; got '{enabled}'."),
+        };
+    }
+
+    /// <summary>
+    /// <c>rc_presence</c> in Synapse's shape, <c>per_user: {per_second, burst_count}</c>, or the flat
+    /// <c>{per_second, burst_count}</c> (an alias); one setting given both ways is an error.
+    /// </summary>
+    private static void ReadRatelimit(Reader reader, YamlNode value, string path, List<Action<PresenceOptions>> presence)
+    {
+        var given = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string sub, YamlNode subValue) in reader.Mapping(value, "rc_presence"))
+        {
+            if (sub == "per_user")
+            {
+                foreach ((string perUser, YamlNode perUserValue) in reader.Mapping(subValue, "rc_presence.per_user"))
+                {
+                    ReadRatelimitKey(reader, perUser, perUserValue, "rc_presence.per_user", path, given, presence);
+                }
+            }
+            else
+            {
+                ReadRatelimitKey(reader, sub, subValue, "rc_presence", path, given, presence);
+            }
+        }
+    }
+
+    private static void ReadRatelimitKey(Reader reader, string key, YamlNode value, string prefix, string path, HashSet<string> given, List<Action<PresenceOptions>> presence)
+    {
+        string name = $"{prefix}.{key}";
+        switch (key)
+        {
+            case "per_second":
+                double perSecond = reader.Double(value, name);
+                presence.Add(o => o.Timings.RatelimitPerSecond = perSecond);
+                break;
+            case "burst_count":
+                int burst = reader.Int(value, name);
+                presence.Add(o => o.Timings.RatelimitBurstCount = burst);
+                break;
+            default:
+                string known = prefix == "rc_presence" ? "per_user, per_second, burst_count" : "per_second, burst_count";
+                throw new SiloConfigException(path, name, $"unknown key; known keys: {known}.");
+        }
+
+        if (!given.Add(key))
+        {
+            throw new SiloConfigException(path, name, $"given twice: as rc_presence.per_user.{key} and as its alias rc_presence.{key}; give only rc_presence.per_user.{key}.");
+        }
     }
 
     private static ClusterSettings? ReadCluster(Reader reader, YamlNode value, string path)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PresenceGrid.Federation;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
+using PresenceGrid.Presence;
 using PresenceGrid.Routing;
 
 namespace PresenceGrid.Fanout;
@@ -183,6 +184,11 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <summary>A member joined a room: it and the room's other members learn each other's presence (inboxes on this silo).</summary>
     public void DeliverJoin(string roomId, int joiner)
     {
+        if (_options.Mode == PresenceMode.Disabled)
+        {
+            return; // no presence in sync when disabled (Synapse's include_presence_data), so no join-time extras
+        }
+
         List<int> members = DeliverToMembers(roomId, joiner);
         DeliverDirect(joiner, members, DeliveryKind.Joined);
     }
@@ -190,8 +196,15 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <summary>
     /// A user was invited to or knocked on a room: its joined members get the user's presence on their next
     /// incremental sync (Synapse's "newly joined, invited or knocked" sync extras; inboxes on this silo).
+    /// Nothing with presence disabled, as for joins.
     /// </summary>
-    public void DeliverInviteOrKnock(string roomId, int user) => DeliverToMembers(roomId, user);
+    public void DeliverInviteOrKnock(string roomId, int user)
+    {
+        if (_options.Mode != PresenceMode.Disabled)
+        {
+            DeliverToMembers(roomId, user);
+        }
+    }
 
     /// <summary>Delivers <paramref name="user"/>'s presence to the room's other joined members as a membership extra; returns them.</summary>
     private List<int> DeliverToMembers(string roomId, int user)

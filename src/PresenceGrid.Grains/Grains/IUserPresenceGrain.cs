@@ -42,6 +42,13 @@ public interface IUserPresenceGrain : IGrainWithStringKey
     /// <returns>Applied, ignored or rate limited.</returns>
     Task<PresenceCommandResult> SetPresence(string? deviceId, PresenceState presence, string? statusMsg);
 
+    /// <summary>
+    /// PUT status while presence is disabled or untracked: takes a token of the PUT bucket and changes nothing. As in
+    /// Synapse, such a PUT is rate limited and its presence and status are never validated.
+    /// </summary>
+    /// <returns>Ignored, or rate limited.</returns>
+    Task<PresenceCommandResult> IgnoredPut();
+
     /// <summary>A device starts syncing with <c>set_presence</c> (offline: does not affect presence).</summary>
     /// <param name="deviceId">The device.</param>
     /// <param name="setPresence">The requested presence.</param>

@@ -74,8 +74,7 @@ internal sealed class UserPresenceGrain(
     private IGrainTimer? _timer;
     private long _wakeAt = Never;
     private long _flushAt = Never; // a last_active-only change waits to be written until then (Never: nothing waits)
-    private float _tokens; // a few tokens at most (the burst): float's precision is plenty, and it packs with the index
-    private long _tokensAt;
+    private PresenceRateLimits _rateLimits; // rc_presence: the PUT and the sync buckets
 
     private PresenceOptions Options => services.Options;
 
@@ -104,8 +103,7 @@ internal sealed class UserPresenceGrain(
         UserId userId = user.UserId;
         bool isMine = user.IsLocal;
         _user = (uint)index | (isMine ? LocalUserBit : 0);
-        _tokens = Timings.RatelimitBurstCount;
-        _tokensAt = Now();
+        _rateLimits = PresenceRateLimits.Full(Now(), Timings);
         if (record.RecordExists && PresenceStates.TryParse(record.State.State, busyEnabled: true, out PresenceState state))
         {
             var stored = new UserPresenceState(
@@ -113,8 +111,9 @@ internal sealed class UserPresenceGrain(
             Aggregate = UserPresenceAggregate.Restore(stored, isMine);
             if (Options.Mode == PresenceMode.Disabled && stored.State != PresenceState.Offline)
             {
-                // Synapse #19948: with presence disabled, a stale stored state is flushed offline
-                // (and told to those who saw it), instead of showing forever.
+                // Synapse #19948 (_mark_stale_presence_as_offline): with presence disabled, a stale stored state is
+                // flushed offline, its status and currently_active cleared (and told to those who saw it), instead
+                // of showing forever. StalePresenceFlush activates every such user at start-up.
                 return FlushOfflineAsync(stored);
             }
 
@@ -131,7 +130,7 @@ internal sealed class UserPresenceGrain(
 
     private async Task FlushOfflineAsync(UserPresenceState stored)
     {
-        UserPresenceState offline = stored with { State = PresenceState.Offline, CurrentlyActive = false };
+        UserPresenceState offline = stored with { State = PresenceState.Offline, StatusMsg = null, CurrentlyActive = false };
         _state = offline;
         _devices = [];
         services.Fanout.Publish(offline, PublishKind.Notify, UserIndex);
@@ -150,16 +149,15 @@ internal sealed class UserPresenceGrain(
     {
         if (Options.Mode != PresenceMode.Enabled)
         {
-            return IgnoredTask;
+            return IgnoredPut();
         }
 
         RequireLocal();
         StatusMessageRules.Validate(statusMsg);
         long now = Now();
-        long retryAfter = TakeRateToken(now);
-        if (retryAfter > 0)
+        if (TakePutToken(now) is { } limited)
         {
-            return Task.FromResult(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter));
+            return limited;
         }
 
         // Not an async method: one that completes at once would allocate a task for its result on every update.
@@ -173,15 +171,30 @@ internal sealed class UserPresenceGrain(
         }
     }
 
+    public Task<PresenceCommandResult> IgnoredPut()
+    {
+        RequireLocal();
+        return TakePutToken(Now()) ?? IgnoredTask;
+    }
+
+    /// <summary>Takes a token of the PUT bucket: null when allowed, else the rate-limited result.</summary>
+    private Task<PresenceCommandResult>? TakePutToken(long now)
+    {
+        long retryAfter = _rateLimits.TakePut(now, Timings);
+        return retryAfter > 0 ? Task.FromResult(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, retryAfter)) : null;
+    }
+
     public Task StartSyncing(string? deviceId, PresenceState setPresence)
     {
         RequireLocal();
         long now = Now();
-        PresenceState current = _state.State;
-        if (setPresence != PresenceState.Offline && setPresence != current && TakeRateToken(now) > 0 && current != PresenceState.Offline)
+
+        // Every sync request costs a token of the sync bucket (not the PUT's), whatever it asks for. Over the
+        // limit the sync goes on without affecting presence (Synapse's affect_presence=False): the device does
+        // not start syncing, nothing counts as activity, and an offline user stays offline (§7 S14).
+        if (_rateLimits.TakeSync(now, Timings) > 0)
         {
-            // Over rc_presence: the sync goes on, but its set_presence change is dropped (§7 S14).
-            setPresence = current;
+            return Task.CompletedTask;
         }
 
         return ApplyAsync(PresenceOperations.StartSyncing(Aggregate, deviceId, setPresence, now, Timings, Options.Mode));
@@ -316,27 +329,6 @@ internal sealed class UserPresenceGrain(
         };
         await record.WriteStateAsync();
         _flushAt = Never;
-    }
-
-    /// <summary>Token bucket for <c>rc_presence</c>; returns 0 when allowed, else ms until a token.</summary>
-    private long TakeRateToken(long now)
-    {
-        double perSecond = Timings.RatelimitPerSecond;
-        if (perSecond <= 0)
-        {
-            return 0;
-        }
-
-        int burst = Math.Max(1, Timings.RatelimitBurstCount);
-        _tokens = (float)Math.Min(burst, _tokens + ((now - _tokensAt) / 1000.0 * perSecond));
-        _tokensAt = now;
-        if (_tokens >= 1)
-        {
-            _tokens -= 1;
-            return 0;
-        }
-
-        return (long)Math.Ceiling((1 - _tokens) / perSecond * 1000);
     }
 
     private void RequireLocal()

@@ -69,12 +69,46 @@ public sealed class PresenceService
     {
         ArgumentNullException.ThrowIfNull(request);
         string user = LocalUserKey(userId);
+        if (_options.Mode != PresenceMode.Enabled)
+        {
+            return User(user).IgnoredPut();
+        }
+
         if (request.Presence == PresenceState.Busy && !_options.BusyEnabled)
         {
             throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "presence", "presence 'org.matrix.msc3026.busy' is not enabled on this grid.");
         }
 
         return User(user).SetPresence(deviceId, request.Presence, request.StatusMsg);
+    }
+
+    /// <summary>
+    /// PUT status as a frontend receives it, the presence value still a string. When presence is disabled or
+    /// untracked the request is only rate limited (Synapse never validates it then: an unknown presence or an
+    /// over-long status is answered as accepted); otherwise the value and the status are validated first.
+    /// </summary>
+    /// <param name="userId">The (local) user.</param>
+    /// <param name="presence">The presence's wire string.</param>
+    /// <param name="statusMsg">The status message; null clears it.</param>
+    /// <param name="deviceId">The device, if known.</param>
+    /// <returns>Applied, ignored, or rate limited (nothing changed).</returns>
+    public Task<PresenceCommandResult> SetPresenceAsync(string userId, string presence, string? statusMsg, string? deviceId = null)
+    {
+        ArgumentNullException.ThrowIfNull(presence);
+        string user = LocalUserKey(userId);
+        if (_options.Mode != PresenceMode.Enabled)
+        {
+            return User(user).IgnoredPut();
+        }
+
+        if (!PresenceStates.TryParse(presence, _options.BusyEnabled, out PresenceState state))
+        {
+            string busy = _options.BusyEnabled ? " or org.matrix.msc3026.busy" : string.Empty;
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "presence", $"presence: must be online, unavailable, offline{busy}; got '{presence}'.");
+        }
+
+        StatusMessageRules.Validate(statusMsg);
+        return User(user).SetPresence(deviceId, state, statusMsg);
     }
 
     /// <summary>GET status: the target's presence if the requester may see it (self, or a shared non-excluded room).</summary>

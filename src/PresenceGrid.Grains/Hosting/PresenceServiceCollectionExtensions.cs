@@ -57,6 +57,7 @@ public static class PresenceServiceCollectionExtensions
             sp.GetRequiredService<IPresenceRouting>(),
             sp.GetRequiredService<IOptions<PresenceOptions>>()));
         services.AddHostedService(sp => new PresenceClusterStartup(sp));
+        services.AddHostedService(sp => new StalePresenceFlush(sp));
         return services;
     }
 

@@ -312,6 +312,13 @@ internal sealed class PresenceSyncService
         long fanoutPosition = _fanout.Position;
         long position = inbox.Position;
         var events = new List<UserPresenceState>();
+        if (_options.Mode == PresenceGrid.Presence.PresenceMode.Disabled)
+        {
+            // No presence in sync when disabled (Synapse's include_presence_data); only an incremental sync carries
+            // the stale-flush catch-up.
+            return new PresenceSyncResult(events, new SyncToken(inbox.Epoch, position, fanoutPosition).ToString());
+        }
+
         if (interest.All)
         {
             // Initial sync of an ALL user: every known state through the modules (Synapse reads

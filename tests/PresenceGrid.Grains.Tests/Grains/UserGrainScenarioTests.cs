@@ -293,6 +293,127 @@ public sealed class SyncRateLimitAndDisabledTests
     }
 
     [Fact]
+    public async Task RcPresence_SeparateBuckets_AStatusSetRightAfterASyncStart_IsApplied()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+
+        var put = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Online, "just synced"), "dev");
+
+        Assert.Equal(PresenceCommandOutcome.Applied, put.Outcome);
+        Assert.Equal("just synced", (await silo.Get(U1)).StatusMsg);
+    }
+
+    [Fact]
+    public async Task RcPresence_SeparateBuckets_ASyncWithSetPresenceUnavailableRightAfterAPut_IsApplied()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Online, null), "dev");
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "unavailable");
+
+        Assert.Equal(PresenceState.Unavailable, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task RcPresence_EverySyncRequestCostsASyncToken_EvenOneThatChangesNothing()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(10));
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online"); // changes nothing, takes the token
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "unavailable"); // over the limit
+
+        Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task RcPresence_ASyncOverTheLimit_DoesNotBringAnOfflineUserOnline()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "offline"); // takes the sync token
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+
+        Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
+    public async Task RcPresence_ASyncOverTheLimit_IsNoActivity_AndDoesNotStartSyncing()
+    {
+        await using var silo = await Limited();
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online");
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: false);
+        long startedAt = silo.NowMs;
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(5));
+
+        await silo.Presence.SetSyncingAsync(U1, "dev", start: true, setPresence: "online"); // over the limit
+
+        Assert.Equal(startedAt, (await silo.Get(U1)).LastActiveTs);
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(26)); // 31 s after the stop: not syncing, so the sync timeout applies
+        Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
+    }
+
+    [Theory]
+    [InlineData(PresenceMode.Disabled)]
+    [InlineData(PresenceMode.Untracked)]
+    public async Task PutWhenNotTracked_IsRateLimitedFirst_AndNeverValidated(PresenceMode mode)
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o =>
+        {
+            o.Mode = mode;
+            o.Timings.RatelimitPerSecond = 0.1;
+            o.Timings.RatelimitBurstCount = 1;
+        });
+
+        var invalid = await silo.Presence.SetPresenceAsync(U1, "away", new string('x', 3000));
+        var second = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Busy, null)); // busy is not enabled
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(10));
+        var later = await silo.Presence.SetPresenceAsync(U1, new PresenceStatusRequest(PresenceState.Busy, null));
+
+        Assert.Equal(PresenceCommandOutcome.Ignored, invalid.Outcome);
+        Assert.Equal((PresenceCommandOutcome.RateLimited, 10_000L), (second.Outcome, second.RetryAfterMs));
+        Assert.Equal(PresenceCommandOutcome.Ignored, later.Outcome);
+        Assert.Equal(PresenceState.Offline, (await silo.Grains.GetGrain<IUserPresenceGrain>(U1).GetPresence()).State);
+    }
+
+    [Fact]
+    public async Task PutWhenTracked_ValidatesTheValueFromItsString()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+
+        var away = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetPresenceAsync(U1, "away", null));
+        var tooLong = await Assert.ThrowsAsync<MatrixValidationException>(() => silo.Presence.SetPresenceAsync(U1, "online", new string('x', 3000)));
+        var applied = await silo.Presence.SetPresenceAsync(U1, "unavailable", "ok");
+
+        Assert.Equal(("presence", "status_msg"), (away.Field, tooLong.Field));
+        Assert.Equal(PresenceCommandOutcome.Applied, applied.Outcome);
+        Assert.Equal((PresenceState.Unavailable, "ok"), ((await silo.Get(U1)).State, (await silo.Get(U1)).StatusMsg));
+    }
+
+    [Fact]
+    public async Task PresenceDisabled_SyncCarriesNoPresence_NeitherSnapshotsNorJoinExtras()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o =>
+        {
+            o.Mode = Presence.PresenceMode.Disabled;
+            o.IncludeOfflineUsersOnSync = true;
+        });
+        const string Bob = "@bob:test";
+        await silo.Join("!room:test", U1, Bob);
+
+        var (initial, token) = await silo.Sync(Bob);
+        await silo.Join("!room:test", "@carol:test");
+        var (incremental, _) = await silo.Sync(Bob, token);
+        var (full, _) = await silo.Sync(Bob, token, fullState: true);
+
+        Assert.Empty(initial);
+        Assert.Empty(incremental);
+        Assert.Empty(full);
+    }
+
+    [Fact]
     public async Task S26_S27_PresenceDisabled_StaleStoredStateIsFlushedOffline_AndRoomMatesAreTold()
     {
         await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = Presence.PresenceMode.Disabled);
@@ -300,18 +421,46 @@ public sealed class SyncRateLimitAndDisabledTests
         await silo.Join("!room:test", U1, Bob);
         var (_, token) = await silo.Sync(Bob);
         var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
-        var stale = new StoredRecord { State = new PresenceRecord { State = "online", LastActiveTs = silo.NowMs, StatusMsg = "stale" } };
+        var stale = new StoredRecord { State = new PresenceRecord { State = "online", LastActiveTs = silo.NowMs, StatusMsg = "stale", CurrentlyActive = true } };
         await storage.WriteStateAsync("presence", new GrainId("userpresence", U1), stale);
 
         var state = await silo.Grains.GetGrain<IUserPresenceGrain>(U1).GetPresence();
 
-        Assert.Equal(PresenceState.Offline, state.State);
+        Assert.Equal((PresenceState.Offline, null, false), (state.State, state.StatusMsg, state.CurrentlyActive));
         var read = new StoredRecord();
         await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), read);
-        Assert.Equal("offline", read.State.State);
+        Assert.Equal(("offline", null), (read.State.State, read.State.StatusMsg));
         var (events, next) = await silo.Sync(Bob, token);
-        Assert.Equal((U1, PresenceState.Offline), (Assert.Single(events).UserId.ToString(), events[0].State));
+        Assert.Equal((U1, PresenceState.Offline, null), (Assert.Single(events).UserId.ToString(), events[0].State, events[0].StatusMsg));
         Assert.Empty((await silo.Sync(Bob, next)).Events);
+    }
+
+    [Fact]
+    public async Task PresenceDisabled_AtStartUp_EveryStoredNonOfflineUserIsFlushed_WithoutItsGrainBeingCalled()
+    {
+        IGrainStorage storage;
+        await using (var before = await PresenceTestSilo.StartAsync())
+        {
+            await before.Put(U1, PresenceState.Online, "here");
+            await before.Put("@user2:test", PresenceState.Unavailable, "away");
+            await before.Put("@user3:test", PresenceState.Offline, "kept");
+            storage = before.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        }
+
+        await using var silo = await PresenceTestSilo.StartAsync(
+            o => o.Mode = Presence.PresenceMode.Disabled,
+            sc => sc.AddKeyedSingleton(GrainStorageNames.Default, storage));
+
+        foreach (string user in new[] { U1, "@user2:test" })
+        {
+            var read = new StoredRecord();
+            await storage.ReadStateAsync("presence", new GrainId("userpresence", user), read);
+            Assert.Equal(("offline", null, false), (read.State.State, read.State.StatusMsg, read.State.CurrentlyActive));
+        }
+
+        var offline = new StoredRecord();
+        await storage.ReadStateAsync("presence", new GrainId("userpresence", "@user3:test"), offline);
+        Assert.Equal(("offline", "kept"), (offline.State.State, offline.State.StatusMsg));
     }
 
     private sealed class StoredRecord : IGrainState<PresenceRecord>
