@@ -120,10 +120,11 @@ internal static class PgridCommands
     {
         var user = new Argument<string>("user");
         var since = new Option<string?>("--since");
-        var command = new Command("watch", "Stream a user's presence events live (Ctrl+C stops).") { user, since };
+        var device = new Option<string?>("--device") { Description = "Count the watch as this device's open sync: the device stays online while it runs." };
+        var command = new Command("watch", "Stream a user's presence events live (Ctrl+C stops).") { user, since, device };
         command.SetAction((parse, ct) => Run(parse, async client =>
         {
-            await foreach (SyncBatch batch in client.WatchAsync(parse.GetValue(user)!, parse.GetValue(since), ct))
+            await foreach (SyncBatch batch in client.WatchAsync(parse.GetValue(user)!, parse.GetValue(since), parse.GetValue(device), ct))
             {
                 Print(batch);
             }
