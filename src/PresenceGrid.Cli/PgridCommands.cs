@@ -172,7 +172,7 @@ internal static class PgridCommands
             try
             {
                 SiloConfigFile file = SiloConfigFile.Load(parse.GetValue(config)!);
-                IConfiguration modules = new ConfigurationBuilder().AddInMemoryCollection(file.ModuleKeys).Build();
+                IConfiguration modules = file.Modules;
                 var (sampled, mismatches) = await PresenceModuleCheck.RunAsync(modules, [file.ServerName], parse.GetValue(users) ?? [], ct);
                 Console.WriteLine($"sampled {sampled.Count} users: {string.Join(", ", sampled)}");
                 foreach (string mismatch in mismatches)
