@@ -309,3 +309,11 @@ internal sealed class TreeParseConfigModule
         (config["pairs"] as System.Text.Json.Nodes.JsonObject ?? []).ToDictionary(p => p.Key, p => p.Value!.GetValue<string>());
 }
 
+/// <summary>Hands its <see cref="IModuleApi"/> to the test that configured it (keyed by the <c>probe</c> config value).</summary>
+internal sealed class ApiCapturingModule
+{
+    public static readonly ConcurrentDictionary<string, IModuleApi> Apis = new();
+
+    public ApiCapturingModule(System.Text.Json.Nodes.JsonObject config, IModuleApi api) => Apis[config["probe"]!.GetValue<string>()] = api;
+}
+
