@@ -112,7 +112,7 @@ public static partial class SiloApp
         builder.Services.AddPresenceGrid(config.ConfigurePresence);
         if (config.ModuleKeys.Count > 0)
         {
-            builder.Services.AddPresenceModules(new ConfigurationBuilder().AddInMemoryCollection(config.ModuleKeys).Build());
+            builder.Services.AddPresenceModules(config.Modules);
         }
 
         if (config.OtlpEndpoint is { } otlp)

@@ -269,7 +269,8 @@ internal static class PgridCommands
         var since = new Option<string?>("--since") { Description = "Start after this next_batch token (default: from the current state)." };
         var giveUpAfter = IntOption("--give-up-after", 60, 1, "While no silo can be reached, retry with backoff for this many seconds, then give up with exit code 1.");
         var forever = new Option<bool>("--forever") { Description = "Retry with backoff for as long as no silo can be reached, instead of giving up." };
-        var command = ClientCommand("watch", "Stream a user's presence events live (Ctrl+C stops).", user, since, giveUpAfter, forever);
+        var device = new Option<string?>("--device") { Description = "Count the watch as this device's open sync: the device stays online while it runs." };
+        var command = ClientCommand("watch", "Stream a user's presence events live (Ctrl+C stops).", user, since, giveUpAfter, forever, device);
         command.SetAction(async (parse, ct) =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -278,7 +279,7 @@ internal static class PgridCommands
             using PresenceGridClient client = Client(parse, logger: reconnects);
             try
             {
-                await foreach (SyncBatch batch in client.WatchAsync(parse.GetValue(user)!, parse.GetValue(since), stop.Token))
+                await foreach (SyncBatch batch in client.WatchAsync(parse.GetValue(user)!, parse.GetValue(since), parse.GetValue(device), stop.Token))
                 {
                     reconnects.Received();
                     Print(batch);
@@ -349,7 +350,7 @@ internal static class PgridCommands
             try
             {
                 SiloConfigFile file = SiloConfigFile.Load(parse.GetValue(config)!);
-                IConfiguration modules = new ConfigurationBuilder().AddInMemoryCollection(file.ModuleKeys).Build();
+                IConfiguration modules = file.Modules;
                 var (sampled, mismatches) = await PresenceModuleCheck.RunAsync(modules, [file.ServerName], parse.GetValue(users) ?? [], ct);
                 Console.WriteLine($"sampled {sampled.Count} users: {string.Join(", ", sampled)}");
                 foreach (string mismatch in mismatches)

@@ -34,9 +34,100 @@ public sealed partial class PresenceGridClient
     /// <param name="cancellationToken">Stops the stream.</param>
     /// <returns>The batches, in order.</returns>
     /// <exception cref="PresenceGridApiException">The server answered with an error, or sent a line that is not a sync batch.</exception>
-    public async IAsyncEnumerable<SyncBatch> WatchAsync(string userId, string? since = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<SyncBatch> WatchAsync(string userId, string? since = null, CancellationToken cancellationToken = default) =>
+        WatchAsync(userId, since, deviceId: null, cancellationToken);
+
+    /// <summary>
+    /// Streams a user's presence batches like <see cref="WatchAsync(string, string?, CancellationToken)"/>; with a
+    /// <paramref name="deviceId"/>, the open watch also counts as that device's open sync, so the device stays online for as
+    /// long as the caller enumerates.
+    /// </summary>
+    /// <remarks>
+    /// <para>With a device, each connection of the stream starts with <see cref="StartSyncingAsync"/> (as each <c>/sync</c>
+    /// request of a Matrix client does), the device's syncing lease is renewed with <see cref="KeepAliveAsync"/> every
+    /// <see cref="PresenceGridClientOptions.SyncKeepAliveInterval"/> while the enumeration is open (also while it
+    /// reconnects), and <see cref="StopSyncingAsync"/> is sent when the enumeration ends. A failed renewal is logged and
+    /// retried at the next interval; it does not end the stream. If the process dies, the renewals stop and the silo ends
+    /// the lease after 5 minutes.</para>
+    /// <para>Reconnection, errors and cancellation are as for the overload without a device.</para>
+    /// </remarks>
+    /// <param name="userId">The watching user.</param>
+    /// <param name="since">The token to start after, or <see langword="null"/> to start from the current state.</param>
+    /// <param name="deviceId">The device whose sync the watch is, or <see langword="null"/> for a watch that does not affect presence.</param>
+    /// <param name="cancellationToken">Stops the stream.</param>
+    /// <returns>The batches, in order.</returns>
+    /// <exception cref="PresenceGridApiException">The server answered with an error, or sent a line that is not a sync batch.</exception>
+    public async IAsyncEnumerable<SyncBatch> WatchAsync(
+        string userId, string? since, string? deviceId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
+        if (deviceId is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(deviceId);
+        }
+
+        using var renewalsStop = new CancellationTokenSource();
+        Task? renewals = null;
+        try
+        {
+            await foreach (var batch in WatchStreamAsync(userId, since, deviceId, () => renewals ??= RenewSyncLeaseAsync(userId, deviceId!, renewalsStop.Token), cancellationToken)
+                .ConfigureAwait(false))
+            {
+                yield return batch;
+            }
+        }
+        finally
+        {
+            if (renewals is not null)
+            {
+                await renewalsStop.CancelAsync().ConfigureAwait(false);
+                await renewals.ConfigureAwait(false);
+                await StopSyncingQuietlyAsync(userId, deviceId!).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Renews the device's syncing lease every <see cref="PresenceGridClientOptions.SyncKeepAliveInterval"/> until stopped; never throws.</summary>
+    private async Task RenewSyncLeaseAsync(string userId, string deviceId, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_options.SyncKeepAliveInterval, _timeProvider, stop).ConfigureAwait(false);
+                try
+                {
+                    await KeepAliveAsync(userId, deviceId, stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    PresenceGridClientLog.SyncKeepAliveFailed(_logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The watch ended.
+        }
+    }
+
+    /// <summary>Ends the device's sync when its watch ends; a failure is logged (the silo's lease ends the sync anyway).</summary>
+    private async Task StopSyncingQuietlyAsync(string userId, string deviceId)
+    {
+        try
+        {
+            await StopSyncingAsync(userId, deviceId, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is PresenceGridApiException or ObjectDisposedException)
+        {
+            PresenceGridClientLog.SyncStopFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>The stream with reconnection; with a device, each connection first starts the device's sync and then calls <paramref name="started"/>.</summary>
+    private async IAsyncEnumerable<SyncBatch> WatchStreamAsync(
+        string userId, string? since, string? deviceId, Action started, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var failedTries = 0;
         while (true)
         {
@@ -49,6 +140,13 @@ public sealed partial class PresenceGridClient
             Uri? endpoint = null;
             try
             {
+                if (deviceId is not null)
+                {
+                    // Like each /sync request of a Matrix client: the device (re)starts syncing with every connection.
+                    await StartSyncingAsync(userId, deviceId, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    started();
+                }
+
                 (response, endpointIndex, endpoint) = await SendCoreAsync(
                     "Watch", HttpMethod.Get, path, null, AcceptNdjson, HttpCompletionOption.ResponseHeadersRead, TimeSpan.Zero, userId, cancellationToken).ConfigureAwait(false);
                 reason = "stream ended";

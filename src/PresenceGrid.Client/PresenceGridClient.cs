@@ -77,6 +77,7 @@ public sealed partial class PresenceGridClient : IDisposable
             Http2PriorKnowledge = options.Http2PriorKnowledge,
             WatchReconnectDelay = options.WatchReconnectDelay,
             WatchMaxReconnectDelay = options.WatchMaxReconnectDelay,
+            SyncKeepAliveInterval = options.SyncKeepAliveInterval,
             RouteToOwner = options.RouteToOwner,
             PlacementRefreshInterval = options.PlacementRefreshInterval,
         };
@@ -157,12 +158,22 @@ public sealed partial class PresenceGridClient : IDisposable
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the server accepted it.</returns>
     /// <exception cref="PresenceGridApiException">The server answered with an error, or no endpoint was reachable.</exception>
-    public Task MarkActiveAsync(string userId, string deviceId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
-        ArgumentException.ThrowIfNullOrEmpty(deviceId);
-        return SendAsync("MarkActive", HttpMethod.Post, $"v1/presence/{Escape(userId)}/devices/{Escape(deviceId)}/active", null, cancellationToken, routeBy: userId);
-    }
+    public Task MarkActiveAsync(string userId, string deviceId, CancellationToken cancellationToken = default) =>
+        SendDeviceCommandAsync("MarkActive", userId, deviceId, "active", cancellationToken);
+
+    /// <summary>
+    /// Renews a syncing device's lease (<c>POST /v1/presence/{userId}/devices/{deviceId}/keepalive</c>, no body): the device's sync
+    /// is still open. Without a renewal, a device that started syncing stops counting as syncing 5 minutes after its start or
+    /// last renewal. Not activity; a no-op for a device that is not syncing (start it with <see cref="StartSyncingAsync"/>).
+    /// <see cref="WatchAsync(string, string?, string?, CancellationToken)"/> with a device sends these itself.
+    /// </summary>
+    /// <param name="userId">The user.</param>
+    /// <param name="deviceId">The device.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the server accepted it.</returns>
+    /// <exception cref="PresenceGridApiException">The server answered with an error, or no endpoint was reachable.</exception>
+    public Task KeepAliveAsync(string userId, string deviceId, CancellationToken cancellationToken = default) =>
+        SendDeviceCommandAsync("KeepAlive", userId, deviceId, "keepalive", cancellationToken);
 
     /// <summary>Gets the presence events a user should see (<c>GET /v1/sync/{userId}</c>), long-polling when <paramref name="timeout"/> is set.</summary>
     /// <param name="userId">The syncing user.</param>
@@ -352,6 +363,13 @@ public sealed partial class PresenceGridClient : IDisposable
     /// <summary><paramref name="endpoint"/> with a path ending in <c>/</c>, so that relative paths resolve below it.</summary>
     internal static Uri WithTrailingSlash(Uri endpoint) =>
         endpoint.AbsolutePath.EndsWith('/') ? endpoint : new Uri(endpoint.GetLeftPart(UriPartial.Path) + "/");
+
+    private Task SendDeviceCommandAsync(string operation, string userId, string deviceId, string command, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        ArgumentException.ThrowIfNullOrEmpty(deviceId);
+        return SendAsync(operation, HttpMethod.Post, $"v1/presence/{Escape(userId)}/devices/{Escape(deviceId)}/{command}", null, cancellationToken, routeBy: userId);
+    }
 
     private Task SendSyncStateAsync(string operation, string userId, string deviceId, string state, PresenceState? setPresence, CancellationToken cancellationToken)
     {

@@ -44,6 +44,12 @@ public sealed class PresenceGridClientOptions
     public TimeSpan WatchMaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How often a watch opened for a device renews the device's syncing lease (<c>POST …/devices/{deviceId}/keepalive</c>).
+    /// Default 1 min. Keep it well below the silo's lease (5 min), so that a renewal lost to a brief outage is made up in time.
+    /// </summary>
+    public TimeSpan SyncKeepAliveInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// Whether requests keyed by one user (set and get presence, device sync and activity, sync, watch) go straight to the
     /// silo that owns the user's grain, as Cassandra's token-aware and Redis Cluster's slot-aware drivers do, instead of
     /// to the first endpoint, which forwards the call to the owner over the silo transport. <see langword="null"/>

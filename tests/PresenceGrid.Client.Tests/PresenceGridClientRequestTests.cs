@@ -153,6 +153,19 @@ public sealed class PresenceGridClientRequestTests
     }
 
     [Fact]
+    public async Task KeepAliveAsync_PostsToTheDevicesKeepAlive_WithoutBody()
+    {
+        using var client = TestClients.Create(_handler);
+
+        await client.KeepAliveAsync("@a:hs", "PHONE 1");
+
+        var request = Single();
+        Assert.Equal(HttpMethod.Post, request.Method);
+        Assert.Equal("/v1/presence/%40a%3Ahs/devices/PHONE%201/keepalive", request.PathAndQuery);
+        Assert.Null(request.Body);
+    }
+
+    [Fact]
     public async Task SyncAsync_SendsAllQueryParameters_AndParsesBatch()
     {
         var handler = new FakeHttpHandler(_ => FakeHttpHandler.Json("""

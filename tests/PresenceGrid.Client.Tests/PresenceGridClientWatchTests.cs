@@ -19,14 +19,16 @@ public sealed class PresenceGridClientWatchTests
         $$$"""{"events":[{"type":"m.presence","sender":"{{{sender}}}","content":{"presence":"{{{presence}}}"}}],"next_batch":"{{{token}}}"}""" + "\n";
 
     /// <summary>A handler that opens a new streamed NDJSON answer per request and hands its writer to the test.</summary>
-    private FakeHttpHandler StreamingHandler() => new((request, _) =>
+    private FakeHttpHandler StreamingHandler() => new((request, _) => OpenStream(request));
+
+    private Task<HttpResponseMessage> OpenStream(RecordedRequest request)
     {
         var pipe = new Pipe();
         _streams.Writer.TryWrite((request, pipe));
         var content = new StreamContent(pipe.Reader.AsStream());
         content.Headers.ContentType = new("application/x-ndjson");
         return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content });
-    });
+    }
 
     private async Task<(RecordedRequest Request, Pipe Body)> NextStreamAsync() => await _streams.Reader.ReadAsync().AsTask().WaitAsync(Guard);
 
@@ -171,6 +173,62 @@ public sealed class PresenceGridClientWatchTests
 
         var ex = await Assert.ThrowsAsync<PresenceGridApiException>(() => next.WaitAsync(Guard));
         Assert.Equal(PresenceGridErrorCodes.InvalidResponse, ex.ErrCode);
+    }
+
+    [Fact]
+    public async Task WatchAsync_ForADevice_StartsItsSync_RenewsTheLeaseWhileOpen_AndStopsItAtTheEnd()
+    {
+        var handler = new FakeHttpHandler((request, _) => request.Method == HttpMethod.Post
+            ? Task.FromResult(FakeHttpHandler.Empty())
+            : OpenStream(request));
+        using var client = TestClients.Create(handler, o => o.SyncKeepAliveInterval = TimeSpan.FromMinutes(1), timeProvider: _time);
+        var watch = client.WatchAsync("@bob:hs", null, "phone").GetAsyncEnumerator();
+        string[] Posts() => [.. handler.Requests.Where(r => r.Method == HttpMethod.Post).Select(r => $"{r.PathAndQuery.Split('/')[^1]} {r.Body}")];
+
+        var next = watch.MoveNextAsync().AsTask();
+        var (_, body) = await NextStreamAsync();
+        await WriteAsync(body, Line("@alice:hs", "online", "s1"));
+        Assert.True(await next.WaitAsync(Guard));
+        Assert.Equal(["sync {\"state\":\"start\"}"], Posts());
+
+        // Past the silo's 5-minute lease: one renewal a minute while the stream stays open.
+        for (var minute = 1; minute <= 6; minute++)
+        {
+            await _time.WaitForTimerAsync(TimeSpan.FromMinutes(1)).WaitAsync(Guard);
+            _time.Advance(TimeSpan.FromMinutes(1));
+            await WaitUntilAsync(() => Posts().Count(p => p.StartsWith("keepalive", StringComparison.Ordinal)) == minute);
+        }
+
+        await watch.DisposeAsync();
+
+        Assert.Equal(["sync {\"state\":\"start\"}", .. Enumerable.Repeat("keepalive ", 6), "sync {\"state\":\"stop\"}"], Posts());
+        Assert.All(handler.Requests.Where(r => r.Method == HttpMethod.Post), r => Assert.StartsWith("/v1/presence/%40bob%3Ahs/devices/phone/", r.PathAndQuery, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WatchAsync_WithoutADevice_SendsNoSyncStartOrRenewal()
+    {
+        using var client = TestClients.Create(StreamingHandler(), timeProvider: _time);
+        await using var watch = client.WatchAsync("@bob:hs").GetAsyncEnumerator();
+
+        var next = watch.MoveNextAsync().AsTask();
+        var (request, body) = await NextStreamAsync();
+        await WriteAsync(body, Line("@alice:hs", "online", "s1"));
+        Assert.True(await next.WaitAsync(Guard));
+        _time.Advance(TimeSpan.FromMinutes(6));
+
+        Assert.Equal(HttpMethod.Get, request.Method);
+        Assert.DoesNotContain(TimeSpan.FromMinutes(1), _time.ScheduledDueTimes);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Guard;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold in time.");
+            await Task.Delay(5);
+        }
     }
 
     [Fact]

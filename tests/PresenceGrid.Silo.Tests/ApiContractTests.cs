@@ -97,6 +97,22 @@ public sealed class ApiContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeviceKeepAlive_RenewsASyncingDevice_AndRejectsABadUser()
+    {
+        string device = $"/v1/presence/{U("@kim:test")}/devices/{U("phone 1")}";
+        Assert.Equal(200, (await Post($"{device}/sync", """{"state":"start"}""")).Status);
+
+        var renewed = await Post($"{device}/keepalive");
+
+        Assert.Equal(200, renewed.Status);
+        Assert.Equal("{}", renewed.Body.GetRawText());
+        Assert.Equal(200, (await Post($"/v1/presence/{U("@never:test")}/devices/tablet/keepalive")).Status);
+        Assert.Equal("online", (await Get($"/v1/presence/{U("@kim:test")}/status?requester={U("@kim:test")}")).Body.GetProperty("presence").GetString());
+        AssertError(await Post($"/v1/presence/{U("kim")}/devices/phone/keepalive"), 400, "M_INVALID_PARAM", "user_id");
+        AssertError(await Post($"/v1/presence/{U("@kim:elsewhere")}/devices/phone/keepalive"), 400, "M_INVALID_PARAM", "user_id");
+    }
+
+    [Fact]
     public async Task Federation_IncomingItemsCheckedOneByOne_AndOutgoingTakenAsEdus()
     {
         await Put($"/v1/rooms/{U("!fed:test")}/members/{U("@gina:test")}", """{"membership":"join"}""");

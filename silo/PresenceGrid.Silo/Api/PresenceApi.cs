@@ -18,6 +18,7 @@ internal static class PresenceApi
         app.MapGet("/v1/presence/{userId}/status", Handle(GetStatusAsync));
         app.MapPost("/v1/presence/{userId}/devices/{deviceId}/sync", Handle(DeviceSyncAsync));
         app.MapPost("/v1/presence/{userId}/devices/{deviceId}/active", Handle(DeviceActiveAsync));
+        app.MapPost("/v1/presence/{userId}/devices/{deviceId}/keepalive", Handle(DeviceKeepAliveAsync));
         app.MapGet("/v1/sync/{userId}", Handle(SyncAsync));
         app.MapGet("/v1/watch/{userId}", Handle(WatchAsync));
         app.MapPut("/v1/rooms/{roomId}/members/{userId}", Handle(MembershipAsync));
@@ -114,6 +115,13 @@ internal static class PresenceApi
     private static async Task DeviceActiveAsync(HttpContext context, PresenceService presence)
     {
         await presence.BumpActiveAsync(Route(context, "userId"), Route(context, "deviceId"));
+        await Json.WriteEmptyAsync(context.Response);
+    }
+
+    /// <summary>A device's sync is still open: renews its syncing lease (not activity; a no-op for a device that is not syncing).</summary>
+    private static async Task DeviceKeepAliveAsync(HttpContext context, PresenceService presence)
+    {
+        await presence.KeepAliveAsync(Route(context, "userId"), Route(context, "deviceId"));
         await Json.WriteEmptyAsync(context.Response);
     }
 

@@ -61,8 +61,17 @@ public sealed class SiloConfigFile
     /// <summary>The <c>cluster</c> section, or null for the embedded single silo (in-memory, no database).</summary>
     public ClusterSettings? Cluster { get; private set; }
 
-    /// <summary>The <c>modules</c> and <c>presence.presence_router</c> subtrees, flattened for <c>AddPresenceModules</c>.</summary>
+    /// <summary>The <c>modules</c> and <c>presence.presence_router</c> subtrees, flattened (configuration keys).</summary>
     public Dictionary<string, string?> ModuleKeys { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The <c>modules</c>, <c>presence.presence_router</c> and <c>presence.router</c> subtrees as typed trees (PyYAML's types), for
+    /// <c>AddPresenceModules</c>: modules get their <c>config:</c> whole (see <see cref="YamlConfigTree"/>).
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject ModuleTree { get; } = [];
+
+    /// <summary>The configuration <c>AddPresenceModules</c> reads: <see cref="ModuleTree"/>'s keys, carrying the tree itself.</summary>
+    public IConfiguration Modules => Routing.PresenceModuleConfiguration.FromTree((System.Text.Json.Nodes.JsonObject)ModuleTree.DeepClone());
 
     /// <summary>Reads and validates a configuration file.</summary>
     /// <param name="path">The file.</param>
@@ -192,6 +201,7 @@ public sealed class SiloConfigFile
                     }
 
                     Flatten(modules, "modules", config.ModuleKeys);
+                    config.ModuleTree["modules"] = YamlConfigTree.ToJson(modules, path, key);
                     break;
                 case "presence":
                     foreach ((string sub, YamlNode subValue) in reader.Mapping(value, key))
@@ -214,6 +224,7 @@ public sealed class SiloConfigFile
                             case "presence_router":
                             case "router":
                                 Flatten(subValue, $"presence:{sub}", config.ModuleKeys);
+                                ((System.Text.Json.Nodes.JsonObject)(config.ModuleTree["presence"] ??= new System.Text.Json.Nodes.JsonObject()))[sub] = YamlConfigTree.ToJson(subValue, path, name);
                                 break;
                             case "last_active_granularity":
                                 TimeSpan granularity = reader.Duration(subValue, name);

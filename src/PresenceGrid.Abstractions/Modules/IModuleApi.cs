@@ -57,6 +57,60 @@ public interface IModuleApi
     /// <exception cref="ArgumentException">A user id is invalid, an update is null or its state is not a defined <see cref="PresenceState"/>.</exception>
     Task SetPresenceForUsersAsync(IReadOnlyDictionary<string, PresenceUpdate> updates);
 
+    /// <summary>
+    /// An HTTP client for the module's own calls (Synapse <c>ModuleApi.http_client</c>), shared by every module: connections are
+    /// pooled and recycled. Do not dispose it or change its defaults; set headers and timeouts per request.
+    /// </summary>
+    HttpClient HttpClient { get; }
+
+    /// <summary>
+    /// A full user id from a localpart or a user id (Synapse <c>get_qualified_user_id</c>): a value starting with <c>@</c> is taken
+    /// as a user id, anything else as a localpart on the primary server name (the first of <see cref="LocalServerNames"/>).
+    /// </summary>
+    /// <param name="username">A localpart (<c>alice</c>) or a user id (<c>@alice:example.org</c>).</param>
+    /// <returns>The user id.</returns>
+    /// <exception cref="ArgumentException">The result is not a valid Matrix user id.</exception>
+    UserId GetQualifiedUserId(string username);
+
+    /// <summary>
+    /// The users joined to a room, local and remote (Synapse's <c>get_users_in_room</c>, the joined part of <c>get_room_state</c>), as
+    /// the grid knows them from the membership feed (<c>PUT /v1/rooms/{roomId}/members/{userId}</c>). Rooms in
+    /// <c>exclude_rooms_from_presence</c> are included: this is membership, not presence routing. Unknown room: empty.
+    /// </summary>
+    /// <param name="roomId">The room id (<c>!abc:example.org</c>).</param>
+    /// <returns>The joined members, in no particular order.</returns>
+    /// <exception cref="ArgumentException"><paramref name="roomId"/> is not a valid room id.</exception>
+    Task<IReadOnlyList<UserId>> GetUsersInRoomAsync(string roomId);
+
+    /// <summary>
+    /// The rooms a user is joined to (Synapse's <c>get_rooms_for_user</c>), from the same membership feed; excluded rooms included.
+    /// </summary>
+    /// <param name="userId">The user, local or remote.</param>
+    /// <returns>The room ids, in no particular order; empty for a user in no room.</returns>
+    Task<IReadOnlyList<string>> GetRoomsForUserAsync(UserId userId);
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> every <paramref name="interval"/> on the host's <see cref="TimeProvider"/> (Synapse
+    /// <c>looping_background_call</c>): first after one interval, then one interval after each run finished, so runs never overlap.
+    /// A run that throws is logged and the loop goes on. The token is cancelled when the silo stops; the loop stops then, or when the
+    /// returned handle is disposed.
+    /// </summary>
+    /// <param name="callback">The work; it gets the silo's stopping token.</param>
+    /// <param name="interval">The period; greater than zero.</param>
+    /// <returns>A handle that stops the loop when disposed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive.</exception>
+    IDisposable LoopingBackgroundCall(Func<CancellationToken, Task> callback, TimeSpan interval);
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> once after <paramref name="delay"/> on the host's <see cref="TimeProvider"/> (Synapse
+    /// <c>delayed_background_call</c>); a failure is logged. Disposing the handle before it ran cancels it.
+    /// </summary>
+    /// <param name="delay">The delay; zero or more.</param>
+    /// <param name="callback">The work; it gets the silo's stopping token.</param>
+    /// <returns>A handle that cancels the call when disposed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
+    IDisposable DelayedBackgroundCall(TimeSpan delay, Func<CancellationToken, Task> callback);
+
     /// <summary>Whether the user belongs to this deployment (its server is one of <see cref="LocalServerNames"/>).</summary>
     /// <param name="userId">The user.</param>
     /// <returns><see langword="true"/> for a local user.</returns>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace PresenceGrid.Client.Internal;
 
 /// <summary>
-/// The client's log messages. EventIds 6000-6099 belong to the client SDK (next free: 6007). Paths, user ids, presence
+/// The client's log messages. EventIds 6000-6099 belong to the client SDK (next free: 6009). Paths, user ids, presence
 /// payloads and tokens are never logged: only the operation name and the endpoint.
 /// </summary>
 internal static partial class PresenceGridClientLog
@@ -31,4 +31,12 @@ internal static partial class PresenceGridClientLog
     [LoggerMessage(EventId = 6006, EventName = "PlacementRefreshFailed", Level = LogLevel.Warning,
         Message = "Refreshing the placement view failed; user requests keep the last view (or the configured endpoints without one).")]
     public static partial void PlacementRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 6007, EventName = "SyncKeepAliveFailed", Level = LogLevel.Warning,
+        Message = "Renewing a watching device's syncing lease failed; retrying at the next interval.")]
+    public static partial void SyncKeepAliveFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 6008, EventName = "SyncStopFailed", Level = LogLevel.Warning,
+        Message = "Stopping a watching device's sync at the end of the watch failed; the silo ends it when its lease runs out.")]
+    public static partial void SyncStopFailed(ILogger logger, Exception exception);
 }

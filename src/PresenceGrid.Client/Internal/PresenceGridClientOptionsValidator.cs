@@ -48,6 +48,7 @@ internal sealed class PresenceGridClientOptionsValidator : IValidateOptions<Pres
         CheckPositive(failures, options.ConnectTimeout, nameof(PresenceGridClientOptions.ConnectTimeout), allowInfinite: true);
         CheckPositive(failures, options.WatchReconnectDelay, nameof(PresenceGridClientOptions.WatchReconnectDelay), allowInfinite: false);
         CheckPositive(failures, options.WatchMaxReconnectDelay, nameof(PresenceGridClientOptions.WatchMaxReconnectDelay), allowInfinite: false);
+        CheckPositive(failures, options.SyncKeepAliveInterval, nameof(PresenceGridClientOptions.SyncKeepAliveInterval), allowInfinite: false);
         CheckPositive(failures, options.PlacementRefreshInterval, nameof(PresenceGridClientOptions.PlacementRefreshInterval), allowInfinite: false);
         if (options.WatchMaxReconnectDelay < options.WatchReconnectDelay)
         {

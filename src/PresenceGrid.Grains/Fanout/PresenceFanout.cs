@@ -320,11 +320,16 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     {
         var notified = new List<UserPresenceState>(batch.Count);
         List<UserPresenceState>? replicate = Replication is null ? null : new List<UserPresenceState>(batch.Count);
+        List<UserPresenceState>? pings = null;
         foreach ((UserPresenceState state, PublishKind kind, _, _) in batch)
         {
             if (kind is PublishKind.Notify or PublishKind.Replica)
             {
                 notified.Add(state);
+            }
+            else if (kind == PublishKind.FederationPing)
+            {
+                (pings ??= []).Add(state);
             }
 
             if (kind == PublishKind.Notify)
@@ -341,15 +346,17 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 
         IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>? routed = null;
         IReadOnlyDictionary<string, IReadOnlySet<string>>? replaced = null;
-        if (notified.Count > 0 && (_routing.RoutesStates || _routing.ReplacesRoomRecipients))
+        if ((notified.Count > 0 || pings is not null) && (_routing.RoutesStates || _routing.ReplacesRoomRecipients))
         {
             IPresenceRouterGrain router = _grainFactory.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key);
             if (_routing.RoutesStates)
             {
-                routed = await router.GetUsersForStates(notified).ConfigureAwait(false);
+                // Keep-alive pings are routed too (Synapse's get_interested_remotes for pings): a remote user the router
+                // names keeps hearing from this user, not only the hosts of its rooms. Pings reach federation only.
+                routed = await router.GetUsersForStates(pings is null ? notified : [.. notified, .. pings]).ConfigureAwait(false);
             }
 
-            if (_routing.ReplacesRoomRecipients)
+            if (_routing.ReplacesRoomRecipients && notified.Count > 0)
             {
                 replaced = await router.ReplaceRoomRecipients(notified).ConfigureAwait(false);
             }

@@ -107,7 +107,7 @@ public static class PresenceServiceCollectionExtensions
                 sp.GetService<ILoggerFactory>() ?? Logging.Abstractions.NullLoggerFactory.Instance,
                 sp.GetRequiredService<TimeProvider>());
             IReadOnlyList<LoadedModule> loaded = new ModuleLoader(pipeline, host).Load(modules, legacy);
-            return new LoadedModules(pipeline, loaded);
+            return new LoadedModules(pipeline, loaded, host);
         });
         services.AddSingleton<IPresenceRouting>(sp => new PipelinePresenceRouting(sp.GetRequiredService<LoadedModules>().Pipeline));
         services.AddHostedService<ModuleStartup>();
@@ -127,7 +127,7 @@ public static class PresenceServiceCollectionExtensions
     }
 
     /// <summary>The pipeline and the modules loaded into it (disposed with the host).</summary>
-    internal sealed class LoadedModules(PresenceRouterPipeline pipeline, IReadOnlyList<LoadedModule> modules) : IAsyncDisposable
+    internal sealed class LoadedModules(PresenceRouterPipeline pipeline, IReadOnlyList<LoadedModule> modules, ModuleHost host) : IAsyncDisposable
     {
         public PresenceRouterPipeline Pipeline { get; } = pipeline;
 
@@ -135,6 +135,8 @@ public static class PresenceServiceCollectionExtensions
 
         public async ValueTask DisposeAsync()
         {
+            // The modules' timers stop (and their HTTP client goes) before the modules themselves are disposed.
+            host.Dispose();
             foreach (LoadedModule module in Modules)
             {
                 switch (module.Instance)

@@ -4,8 +4,8 @@ using PresenceGrid.Modules;
 namespace PresenceGrid.Routing;
 
 /// <summary>
-/// The seam between <see cref="ModuleApi"/> and the presence grains: the two module API operations that change or push presence.
-/// The grain layer implements it; the arguments are already validated.
+/// The seam between <see cref="ModuleApi"/> and the presence grains: the module API operations that change or push presence, and
+/// the membership reads. The grain layer implements it; the arguments are already validated.
 /// </summary>
 internal interface IPresenceModuleOperations
 {
@@ -24,4 +24,14 @@ internal interface IPresenceModuleOperations
     /// </summary>
     /// <param name="updates">User → new presence.</param>
     Task SetPresenceForUsersAsync(IReadOnlyDictionary<UserId, PresenceUpdate> updates);
+
+    /// <summary>The joined members of a room, from this silo's membership index (every silo has the whole view).</summary>
+    /// <param name="roomId">The room.</param>
+    /// <returns>The members.</returns>
+    IReadOnlyList<UserId> GetUsersInRoom(RoomId roomId);
+
+    /// <summary>The rooms a user is joined to, from this silo's membership index.</summary>
+    /// <param name="userId">The user.</param>
+    /// <returns>The room ids.</returns>
+    IReadOnlyList<string> GetRoomsForUser(UserId userId);
 }

@@ -34,6 +34,40 @@ internal sealed class ModuleApi : IModuleApi
 
     public TimeProvider TimeProvider => _host.TimeProvider;
 
+    public HttpClient HttpClient => _host.HttpClient;
+
+    public UserId GetQualifiedUserId(string username)
+    {
+        ArgumentNullException.ThrowIfNull(username);
+        var value = username.StartsWith('@') ? username : $"@{username}:{_host.LocalServerNames.First()}";
+        return ParseUserId(value, nameof(username));
+    }
+
+    public Task<IReadOnlyList<UserId>> GetUsersInRoomAsync(string roomId) =>
+        Task.FromResult(RoomId.TryParse(roomId, out var room)
+            ? _host.Operations.GetUsersInRoom(room)
+            : throw new ArgumentException($"'{roomId}' is not a valid room id.", nameof(roomId)));
+
+    public Task<IReadOnlyList<string>> GetRoomsForUserAsync(UserId userId)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        return Task.FromResult(_host.Operations.GetRoomsForUser(userId));
+    }
+
+    public IDisposable LoopingBackgroundCall(Func<CancellationToken, Task> callback, TimeSpan interval)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
+        return _host.StartBackgroundCall(Module, callback, interval, interval);
+    }
+
+    public IDisposable DelayedBackgroundCall(TimeSpan delay, Func<CancellationToken, Task> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        return _host.StartBackgroundCall(Module, callback, delay, period: null);
+    }
+
     public bool IsMine(UserId userId)
     {
         ArgumentNullException.ThrowIfNull(userId);

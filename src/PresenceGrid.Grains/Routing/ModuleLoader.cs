@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using PresenceGrid.Modules;
@@ -12,9 +13,10 @@ namespace PresenceGrid.Routing;
 /// </summary>
 /// <remarks>
 /// <para>Type names: <c>Namespace.Type</c> is looked up in <c>PresenceGrid.Modules</c> (the built-in modules), <c>Namespace.Type, Assembly</c>
-/// anywhere. Construction: if the type has a public static <c>ParseConfig(IConfiguration)</c>, it is called and its result is passed to a
-/// public constructor <c>(TConfig, IModuleApi)</c> where TConfig is ParseConfig's return type; otherwise the constructor
-/// <c>(IConfiguration, IModuleApi)</c> is used.</para>
+/// anywhere. Construction: if the type has a public static <c>ParseConfig(JsonObject)</c> (the module's <c>config:</c> as a faithful tree,
+/// <see cref="ModuleConfiguration.ConfigTree"/>) or <c>ParseConfig(IConfiguration)</c> (flattened keys), it is called (the tree form
+/// first) and its result is passed to a public constructor <c>(TConfig, IModuleApi)</c> where TConfig is ParseConfig's return type;
+/// otherwise the constructor <c>(JsonObject, IModuleApi)</c> or <c>(IConfiguration, IModuleApi)</c> is used, in that order.</para>
 /// <para>Legacy style: constructed the same way; then the methods <c>GetUsersForStatesAsync</c> / <c>GetUsersForStates</c> and
 /// <c>GetInterestedUsersAsync</c> / <c>GetInterestedUsers</c> (see <see cref="LegacyRouterAdapter"/>) are wrapped and registered, unless
 /// the module already registered callbacks in its constructor.</para>
@@ -50,14 +52,18 @@ internal sealed class ModuleLoader
     public static (IReadOnlyList<ModuleConfiguration> Modules, ModuleConfiguration? LegacyPresenceRouter) ReadConfiguration(IConfiguration root)
     {
         ArgumentNullException.ThrowIfNull(root);
+        var tree = PresenceModuleConfiguration.FindTree(root);
         var modules = new List<ModuleConfiguration>();
         foreach (var entry in root.GetSection("modules").GetChildren())
         {
-            modules.Add(ReadEntry(entry, ModuleIdentity.ModulesLocation(modules.Count)));
+            var index = modules.Count;
+            modules.Add(ReadEntry(entry, ModuleIdentity.ModulesLocation(index), tree, t => (t["modules"] as JsonArray)?[index]));
         }
 
         var legacySection = root.GetSection("presence:presence_router");
-        var legacy = legacySection.Exists() ? ReadEntry(legacySection, ModuleIdentity.LegacyLocation) : null;
+        var legacy = legacySection.Exists()
+            ? ReadEntry(legacySection, ModuleIdentity.LegacyLocation, tree, t => (t["presence"] as JsonObject)?["presence_router"])
+            : null;
         return (modules, legacy);
     }
 
@@ -83,6 +89,44 @@ internal sealed class ModuleLoader
 
         _pipeline.Seal();
         return loaded;
+    }
+
+    /// <summary>The config types a module may take, preferred first: the faithful tree, then flattened keys.</summary>
+    private static readonly Type[] ConfigTypes = [typeof(JsonObject), typeof(IConfiguration)];
+
+    private static (MethodInfo? Method, Type? Input) FindParseConfig(Type type)
+    {
+        foreach (var input in ConfigTypes)
+        {
+            var method = type.GetMethod(ParseConfigName, BindingFlags.Public | BindingFlags.Static, [input]);
+            if (method is not null && method.ReturnType != typeof(void))
+            {
+                return (method, input);
+            }
+        }
+
+        return (null, null);
+    }
+
+    /// <summary>
+    /// The module's config as <paramref name="configType"/>: the flattened section, or a private copy of the tree (a missing or null
+    /// <c>config:</c> is an empty mapping, as Synapse's <c>provider.get("config") or {}</c>).
+    /// </summary>
+    private static object ConfigArgument(Type configType, ModuleConfiguration configuration, ModuleIdentity identity)
+    {
+        if (configType == typeof(IConfiguration))
+        {
+            return configuration.Config;
+        }
+
+        var tree = configuration.ConfigTree ?? (configuration.Config is IConfigurationSection section ? PresenceModuleConfiguration.FromSection(section) : null);
+        return tree switch
+        {
+            null => new JsonObject(),
+            JsonObject map => map.DeepClone(),
+            _ => throw new ModuleLoadException(identity.Name, identity.Location,
+                $"its config must be a mapping (this module takes a JsonObject); got a {tree.GetValueKind().ToString().ToLowerInvariant()}."),
+        };
     }
 
     /// <summary>Resolves a configured type name.</summary>
@@ -116,7 +160,8 @@ internal sealed class ModuleLoader
         return type;
     }
 
-    private static ModuleConfiguration ReadEntry(IConfigurationSection entry, string location)
+    /// <summary>Reads one entry; its <see cref="ModuleConfiguration.ConfigTree"/> comes from the faithful tree when there is one.</summary>
+    private static ModuleConfiguration ReadEntry(IConfigurationSection entry, string location, JsonObject? tree, Func<JsonObject, JsonNode?> findEntry)
     {
         var typeName = entry["module"];
         if (string.IsNullOrWhiteSpace(typeName))
@@ -124,7 +169,9 @@ internal sealed class ModuleLoader
             throw new ModuleLoadException("(none)", location, "'module' is missing or empty; it must name the module type.");
         }
 
-        return new ModuleConfiguration(typeName.Trim(), entry.GetSection("config"));
+        var config = entry.GetSection("config");
+        var configTree = tree is null ? PresenceModuleConfiguration.FromSection(config) : (findEntry(tree) as JsonObject)?["config"];
+        return new ModuleConfiguration(typeName.Trim(), config) { ConfigTree = configTree };
     }
 
     private LoadedModule LoadOne(ModuleConfiguration configuration, string location, bool legacy)
@@ -176,14 +223,15 @@ internal sealed class ModuleLoader
 
     private static object Construct(Type type, ModuleConfiguration configuration, ModuleApi api, ModuleIdentity identity)
     {
-        var parseConfig = type.GetMethod(ParseConfigName, BindingFlags.Public | BindingFlags.Static, [typeof(IConfiguration)]);
+        // A faithful tree (JsonObject) is preferred over flattened keys (IConfiguration), for ParseConfig and for the constructor.
         ConstructorInfo? constructor;
         object? config;
-        if (parseConfig is not null && parseConfig.ReturnType != typeof(void))
+        var (parseConfig, parseInput) = FindParseConfig(type);
+        if (parseConfig is not null)
         {
             try
             {
-                config = parseConfig.Invoke(null, [configuration.Config]);
+                config = parseConfig.Invoke(null, [ConfigArgument(parseInput!, configuration, identity)]);
             }
             catch (TargetInvocationException e) when (e.InnerException is not null)
             {
@@ -206,14 +254,16 @@ internal sealed class ModuleLoader
         }
         else
         {
-            config = configuration.Config;
-            constructor = type.GetConstructor([typeof(IConfiguration), typeof(IModuleApi)]);
+            var configType = ConfigTypes.FirstOrDefault(t => type.GetConstructor([t, typeof(IModuleApi)]) is not null);
+            constructor = configType is null ? null : type.GetConstructor([configType, typeof(IModuleApi)]);
             if (constructor is null)
             {
                 throw new ModuleLoadException(identity.Name, identity.Location,
-                    "no suitable constructor: expected a public constructor (IConfiguration config, IModuleApi api), "
-                    + "or a public static TConfig ParseConfig(IConfiguration) and a public constructor (TConfig config, IModuleApi api).");
+                    "no suitable constructor: expected a public constructor (JsonObject config, IModuleApi api) or (IConfiguration config, IModuleApi api), "
+                    + "or a public static TConfig ParseConfig(JsonObject) or ParseConfig(IConfiguration) and a public constructor (TConfig config, IModuleApi api).");
             }
+
+            config = ConfigArgument(configType!, configuration, identity);
         }
 
         try

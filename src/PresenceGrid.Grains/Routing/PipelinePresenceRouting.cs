@@ -83,6 +83,16 @@ internal sealed class PresenceModuleOperations(IServiceProvider services) : IPre
     public Task SendLocalOnlinePresenceToAsync(IReadOnlyList<UserId> userIds) =>
         Presence.SendLocalOnlinePresenceToAsync(userIds.Select(u => u.ToString()));
 
+    private Fanout.RoomMembershipIndex Rooms => (Fanout.RoomMembershipIndex)services.GetService(typeof(Fanout.RoomMembershipIndex))!;
+
     public Task SetPresenceForUsersAsync(IReadOnlyDictionary<UserId, Modules.PresenceUpdate> updates) =>
         Presence.SetPresenceForUsersAsync(updates.ToDictionary(u => u.Key.ToString(), u => (u.Value.State, u.Value.StatusMsg)));
+
+    public IReadOnlyList<UserId> GetUsersInRoom(RoomId roomId)
+    {
+        Fanout.RoomMembershipIndex rooms = Rooms;
+        return [.. rooms.GetMembers(roomId.ToString()).Select(member => rooms.Users[member].UserId)];
+    }
+
+    public IReadOnlyList<string> GetRoomsForUser(UserId userId) => [.. Rooms.GetRooms(userId).Select(room => room.Id)];
 }

@@ -31,7 +31,7 @@ public static partial class PresenceModuleCheck
         (IReadOnlyList<ModuleConfiguration> modules, ModuleConfiguration? legacy) = ModuleLoader.ReadConfiguration(configuration);
         using var pipeline = new PresenceRouterPipeline(
             Options.Create(new RouterOptions()), TimeProvider.System, NullLogger<PresenceRouterPipeline>.Instance, new RoutingInstruments(null));
-        var host = new ModuleHost(new NoOperations(), serverNames.Select(n => ServerName.Parse(n)), NullLoggerFactory.Instance, TimeProvider.System);
+        using var host = new ModuleHost(new NoOperations(), serverNames.Select(n => ServerName.Parse(n)), NullLoggerFactory.Instance, TimeProvider.System);
         new ModuleLoader(pipeline, host).Load(modules, legacy);
 
         SortedSet<string> users = ConfiguredUsers(configuration);
@@ -104,5 +104,9 @@ public static partial class PresenceModuleCheck
         public Task SendLocalOnlinePresenceToAsync(IReadOnlyList<UserId> userIds) => Task.CompletedTask;
 
         public Task SetPresenceForUsersAsync(IReadOnlyDictionary<UserId, PresenceUpdate> updates) => Task.CompletedTask;
+
+        public IReadOnlyList<UserId> GetUsersInRoom(RoomId roomId) => [];
+
+        public IReadOnlyList<string> GetRoomsForUser(UserId userId) => [];
     }
 }

@@ -4,7 +4,7 @@ namespace PresenceGrid.Routing;
 
 /// <summary>
 /// Log messages of the presence router and module loading. Event ids: 3000-3099 router pipeline, 3100-3199 module loading.
-/// Presence payloads and returned user ids are never logged. Next free: 3005, 3103.
+/// Presence payloads and returned user ids are never logged. Next free: 3005, 3104.
 /// </summary>
 internal static partial class RoutingLog
 {
@@ -40,4 +40,8 @@ internal static partial class RoutingLog
     [LoggerMessage(EventId = 3102, EventName = "LegacyRouterHasNoCallbacks", Level = LogLevel.Warning,
         Message = "Legacy presence router {Module} defines neither GetUsersForStates(Async) nor GetInterestedUsers(Async); it routes nothing")]
     public static partial void LegacyRouterHasNoCallbacks(ILogger logger, string module);
+
+    [LoggerMessage(EventId = 3103, EventName = "ModuleBackgroundCallFailed", Level = LogLevel.Warning,
+        Message = "Module {Module} ({Location}): a background call threw; a looping call runs again at its next period")]
+    public static partial void BackgroundCallFailed(ILogger logger, string module, string location, Exception exception);
 }

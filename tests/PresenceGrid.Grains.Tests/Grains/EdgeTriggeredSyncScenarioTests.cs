@@ -56,6 +56,33 @@ public sealed class EdgeTriggeredSyncScenarioTests
     }
 
     [Fact]
+    public async Task KeptAliveDevice_StaysOnlinePastTheFiveMinuteLease_UntilRenewalsStop()
+    {
+        // Issue 17 item 9: a sync (or watch) that stays open renews the device's lease (POST .../keepalive, which the
+        // SDK's device watch sends every minute); a device that is not renewed stops syncing after 5 minutes.
+        const string Silent = "@silent:test";
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Presence.SetSyncingAsync(U1, "phone", start: true);
+        await silo.Presence.SetSyncingAsync(Silent, "phone", start: true);
+
+        for (int minute = 1; minute <= 12; minute++)
+        {
+            await silo.AdvanceAsync(TimeSpan.FromMinutes(1));
+            await silo.Presence.KeepAliveAsync(U1, "phone");
+        }
+
+        // Idle (no activity for 5 minutes) but still syncing: unavailable, not offline, like Synapse's never-ending sync.
+        Assert.Equal(PresenceState.Unavailable, (await silo.Get(U1)).State);
+        Assert.Equal(PresenceState.Offline, (await silo.Get(Silent)).State);
+
+        // Renewals stop (the client died): the lease runs out 5 minutes after the last one.
+        await silo.AdvanceAsync(TimeSpan.FromMinutes(4));
+        Assert.Equal(PresenceState.Unavailable, (await silo.Get(U1)).State);
+        await silo.AdvanceAsync(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        Assert.Equal(PresenceState.Offline, (await silo.Get(U1)).State);
+    }
+
+    [Fact]
     public async Task S58_StateChangesFromSync_AreAppliedImmediately()
     {
         var (silo, token) = await ObservedAsync();

@@ -63,6 +63,43 @@ public sealed class FederationScenarioTests
     }
 
     [Fact]
+    public async Task KeepAlivePings_ReachTheServersOfTheRoutersKeys_NotOnlyRoomHosts()
+    {
+        // Errata: Synapse's get_interested_remotes(to_federation_ping) asks the router, so a routed remote watcher
+        // (here from AlwaysSendToUsersRouter) keeps getting pings and does not time the user out after 30 minutes.
+        await using var silo = await PresenceTestSilo.StartWithModulesAsync(new Dictionary<string, string?>
+        {
+            ["modules:0:module"] = "PresenceGrid.Modules.AlwaysSendToUsersRouter",
+            ["modules:0:config:always_send_to_users:0"] = "@watcher:island",
+        });
+        await silo.Presence.SetSyncingAsync("@me:test", "phone", start: true);
+        Assert.Contains(await Outgoing(silo, "island"), s => s.UserId.ToString() == "@me:test");
+
+        // The sync stays open (renewed every minute); the user idles to unavailable at 5 min, which is federated as a change.
+        for (int minute = 1; minute <= 6; minute++)
+        {
+            await silo.AdvanceAsync(TimeSpan.FromMinutes(1));
+            await silo.Presence.KeepAliveAsync("@me:test", "phone");
+        }
+
+        UserPresenceState idled = Assert.Single(await Outgoing(silo, "island"));
+        Assert.Equal(PresenceState.Unavailable, idled.State);
+
+        // Nothing changes from then on: a keep-alive ping 25 minutes after the change is all island hears, and it must hear it.
+        var heard = new List<(int Minute, UserPresenceState State)>();
+        for (int minute = 7; minute <= 33; minute++)
+        {
+            await silo.AdvanceAsync(TimeSpan.FromMinutes(1));
+            await silo.Presence.KeepAliveAsync("@me:test", "phone");
+            heard.AddRange((await Outgoing(silo, "island")).Select(state => (minute, state)));
+        }
+
+        var (at, ping) = Assert.Single(heard);
+        Assert.InRange(at, 5 + 25, 6 + 26);
+        Assert.Equal(("@me:test", PresenceState.Unavailable), (ping.UserId.ToString(), ping.State));
+    }
+
+    [Fact]
     public async Task S54_ExcludedRoomHosts_AreNotDestinations()
     {
         await using var silo = await PresenceTestSilo.StartAsync(o => o.ExcludeRoomsFromPresence.Add("!excluded:test"));

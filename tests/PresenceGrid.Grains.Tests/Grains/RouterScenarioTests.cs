@@ -25,6 +25,25 @@ public sealed class RouterScenarioTests
         return config;
     }
 
+    [Fact]
+    public async Task ModuleApi_RoomMembership_ReadsTheSilosMembershipView()
+    {
+        await using var silo = await PresenceTestSilo.StartWithModulesAsync(new Dictionary<string, string?>
+        {
+            ["modules:0:module"] = "PresenceGrid.Routing.Tests.Infrastructure.ApiCapturingModule, PresenceGrid.Grains.Tests",
+            ["modules:0:config:probe"] = nameof(ModuleApi_RoomMembership_ReadsTheSilosMembershipView),
+        });
+        await silo.Join("!space:test", U1, U2, "@far:island");
+        await silo.Join("!other:test", U1);
+        await silo.Presence.SetMembershipAsync("!space:test", U2, "leave");
+        IModuleApi api = Routing.Tests.Infrastructure.ApiCapturingModule.Apis[nameof(ModuleApi_RoomMembership_ReadsTheSilosMembershipView)];
+
+        Assert.Equal(new[] { "@far:island", U1 }, (await api.GetUsersInRoomAsync("!space:test")).Select(u => u.ToString()).Order());
+        Assert.Equal(new[] { "!other:test", "!space:test" }, (await api.GetRoomsForUserAsync(UserId.Parse(U1))).Order());
+        Assert.Empty(await api.GetRoomsForUserAsync(UserId.Parse(U2)));
+        Assert.Equal(UserId.Parse("@user1:test"), api.GetQualifiedUserId("user1"));
+    }
+
     [Theory]
     [MemberData(nameof(Styles))]
     public async Task S1_ReceivingAllPresence(string style)

@@ -1,6 +1,7 @@
 namespace PresenceGrid.Presence.Tests;
 
-// Scenario numbers are those of §7 of /work/shared/reference/synapse-presence.md (already numbered 1..67 there).
+// Scenario numbers are those of the scenario list in docs/presence-scenarios.md ("§7", numbered 1..67 there; its
+// "Spec fixes" and "Rules for routing modules" correct the original specification).
 // Test names start with S<number>_. Covered here (pure domain):
 //
 // | §7 | Synapse test                                             | test class                                |

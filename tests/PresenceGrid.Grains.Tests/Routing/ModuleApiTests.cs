@@ -12,6 +12,105 @@ public sealed class ModuleApiTests : IDisposable
     public void Dispose() => _h.Dispose();
 
     [Fact]
+    public void GetQualifiedUserId_QualifiesALocalpart_AndKeepsAUserId()
+    {
+        IModuleApi api = _h.Api("M");
+
+        Assert.Equal(U("@alice:example.org"), api.GetQualifiedUserId("alice"));
+        Assert.Equal(U("@bob:remote.example"), api.GetQualifiedUserId("@bob:remote.example"));
+        Assert.Throws<ArgumentException>(() => api.GetQualifiedUserId("not a localpart"));
+        Assert.Throws<ArgumentException>(() => api.GetQualifiedUserId("@no-server"));
+    }
+
+    [Fact]
+    public async Task RoomMembership_WhoIsInARoom_AndWhichRoomsAUserIsIn()
+    {
+        IModuleApi api = _h.Api("M");
+        _h.Operations.Members["!space:example.org"] = [U("@a:example.org"), U("@far:island")];
+        _h.Operations.Members["!chat:example.org"] = [U("@a:example.org")];
+
+        Assert.Equal([U("@a:example.org"), U("@far:island")], await api.GetUsersInRoomAsync("!space:example.org"));
+        Assert.Empty(await api.GetUsersInRoomAsync("!unknown:example.org"));
+        Assert.Equal(["!chat:example.org", "!space:example.org"], (await api.GetRoomsForUserAsync(U("@a:example.org"))).Order());
+        Assert.Equal(["!space:example.org"], await api.GetRoomsForUserAsync(U("@far:island")));
+        await Assert.ThrowsAsync<ArgumentException>(() => api.GetUsersInRoomAsync("space"));
+    }
+
+    [Fact]
+    public void LoopingBackgroundCall_RunsEveryIntervalOnTheInjectedClock_SurvivesAThrow_AndStopsWhenDisposed()
+    {
+        IModuleApi api = _h.Api("M");
+        var runs = 0;
+        var loop = api.LoopingBackgroundCall(_ => ++runs == 2 ? throw new InvalidOperationException("boom") : Task.CompletedTask, TimeSpan.FromSeconds(10));
+
+        _h.Clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(0, runs);
+        for (var i = 1; i <= 3; i++)
+        {
+            _h.Clock.Advance(TimeSpan.FromSeconds(10));
+            Assert.Equal(i, runs);
+        }
+
+        Assert.Contains(_h.Logs.Entries, e => e.EventId.Name == "ModuleBackgroundCallFailed" && e.Exception is InvalidOperationException);
+        loop.Dispose();
+        _h.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(3, runs);
+    }
+
+    [Fact]
+    public void DelayedBackgroundCall_RunsOnce_UnlessDisposedFirst_AndHostShutdownCancelsTheToken()
+    {
+        IModuleApi api = _h.Api("M");
+        var runs = 0;
+        CancellationToken seen = default;
+        api.DelayedBackgroundCall(TimeSpan.FromSeconds(5), ct =>
+        {
+            runs++;
+            seen = ct;
+            return Task.CompletedTask;
+        });
+        api.DelayedBackgroundCall(TimeSpan.FromSeconds(5), _ => Task.FromResult(runs += 100)).Dispose();
+        var looping = 0;
+        api.LoopingBackgroundCall(_ => Task.FromResult(++looping), TimeSpan.FromSeconds(5));
+
+        _h.Clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(1, runs);
+        Assert.Equal(4, looping);
+
+        _h.Host.Dispose();
+        _h.Clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.True(seen.IsCancellationRequested);
+        Assert.Equal(4, looping);
+        Assert.Throws<ObjectDisposedException>(() => api.LoopingBackgroundCall(_ => Task.CompletedTask, TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task HttpClient_IsOneSharedClient_OverTheHostsHandler()
+    {
+        using var handler = new RecordingHandler();
+        using var host = new ModuleHost(_h.Operations, [ServerName.Parse("example.org")], _h.Logs, _h.Clock, handler);
+        IModuleApi a = new ModuleApi(new ModuleIdentity("A", "modules[0]"), _h.Pipeline, host);
+        IModuleApi b = new ModuleApi(new ModuleIdentity("B", "modules[1]"), _h.Pipeline, host);
+
+        using var response = await a.HttpClient.GetAsync(new Uri("http://directory.example/spaces"));
+
+        Assert.Same(a.HttpClient, b.HttpClient);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("http://directory.example/spaces", Assert.Single(handler.Requests).ToString());
+    }
+
+    private sealed class RecordingHandler : HttpMessageHandler
+    {
+        public List<Uri> Requests { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Requests.Add(request.RequestUri!);
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK));
+        }
+    }
+
+    [Fact]
     public async Task SendLocalOnlinePresenceTo_DelegatesDistinctParsedUsers_InOrder()
     {
         IModuleApi api = _h.Api("M");

@@ -36,6 +36,80 @@ public sealed class ModuleLoaderTests : IDisposable
     }
 
     [Fact]
+    public void TreeModule_GetsItsConfigWhole_MxidKeysTypedScalarsAndEmptyLists()
+    {
+        var tree = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"modules": [{"module": "X", "config": {}}, {"module": "%T%", "config": {
+              "pairs": {"@alice:example.org": "@bob:example.org", "@carol:example.org:8448": ["@dave:island"]},
+              "enabled": true, "count": 3, "ratio": 0.5, "nothing": null, "empty": [], "none_map": {}, "quoted": "true"}}]}
+            """.Replace("%T%", T(nameof(TreeConfigModule)), StringComparison.Ordinal))!.AsObject();
+        ((System.Text.Json.Nodes.JsonArray)tree["modules"]!).RemoveAt(0);
+
+        var loaded = Assert.Single(_h.Load(PresenceModuleConfiguration.FromTree(tree)));
+
+        var config = ((TreeConfigModule)loaded.Instance).Config;
+        var pairs = config["pairs"]!.AsObject();
+        Assert.Equal(["@alice:example.org", "@carol:example.org:8448"], pairs.Select(p => p.Key));
+        Assert.Equal("@bob:example.org", pairs["@alice:example.org"]!.GetValue<string>());
+        Assert.Equal("@dave:island", Assert.Single(pairs["@carol:example.org:8448"]!.AsArray())!.GetValue<string>());
+        Assert.True(config["enabled"]!.GetValue<bool>());
+        Assert.Equal(3, config["count"]!.GetValue<int>());
+        Assert.Equal(0.5, config["ratio"]!.GetValue<double>());
+        Assert.True(config.ContainsKey("nothing"));
+        Assert.Null(config["nothing"]);
+        Assert.Empty(config["empty"]!.AsArray());
+        Assert.Empty(config["none_map"]!.AsObject());
+        Assert.Equal(System.Text.Json.JsonValueKind.String, config["quoted"]!.GetValueKind());
+
+        // A private copy: what one module changes, no other module (and no reload) sees.
+        config.Remove("pairs");
+        Assert.NotNull(tree["modules"]![0]!["config"]!["pairs"]);
+    }
+
+    [Fact]
+    public void TreeParseConfig_IsPreferred_AndFlattenedKeysStillServeIConfigurationModules()
+    {
+        var tree = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"modules": [
+              {"module": "%P%", "config": {"pairs": {"@a:example.org": "@b:example.org"}}},
+              {"module": "PresenceGrid.Modules.AlwaysSendToUsersRouter", "config": {"always_send_to_users": ["@g:example.org"], "blacklisted_users": []}}]}
+            """.Replace("%P%", T(nameof(TreeParseConfigModule)), StringComparison.Ordinal))!.AsObject();
+
+        var loaded = _h.Load(PresenceModuleConfiguration.FromTree(tree));
+
+        Assert.Equal("@b:example.org", ((TreeParseConfigModule)loaded[0].Instance).Pairs["@a:example.org"]);
+        var router = (AlwaysSendToUsersRouter)loaded[1].Instance;
+        Assert.Equal([U("@g:example.org")], router.Config.AlwaysSendToUsers);
+        Assert.Empty(router.Config.BlacklistedUsers);
+    }
+
+    [Fact]
+    public void TreeModule_FromPlainConfigurationKeys_GetsStringScalars_AndListsRebuilt()
+    {
+        var root = Config(
+            ("modules:0:module", T(nameof(TreeConfigModule))),
+            ("modules:0:config:users:0", "@a:example.org"),
+            ("modules:0:config:users:1", "@b:example.org"),
+            ("modules:0:config:limit", "5"));
+
+        var config = ((TreeConfigModule)Assert.Single(_h.Load(root)).Instance).Config;
+
+        Assert.Equal(["@a:example.org", "@b:example.org"], config["users"]!.AsArray().Select(u => u!.GetValue<string>()));
+        Assert.Equal("5", config["limit"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void TreeModule_WithANonMappingConfig_Fails_NamingTheModule()
+    {
+        var tree = System.Text.Json.Nodes.JsonNode.Parse($$"""{"modules": [{"module": "{{T(nameof(TreeConfigModule))}}", "config": ["x"]}]}""")!.AsObject();
+
+        var e = Assert.Throws<ModuleLoadException>(() => _h.Load(PresenceModuleConfiguration.FromTree(tree)));
+
+        Assert.Equal("modules[0]", e.ConfigLocation);
+        Assert.Contains("must be a mapping", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReadConfiguration_EntryWithoutModule_Fails_NamingTheLocation()
     {
         var root = Config(("modules:0:module", "A.B"), ("modules:1:config:x", "1"));

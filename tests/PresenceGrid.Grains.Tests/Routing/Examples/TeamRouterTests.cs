@@ -99,5 +99,17 @@ public sealed class TeamRouterTests
         public Task SetPresenceForUsersAsync(IReadOnlyDictionary<string, PresenceUpdate> updates) => Task.CompletedTask;
 
         public bool IsMine(UserId userId) => LocalServerNames.Contains(userId.Server);
+
+        public HttpClient HttpClient => throw new NotSupportedException();
+
+        public UserId GetQualifiedUserId(string username) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<UserId>> GetUsersInRoomAsync(string roomId) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<string>> GetRoomsForUserAsync(UserId userId) => throw new NotSupportedException();
+
+        public IDisposable LoopingBackgroundCall(Func<CancellationToken, Task> callback, TimeSpan interval) => throw new NotSupportedException();
+
+        public IDisposable DelayedBackgroundCall(TimeSpan delay, Func<CancellationToken, Task> callback) => throw new NotSupportedException();
     }
 }

@@ -21,4 +21,11 @@ internal sealed class FakePresenceModuleOperations : IPresenceModuleOperations
         SetPresenceForUsersCalls.Add(updates);
         return Task.CompletedTask;
     }
+
+    /// <summary>Room id → joined members, for the membership reads.</summary>
+    public Dictionary<string, List<UserId>> Members { get; } = [];
+
+    public IReadOnlyList<UserId> GetUsersInRoom(RoomId roomId) => Members.TryGetValue(roomId.ToString(), out var members) ? members : [];
+
+    public IReadOnlyList<string> GetRoomsForUser(UserId userId) => [.. Members.Where(room => room.Value.Contains(userId)).Select(room => room.Key)];
 }

@@ -54,6 +54,7 @@ internal sealed class RouterHarness : IDisposable
     public void Dispose()
     {
         Metrics.Dispose();
+        Host.Dispose();
         Pipeline.Dispose();
         _meterFactory.Dispose();
     }

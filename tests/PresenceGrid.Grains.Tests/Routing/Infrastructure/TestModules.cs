@@ -283,3 +283,37 @@ internal sealed class ReplacementModule
         });
     }
 }
+
+/// <summary>Takes its config as a faithful tree (a Python module's dict) and keeps a copy for the test.</summary>
+internal sealed class TreeConfigModule
+{
+    public TreeConfigModule(System.Text.Json.Nodes.JsonObject config, IModuleApi api)
+    {
+        Config = config;
+    }
+
+    public System.Text.Json.Nodes.JsonObject Config { get; }
+}
+
+/// <summary>Parses its config from the tree (Synapse's static parse_config).</summary>
+internal sealed class TreeParseConfigModule
+{
+    public TreeParseConfigModule(IReadOnlyDictionary<string, string> pairs, IModuleApi api)
+    {
+        Pairs = pairs;
+    }
+
+    public IReadOnlyDictionary<string, string> Pairs { get; }
+
+    public static IReadOnlyDictionary<string, string> ParseConfig(System.Text.Json.Nodes.JsonObject config) =>
+        (config["pairs"] as System.Text.Json.Nodes.JsonObject ?? []).ToDictionary(p => p.Key, p => p.Value!.GetValue<string>());
+}
+
+/// <summary>Hands its <see cref="IModuleApi"/> to the test that configured it (keyed by the <c>probe</c> config value).</summary>
+internal sealed class ApiCapturingModule
+{
+    public static readonly ConcurrentDictionary<string, IModuleApi> Apis = new();
+
+    public ApiCapturingModule(System.Text.Json.Nodes.JsonObject config, IModuleApi api) => Apis[config["probe"]!.GetValue<string>()] = api;
+}
+
