@@ -264,6 +264,21 @@ public static partial class SiloApp
     /// </summary>
     private static IConfiguration ReadOptions(string[] args)
     {
+        // .NET's command-line syntax (--key value, --key=value, /key value, key=value) skips what it cannot read: refuse it instead.
+        for (int i = 0; i < args.Length; i++)
+        {
+            bool isOption = args[i].StartsWith("--", StringComparison.Ordinal) || args[i].StartsWith('/');
+            if (!args[i].Contains('=', StringComparison.Ordinal) && !isOption)
+            {
+                throw new SiloConfigException("command line", args[i], "unexpected argument; the command line takes only --config FILE, --urls URLS and --h2c-urls URLS.");
+            }
+
+            if (isOption && !args[i].Contains('=', StringComparison.Ordinal) && ++i == args.Length)
+            {
+                throw new SiloConfigException("command line", args[^1], "needs a value.");
+            }
+        }
+
         IConfigurationRoot commandLine;
         try
         {
