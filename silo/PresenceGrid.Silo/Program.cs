@@ -1,17 +1,11 @@
 using PresenceGrid.Silo;
-using PresenceGrid.Silo.Configuration;
 
 // The embedded default with no arguments: one silo, in-memory providers, loopback, presencegrid.yaml.
 // Ctrl+C or SIGTERM stops it gracefully (every grain is deactivated first).
-WebApplication app;
-try
+WebApplication? app = SiloApp.BuildOrReport(args, Console.Error);
+if (app is null)
 {
-    app = SiloApp.Build(args);
-}
-catch (SiloConfigException exception)
-{
-    Console.Error.WriteLine($"Bad configuration: {exception.Message}");
-    return 2;
+    return SiloApp.BadConfigurationExitCode;
 }
 
 try
@@ -19,8 +13,9 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception exception) when (exception is Microsoft.Extensions.Options.OptionsValidationException or PresenceGrid.Modules.ModuleLoadException or FormatException or IOException)
+catch (Exception exception) when (exception is IOException or Microsoft.Extensions.Options.OptionsValidationException or PresenceGrid.Modules.ModuleLoadException or FormatException)
 {
+    // The configuration is checked while building; what is left is mostly the machine (an address already in use).
     Console.Error.WriteLine($"The silo could not start: {exception.Message}");
-    return 2;
+    return SiloApp.BadConfigurationExitCode;
 }

@@ -89,7 +89,15 @@ public sealed class PairRouter
             throw new ModuleConfigException(RoutesKey, $"'{RoutesKey}' must map receiver user ids to lists of sender user ids, not the single value '{section.Value}'.");
         }
 
-        foreach (var child in section.GetChildren())
+        var receivers = section.GetChildren().ToList();
+
+        // A YAML list arrives as the keys 0, 1, ...: no receiver (an MXID starts with '@') looks like that.
+        if (receivers.Count > 0 && receivers.TrueForAll(r => r.Key.All(char.IsAsciiDigit)))
+        {
+            throw new ModuleConfigException(RoutesKey, $"'{RoutesKey}' must be a map of receiver user id → list of sender user ids (\"@bob:example.org\": [\"@alice:example.org\"]), not a list.");
+        }
+
+        foreach (var child in receivers)
         {
             CollectRoutes(child, child.Key, routes);
         }

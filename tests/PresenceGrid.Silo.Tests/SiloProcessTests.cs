@@ -54,6 +54,10 @@ public sealed partial class SiloProcessTests
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(0, process.ExitCode);
             Assert.Contains(output, line => line.Contains("Silo embedded stopped", StringComparison.Ordinal) || line.Contains("stopped;", StringComparison.Ordinal));
+
+            // It binds where --urls asks without claiming to override it, and its hint names this silo's server_name.
+            Assert.DoesNotContain(output, line => line.Contains("Overriding address", StringComparison.Ordinal));
+            Assert.Contains(output, line => line.Contains($"curl -X PUT '{url}/v1/presence/@alice:proc.test/status'", StringComparison.Ordinal));
         }
         finally
         {

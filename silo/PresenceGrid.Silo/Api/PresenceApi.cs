@@ -142,7 +142,8 @@ internal static class PresenceApi
                 throw ApiException.InvalidParam("timeout", $"must be a number of milliseconds ≥ 0; got '{timeoutText}'.");
             }
 
-            timeout = TimeSpan.FromMilliseconds(ms);
+            // Any wait is cut to max_sync_timeout; beyond a day, a TimeSpan could overflow.
+            timeout = TimeSpan.FromMilliseconds(Math.Min(ms, (long)TimeSpan.FromDays(1).TotalMilliseconds));
         }
 
         PresenceSyncResult result = await presence.SyncAsync(Route(context, "userId"), query["since"].ToString(), fullState, timeout, context.RequestAborted);

@@ -37,6 +37,9 @@ public sealed class SiloConfigFile
     private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "secret", "lease_ms", "group_commit_ms"];
     private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
 
+    /// <summary>Frontend tokens shorter than this are accepted with a warning.</summary>
+    public const int MinTokenLength = 16;
+
     /// <summary>The file it was read from.</summary>
     public string Path { get; private init; } = "(none)";
 
@@ -57,6 +60,9 @@ public sealed class SiloConfigFile
 
     /// <summary>Applies the presence settings to presence options.</summary>
     public Action<PresenceOptions> ConfigurePresence { get; private set; } = _ => { };
+
+    /// <summary>What is allowed but unwise (a short frontend token), each naming the file and the key; the silo logs them at start.</summary>
+    public List<string> Warnings { get; } = [];
 
     /// <summary>The <c>cluster</c> section, or null for the embedded single silo (in-memory, no database).</summary>
     public ClusterSettings? Cluster { get; private set; }
@@ -84,7 +90,7 @@ public sealed class SiloConfigFile
         {
             text = System.IO.File.ReadAllText(path);
         }
-        catch (IOException exception)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             throw new SiloConfigException(path, "(file)", $"cannot be read: {exception.Message}");
         }
@@ -109,16 +115,11 @@ public sealed class SiloConfigFile
         }
 
         var config = new SiloConfigFile { Path = path };
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-        {
-            return config;
-        }
-
         var reader = new Reader(path);
         var presence = new List<Action<PresenceOptions>>();
         PresenceMode? enabledMode = null; // presence.enabled
         PresenceMode? usePresence = null; // the legacy top-level use_presence
-        foreach ((YamlNode keyNode, YamlNode value) in root.Children)
+        foreach ((YamlNode keyNode, YamlNode value) in TopLevelEntries(stream, path))
         {
             string key = ((YamlScalarNode)keyNode).Value ?? string.Empty;
             if (!TopLevel.Contains(key))
@@ -140,7 +141,7 @@ public sealed class SiloConfigFile
                     config.SiloName = reader.String(value, key);
                     break;
                 case "frontend_tokens":
-                    config.FrontendTokens = reader.Strings(value, key);
+                    config.FrontendTokens = ReadFrontendTokens(reader, value, path, config.Warnings);
                     break;
                 case "exclude_rooms_from_presence":
                     IReadOnlyList<string> rooms = reader.Strings(value, key);
@@ -222,8 +223,11 @@ public sealed class SiloConfigFile
                                 presence.Add(o => o.IncludeOfflineUsersOnSync = include);
                                 break;
                             case "presence_router":
-                            case "router":
                                 Flatten(subValue, $"presence:{sub}", config.ModuleKeys);
+                                ((System.Text.Json.Nodes.JsonObject)(config.ModuleTree["presence"] ??= new System.Text.Json.Nodes.JsonObject()))[sub] = YamlConfigTree.ToJson(subValue, path, name);
+                                break;
+                            case "router":
+                                ReadRouter(reader, subValue, path, config.ModuleKeys);
                                 ((System.Text.Json.Nodes.JsonObject)(config.ModuleTree["presence"] ??= new System.Text.Json.Nodes.JsonObject()))[sub] = YamlConfigTree.ToJson(subValue, path, name);
                                 break;
                             case "last_active_granularity":
@@ -332,6 +336,60 @@ public sealed class SiloConfigFile
         if (!given.Add(key))
         {
             throw new SiloConfigException(path, name, $"given twice: as rc_presence.per_user.{key} and as its alias rc_presence.{key}; give only rc_presence.per_user.{key}.");
+        }
+    }
+
+    /// <summary>
+    /// The file's top-level entries. An empty file (or one holding only comments, or <c>~</c>) has none, so every key takes its
+    /// default, <c>server_name: localhost</c> included, as a file without that key does; any other non-mapping is an error.
+    /// </summary>
+    private static IEnumerable<KeyValuePair<YamlNode, YamlNode>> TopLevelEntries(YamlStream stream, string path) =>
+        stream.Documents.Count == 0 ? [] : stream.Documents[0].RootNode switch
+        {
+            YamlMappingNode root => root.Children,
+            YamlScalarNode { Value: null or "" or "~" or "null" } => [],
+            YamlNode other => throw new SiloConfigException(path, "(file)", $"must be a mapping of keys such as server_name and presence (line {other.Start.Line}); got a {(other is YamlSequenceNode ? "list" : "single value")}."),
+        };
+
+    /// <summary><c>frontend_tokens</c>: an empty or blank token is refused (no request could ever match it); a short one is a warning.</summary>
+    private static IReadOnlyList<string> ReadFrontendTokens(Reader reader, YamlNode value, string path, List<string> warnings)
+    {
+        IReadOnlyList<string> tokens = reader.Strings(value, "frontend_tokens");
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            string key = $"frontend_tokens[{i.ToString(CultureInfo.InvariantCulture)}]";
+            if (string.IsNullOrWhiteSpace(tokens[i]))
+            {
+                throw new SiloConfigException(path, key, "must not be empty or whitespace (no request could present it); remove it, or leave frontend_tokens empty for a loopback-only silo.");
+            }
+
+            if (tokens[i].Length < MinTokenLength)
+            {
+                warnings.Add($"{path}: {key}: is shorter than {MinTokenLength} characters, which is easy to guess; use a long random token.");
+            }
+        }
+
+        return tokens;
+    }
+
+    /// <summary><c>presence.router</c>: <c>module_callback_timeout</c>, a duration greater than 0 (kept as a module key for <c>AddPresenceModules</c>).</summary>
+    private static void ReadRouter(Reader reader, YamlNode value, string path, Dictionary<string, string?> moduleKeys)
+    {
+        foreach ((string sub, YamlNode subValue) in reader.Mapping(value, "presence.router"))
+        {
+            string name = $"presence.router.{sub}";
+            if (sub != "module_callback_timeout")
+            {
+                throw new SiloConfigException(path, name, "unknown key; known keys: module_callback_timeout.");
+            }
+
+            TimeSpan timeout = reader.Duration(subValue, name);
+            if (timeout <= TimeSpan.Zero || timeout.TotalMilliseconds > uint.MaxValue - 1)
+            {
+                throw new SiloConfigException(path, name, $"must be greater than 0 and less than 49 days; got '{reader.String(subValue, name)}'.");
+            }
+
+            moduleKeys[$"presence:router:{sub}"] = reader.String(subValue, name);
         }
     }
 
@@ -486,9 +544,9 @@ public sealed class SiloConfigFile
             {
                 return PresenceTimings.ParseDuration(String(node, key));
             }
-            catch (FormatException exception)
+            catch (Exception exception) when (exception is FormatException or OverflowException)
             {
-                throw new SiloConfigException(path, key, $"{exception.Message} Use a Synapse duration such as 500 (ms), 30s, 5m.");
+                throw new SiloConfigException(path, key, $"'{String(node, key)}' is not a valid duration. Use a Synapse duration such as 500 (ms), 30s, 5m.");
             }
         }
     }

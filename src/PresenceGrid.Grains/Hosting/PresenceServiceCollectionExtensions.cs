@@ -114,6 +114,18 @@ public static class PresenceServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Constructs the modules <see cref="AddPresenceModules"/> registered now rather than when the host starts, so that a
+    /// bad module stops start-up before anything listens (and can be reported as a configuration error).
+    /// </summary>
+    /// <param name="services">The built service provider.</param>
+    /// <exception cref="ModuleLoadException">A module could not be loaded.</exception>
+    public static void LoadPresenceModules(this IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        _ = services.GetService<IPresenceRouting>();
+    }
+
     private static TimeSpan? ReadTimeout(string? value)
     {
         try
