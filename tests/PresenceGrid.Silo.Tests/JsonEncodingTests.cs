@@ -59,16 +59,9 @@ public sealed class JsonEncodingTests(SiloPerClassFixture fixture) : IClassFixtu
     [MemberData(nameof(Cases))]
     public async Task Undecodable_text_in_a_string_is_400_M_NOT_JSON_naming_the_field_and_changes_nothing(string endpointName, string badTextName)
     {
-        Endpoint endpoint = Endpoints.Single(e => e.Name == endpointName);
-        byte[] bad = BadText.Single(b => b.Name == badTextName).Bytes;
-        string user = NewUser(endpoint.Remote);
+        (Endpoint endpoint, byte[] bad, string user) = Case(endpointName, badTextName);
 
-        (int status, JsonElement body) = await SendAsync(endpoint, user, bad);
-
-        Assert.Equal(400, status);
-        Assert.Equal("M_NOT_JSON", body.GetProperty("errcode").GetString());
-        Assert.StartsWith(endpoint.Field.Replace("{user}", user, StringComparison.Ordinal) + ":", body.GetProperty("error").GetString(), StringComparison.Ordinal);
-        await AssertUnchangedAsync(user);
+        await AssertNotJsonAsync(await SendAsync(endpoint, user, bad), endpoint.Field.Replace("{user}", user, StringComparison.Ordinal) + ":", user);
 
         // The same body with valid text is accepted: the 400 was for the encoding alone.
         Assert.Equal(200, (await SendAsync(endpoint, user, [])).Status);
@@ -78,15 +71,23 @@ public sealed class JsonEncodingTests(SiloPerClassFixture fixture) : IClassFixtu
     [MemberData(nameof(Cases))]
     public async Task Undecodable_text_in_a_field_name_is_400_M_NOT_JSON(string endpointName, string badTextName)
     {
+        (Endpoint endpoint, byte[] bad, string user) = Case(endpointName, badTextName);
+
+        await AssertNotJsonAsync(await SendRawAsync(endpoint, user, [.. "{\"a\":{\""u8, .. bad, .. "\":1}}"u8]), "body.a (a field name):", user);
+    }
+
+    private static (Endpoint Endpoint, byte[] Bad, string User) Case(string endpointName, string badTextName)
+    {
         Endpoint endpoint = Endpoints.Single(e => e.Name == endpointName);
-        byte[] bad = BadText.Single(b => b.Name == badTextName).Bytes;
-        string user = NewUser(endpoint.Remote);
+        return (endpoint, BadText.Single(b => b.Name == badTextName).Bytes, NewUser(endpoint.Remote));
+    }
 
-        (int status, JsonElement body) = await SendRawAsync(endpoint, user, [.. "{\"a\":{\""u8, .. bad, .. "\":1}}"u8]);
-
-        Assert.Equal(400, status);
-        Assert.Equal("M_NOT_JSON", body.GetProperty("errcode").GetString());
-        Assert.StartsWith("body.a (a field name):", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+    /// <summary>400 M_NOT_JSON, the message starting with where the bad text is, and the user's presence unchanged.</summary>
+    private async Task AssertNotJsonAsync((int Status, JsonElement Body) response, string errorStart, string user)
+    {
+        Assert.Equal(400, response.Status);
+        Assert.Equal("M_NOT_JSON", response.Body.GetProperty("errcode").GetString());
+        Assert.StartsWith(errorStart, response.Body.GetProperty("error").GetString(), StringComparison.Ordinal);
         await AssertUnchangedAsync(user);
     }
 

@@ -27,6 +27,11 @@ internal static class Json
         {
             throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
         }
+        catch (BadHttpRequestException exception)
+        {
+            // The body's framing is broken (a bad chunk, a body shorter than its Content-Length): bad input, not a 500.
+            throw new ApiException(exception.StatusCode, "M_NOT_JSON", $"body: could not be read: {exception.Message}");
+        }
         catch (JsonException exception)
         {
             throw new ApiException(400, "M_NOT_JSON", $"body: not valid JSON: {exception.Message}");
