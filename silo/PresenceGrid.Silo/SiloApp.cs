@@ -85,6 +85,7 @@ public static partial class SiloApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = Json.MaxBodyBytes;
+            RequestLimits.Configure(kestrel.Limits);
             foreach (string url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
             {
                 Listen(kestrel, url, Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);
@@ -181,18 +182,17 @@ public static partial class SiloApp
             throw error;
         }
 
+        RequestLimits.Use(app);
         app.Use(async (context, next) =>
         {
             if (context.Request.Path.StartsWithSegments("/v1") && config.FrontendTokens.Count > 0)
             {
-                string header = context.Request.Headers.Authorization.ToString();
-                if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
+                if (!BearerToken.TryRead(context.Request.Headers.Authorization.ToString(), out string token))
                 {
                     await new ApiException(401, "M_MISSING_TOKEN", "Authorization: a bearer token is required.").WriteAsync(context.Response);
                     return;
                 }
 
-                string token = header["Bearer ".Length..];
                 if (!config.FrontendTokens.Any(t => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
                     System.Text.Encoding.UTF8.GetBytes(t), System.Text.Encoding.UTF8.GetBytes(token))))
                 {

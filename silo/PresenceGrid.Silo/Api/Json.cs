@@ -27,6 +27,11 @@ internal static class Json
         {
             throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
         }
+        catch (BadHttpRequestException exception)
+        {
+            // The body's framing is broken (a bad chunk, a body shorter than its Content-Length): bad input, not a 500.
+            throw new ApiException(exception.StatusCode, "M_NOT_JSON", $"body: could not be read: {exception.Message}");
+        }
         catch (JsonException exception)
         {
             throw new ApiException(400, "M_NOT_JSON", $"body: not valid JSON: {exception.Message}");
@@ -38,7 +43,88 @@ internal static class Json
             throw ApiException.BadJson("body", "must be a JSON object.");
         }
 
+        // The parser checks the structure but not the text inside strings: invalid UTF-8 or an unpaired \u surrogate
+        // escape only fails when a string is read. Every name and string is read here, once, so that no handler (or
+        // the grid behind it) meets an undecodable string later.
+        var path = new List<string>();
+        if (!IsDecodable(document.RootElement, path))
+        {
+            document.Dispose();
+            path.Reverse();
+            throw new ApiException(400, "M_NOT_JSON", $"body{string.Concat(path)}: a string is not valid UTF-8 (or has an unpaired \\u surrogate escape).");
+        }
+
         return document;
+    }
+
+    /// <summary>Whether every property name and string under <paramref name="element"/> decodes; if not, <paramref name="path"/> gets the bad one's path, innermost segment first.</summary>
+    private static bool IsDecodable(JsonElement element, List<string> path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Decodes(element);
+            case JsonValueKind.Array:
+                int index = 0;
+                foreach (JsonElement item in element.EnumerateArray())
+                {
+                    if (!IsDecodable(item, path))
+                    {
+                        path.Add($"[{index}]");
+                        return false;
+                    }
+
+                    index++;
+                }
+
+                return true;
+            case JsonValueKind.Object:
+                foreach (JsonProperty property in element.EnumerateObject())
+                {
+                    if (!Decodes(property))
+                    {
+                        path.Add(" (a field name)");
+                        return false;
+                    }
+
+                    if (!IsDecodable(property.Value, path))
+                    {
+                        path.Add($".{property.Name}");
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    // InvalidOperationException is how the document says it cannot transcode a string.
+    private static bool Decodes(JsonElement text)
+    {
+        try
+        {
+            _ = text.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Decodes(JsonProperty property)
+    {
+        try
+        {
+            _ = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     public static string RequiredString(JsonElement body, string field)

@@ -11,8 +11,10 @@ namespace PresenceGrid.Matrix;
 /// </summary>
 /// <remarks>
 /// DNS names follow Synapse's <c>VALID_HOST_REGEX</c> (labels of <c>[0-9A-Za-z-]</c> separated by single dots, so no
-/// empty labels and no trailing dot), which is slightly stricter than the spec grammar. The port is <c>1*5DIGIT</c>
-/// and must be at most 65535. Comparison is ordinal on the original text, as in Synapse.
+/// empty labels and no trailing dot), which is slightly stricter than the spec grammar. An IPv6 literal must be a real
+/// address in RFC 4291 text form, an IPv4 tail without leading zeros (as Synapse's <c>ipaddress.IPv6Address</c> reads
+/// it; the spec only limits its characters). The port is <c>1*5DIGIT</c> and must be at most 65535. Comparison is
+/// ordinal on the original text, as in Synapse.
 /// </remarks>
 [System.Text.Json.Serialization.JsonConverter(typeof(ServerNameJsonConverter))]
 public sealed class ServerName : IEquatable<ServerName>
@@ -167,7 +169,31 @@ public sealed class ServerName : IEquatable<ServerName>
             }
         }
 
-        return IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6;
+        return IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6
+            && HasNoLeadingZeroInEmbeddedIpv4(address);
+    }
+
+    /// <summary>
+    /// An IPv4 tail (<c>::ffff:1.2.3.4</c>) is four decimal octets without leading zeros (RFC 3986 <c>dec-octet</c>; Synapse's
+    /// <c>ipaddress.IPv6Address</c> refuses <c>::1.2.3.04</c>), which <see cref="IPAddress.TryParse(ReadOnlySpan{char}, out IPAddress?)"/> accepts.
+    /// </summary>
+    private static bool HasNoLeadingZeroInEmbeddedIpv4(ReadOnlySpan<char> address)
+    {
+        var tail = address[(address.LastIndexOf(':') + 1)..];
+        if (!tail.Contains('.'))
+        {
+            return true;
+        }
+
+        foreach (var octet in tail.Split('.'))
+        {
+            if (tail[octet].Length > 1 && tail[octet][0] == '0')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsValidDnsNameOrIpv4(string host)
