@@ -204,6 +204,26 @@ public sealed class SynapseFidelityScenarioTests
         UserPresenceState joined = Assert.Single(events);
         Assert.Equal(("@ceo:test", "board meeting"), (joined.UserId.ToString(), joined.StatusMsg));
     }
+
+    /// <summary>
+    /// Issue 17 item 13. Synapse's <c>get_new_events</c>: the full-presence marker of <c>send_local_online_presence_to</c>
+    /// sets <c>from_key = None</c> and <c>include_offline = False</c>, whatever <c>include_offline_users_on_sync</c> says.
+    /// </summary>
+    [Fact]
+    public async Task SendLocalOnlinePresenceTo_SnapshotLeavesOfflineUsersOut_EvenWithIncludeOfflineUsersOnSync()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o => o.IncludeOfflineUsersOnSync = true);
+        await silo.Join("!r:test", R, A, "@online:test");
+        await silo.Put("@online:test", PresenceState.Online);
+        await silo.Put(A, PresenceState.Offline, "gone");
+        var (initial, t) = await silo.Sync(R);
+        Assert.Contains(initial, e => e.UserId.ToString() == A);
+
+        await silo.Presence.SendLocalOnlinePresenceToAsync([R]);
+
+        var (snapshot, _) = await silo.Sync(R, t);
+        Assert.Equal(["@online:test"], snapshot.Select(e => e.UserId.ToString()));
+    }
 }
 
 /// <summary>A module that only declares interest: <c>get_interested_users(receiver) = {sender}</c>, and routes nothing.</summary>
