@@ -76,6 +76,24 @@ public sealed class SynapseFidelityScenarioTests
     }
 
     /// <summary>
+    /// Issue 17 item 2, the other mismatch docs/modules.md states: routed but not interested. Synapse's
+    /// <c>get_users_for_states</c> only wakes a reader that is not ALL; <c>get_new_events</c> reads shared rooms and
+    /// <c>get_interested_users</c>, so the reader never sees the sender, neither incrementally nor initially.
+    /// </summary>
+    [Fact]
+    public async Task RoutedButNotInterested_WakesButNeverShows_SynapseGetNewEventsIgnoresGetUsersForStates()
+    {
+        await using var silo = await PresenceTestSilo.StartWithModulesAsync(Module<RouteOnlyModule>(("receiver", Rcv)));
+        var (_, t) = await silo.Sync(Rcv);
+
+        await silo.Put(Snd, PresenceState.Online, "routed");
+
+        Assert.DoesNotContain((await silo.Sync(Rcv, t)).Events, e => e.UserId.ToString() == Snd);
+        Assert.DoesNotContain((await silo.Sync(Rcv)).Events, e => e.UserId.ToString() == Snd);
+        Assert.False((await silo.Presence.ExplainAsync(Snd, Rcv)).Delivered);
+    }
+
+    /// <summary>
     /// Issue 17 item 3. Synapse uses a module's <c>get_users_for_states</c> states as given (e.g. built with
     /// <c>copy_and_replace</c>): on an ALL user's incremental sync and in federation (<c>get_interested_remotes</c>).
     /// </summary>
@@ -204,6 +222,26 @@ public sealed class SynapseFidelityScenarioTests
         UserPresenceState joined = Assert.Single(events);
         Assert.Equal(("@ceo:test", "board meeting"), (joined.UserId.ToString(), joined.StatusMsg));
     }
+
+    /// <summary>
+    /// Issue 17 item 13. Synapse's <c>get_new_events</c>: the full-presence marker of <c>send_local_online_presence_to</c>
+    /// sets <c>from_key = None</c> and <c>include_offline = False</c>, whatever <c>include_offline_users_on_sync</c> says.
+    /// </summary>
+    [Fact]
+    public async Task SendLocalOnlinePresenceTo_SnapshotLeavesOfflineUsersOut_EvenWithIncludeOfflineUsersOnSync()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o => o.IncludeOfflineUsersOnSync = true);
+        await silo.Join("!r:test", R, A, "@online:test");
+        await silo.Put("@online:test", PresenceState.Online);
+        await silo.Put(A, PresenceState.Offline, "gone");
+        var (initial, t) = await silo.Sync(R);
+        Assert.Contains(initial, e => e.UserId.ToString() == A);
+
+        await silo.Presence.SendLocalOnlinePresenceToAsync([R]);
+
+        var (snapshot, _) = await silo.Sync(R, t);
+        Assert.Equal(["@online:test"], snapshot.Select(e => e.UserId.ToString()));
+    }
 }
 
 /// <summary>A module that only declares interest: <c>get_interested_users(receiver) = {sender}</c>, and routes nothing.</summary>
@@ -224,6 +262,24 @@ public sealed class InterestOnlyModule
 
     private Task<InterestedUsers?> GetInterestedUsers(string userId) =>
         Task.FromResult<InterestedUsers?>(userId == _receiver ? InterestedUsers.FromUsers([_sender]) : InterestedUsers.None);
+}
+
+/// <summary>A module that routes every state to one receiver and declares no interest (the other mismatch).</summary>
+public sealed class RouteOnlyModule
+{
+    private readonly string _receiver;
+
+    public RouteOnlyModule(IConfiguration config, IModuleApi api)
+    {
+        _receiver = config["receiver"] ?? throw new ModuleConfigException("receiver", "receiver is required");
+        api.RegisterPresenceRouterCallbacks(GetUsersForStates, GetInterestedUsers);
+    }
+
+    private Task<IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>?> GetUsersForStates(IReadOnlyList<UserPresenceState> states) =>
+        Task.FromResult<IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>?>(
+            new Dictionary<string, IReadOnlySet<UserPresenceState>> { [_receiver] = states.ToHashSet() });
+
+    private static Task<InterestedUsers?> GetInterestedUsers(string userId) => Task.FromResult<InterestedUsers?>(InterestedUsers.None);
 }
 
 /// <summary>
