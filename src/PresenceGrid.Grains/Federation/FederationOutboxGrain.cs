@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Options;
 using PresenceGrid.Concurrency;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
+using PresenceGrid.Presence;
 
 namespace PresenceGrid.Federation;
 
@@ -10,7 +12,8 @@ public sealed record PresenceEdu(IReadOnlyList<UserPresenceState> Push);
 
 /// <summary>
 /// The presence waiting for one remote server (key: its server name): the latest state per user
-/// wins; the homeserver takes it as EDUs of at most 50 states.
+/// wins; the homeserver takes it as EDUs of at most 50 states. Unless presence is tracked
+/// (<c>presence.enabled</c> true), nothing is queued, as Synapse's federation sender returns at once.
 /// </summary>
 public interface IFederationOutboxGrain : IGrainWithStringKey
 {
@@ -32,7 +35,7 @@ public interface IFederationOutboxGrain : IGrainWithStringKey
 }
 
 /// <inheritdoc cref="IFederationOutboxGrain"/>
-internal sealed class FederationOutboxGrain(PresenceMetrics metrics) : Grain, IFederationOutboxGrain
+internal sealed class FederationOutboxGrain(PresenceMetrics metrics, IOptions<PresenceOptions> options) : Grain, IFederationOutboxGrain
 {
     /// <summary>Synapse's <c>MAX_PRESENCE_STATES_PER_EDU</c>.</summary>
     public const int MaxStatesPerEdu = 50;
@@ -41,6 +44,12 @@ internal sealed class FederationOutboxGrain(PresenceMetrics metrics) : Grain, IF
 
     public Task Enqueue(IReadOnlyList<UserPresenceState> states)
     {
+        if (options.Value.Mode != PresenceMode.Enabled)
+        {
+            // Not tracked: no presence federation at all (module-set states and the stale flush included).
+            return Task.CompletedTask;
+        }
+
         foreach (UserPresenceState state in states)
         {
             // Replacing keeps the user's place in line, as Synapse's OrderedDict does.

@@ -5,6 +5,7 @@ using PresenceGrid.Federation;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
 using PresenceGrid.Persistence;
+using PresenceGrid.Presence;
 
 namespace PresenceGrid.Grains;
 
@@ -127,6 +128,12 @@ internal sealed class RoomGrain(
         }
 
         fanout.DeliverJoin(RoomId, joinerIndex);
+
+        if (_options.Mode != PresenceMode.Enabled)
+        {
+            // Join-time sends are registered only when presence is tracked, as in Synapse.
+            return;
+        }
 
         if (_options.IsMine(joiner))
         {

@@ -288,6 +288,10 @@ public sealed class PresenceService
         }
 
         _fanout.Replication?.ReplicateFullPresence([.. users.Where(_options.IsMine)]);
+        if (_options.Mode != PresenceMode.Enabled)
+        {
+            return; // no presence federation unless presence is tracked
+        }
 
         foreach (UserId remote in users.Where(u => !_options.IsMine(u)))
         {

@@ -1,5 +1,6 @@
 using PresenceGrid.Federation;
 using PresenceGrid.Matrix;
+using PresenceGrid.Presence;
 
 namespace PresenceGrid.Grains.Tests;
 
@@ -11,6 +12,24 @@ public sealed class FederationScenarioTests
         await silo.Presence.DrainAsync();
         var edus = await silo.Presence.TakeOutgoingAsync(destination, 100);
         return [.. edus.SelectMany(e => e.Push)];
+    }
+
+    [Theory]
+    [InlineData(PresenceMode.Disabled)]
+    [InlineData(PresenceMode.Untracked)]
+    public async Task PresenceNotTracked_FederatesNothing_NeitherJoinTimeSendsNorModuleSetStates(PresenceMode mode)
+    {
+        await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = mode);
+        await silo.Join("!room:test", "@far:island");
+        await silo.Put("@me:test", PresenceState.Online, "status");
+
+        await silo.Join("!room:test", "@me:test"); // a local join: its state would go to island
+        await silo.Presence.SetPresenceForUsersAsync(new Dictionary<string, (PresenceState, string?)> { ["@me:test"] = (PresenceState.Online, "from a module") });
+        await silo.Presence.SendLocalOnlinePresenceToAsync(["@far:island"]);
+        await silo.Presence.SetMembershipAsync("!room:test", "@new:server2", "join"); // a new remote host
+
+        Assert.Empty(await Outgoing(silo, "island"));
+        Assert.Empty(await Outgoing(silo, "server2"));
     }
 
     [Fact]
