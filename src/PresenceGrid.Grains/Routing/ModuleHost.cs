@@ -115,7 +115,7 @@ internal sealed class ModuleHost : IDisposable
             _httpClient.Value.Dispose();
         }
 
-        _stopping.Dispose();
+        // _stopping is cancelled, not disposed: a call already past its disposed check may still read the token.
     }
 
     private HttpClient CreateHttpClient()
