@@ -76,6 +76,9 @@ public sealed class SiloConfigFile
     /// </summary>
     public System.Text.Json.Nodes.JsonObject ModuleTree { get; } = [];
 
+    private void AddPresenceModuleTree(string key, System.Text.Json.Nodes.JsonNode? tree) =>
+        ((System.Text.Json.Nodes.JsonObject)(ModuleTree["presence"] ??= new System.Text.Json.Nodes.JsonObject()))[key] = tree;
+
     /// <summary>The configuration <c>AddPresenceModules</c> reads: <see cref="ModuleTree"/>'s keys, carrying the tree itself.</summary>
     public IConfiguration Modules => Routing.PresenceModuleConfiguration.FromTree((System.Text.Json.Nodes.JsonObject)ModuleTree.DeepClone());
 
@@ -224,11 +227,11 @@ public sealed class SiloConfigFile
                                 break;
                             case "presence_router":
                                 Flatten(subValue, $"presence:{sub}", config.ModuleKeys);
-                                ((System.Text.Json.Nodes.JsonObject)(config.ModuleTree["presence"] ??= new System.Text.Json.Nodes.JsonObject()))[sub] = YamlConfigTree.ToJson(subValue, path, name);
+                                config.AddPresenceModuleTree(sub, YamlConfigTree.ToJson(subValue, path, name));
                                 break;
                             case "router":
                                 ReadRouter(reader, subValue, path, config.ModuleKeys);
-                                ((System.Text.Json.Nodes.JsonObject)(config.ModuleTree["presence"] ??= new System.Text.Json.Nodes.JsonObject()))[sub] = YamlConfigTree.ToJson(subValue, path, name);
+                                config.AddPresenceModuleTree(sub, YamlConfigTree.ToJson(subValue, path, name));
                                 break;
                             case "last_active_granularity":
                                 TimeSpan granularity = reader.Duration(subValue, name);
