@@ -204,6 +204,7 @@ public static partial class SiloApp
             await next(context);
         });
         PresenceApi.Map(app);
+        RouterApi.Map(app);
         app.MapGet("/metrics", (RequestDelegate)(async context =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4";

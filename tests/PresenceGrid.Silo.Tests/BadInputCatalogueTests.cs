@@ -43,6 +43,9 @@ public sealed class BadInputCatalogueTests(BadInputCatalogueTests.CatalogueSilo 
     private static Case Federation(string item) =>
         new("POST", "/v1/federation/incoming", $$$"""{"origin":"remote.org","edu_type":"m.presence","content":{"push":[{{{item}}}]}}""", 200, "") { ErrCodeAt = FederationItem };
 
+    private static Case Ingest(string item, string errCode) =>
+        new("POST", "/v1/ingest/states", $$$"""{"states":[{{{item}}}]}""", 200, errCode) { ErrCodeAt = FederationItem };
+
     private static readonly string Deep = string.Concat(Enumerable.Repeat("[", 100)) + string.Concat(Enumerable.Repeat("]", 100));
 
     private static readonly Dictionary<string, Case> Catalogue = new()
@@ -181,6 +184,24 @@ public sealed class BadInputCatalogueTests(BadInputCatalogueTests.CatalogueSilo 
         ["module set: user not an MXID"] = new("POST", "/v1/modules/set_presence_for_users", """{"users":{"bob":{"presence":"online"}}}""", 400, "M_INVALID_PARAM"),
         ["module set: one good user, one bad"] = new("POST", "/v1/modules/set_presence_for_users", """{"users":{"{uid}":{"presence":"online"},"bob":{"presence":"online"}}}""", 400, "M_INVALID_PARAM"),
         ["module set: one good state, one bad"] = new("POST", "/v1/modules/set_presence_for_users", """{"users":{"{uid}":{"presence":"online"},"@other:test":{"presence":"dancing"}}}""", 400, "M_INVALID_PARAM"),
+
+        // Synapse module endpoints: the body, then its items (bad items are listed in a 200, and not applied).
+        ["ingest: states a string"] = new("POST", "/v1/ingest/states", """{"states":"{uid}"}""", 400, "M_BAD_JSON"),
+        ["ingest: no states"] = new("POST", "/v1/ingest/states", "{}", 400, "M_BAD_JSON"),
+        ["ingest: unknown field"] = new("POST", "/v1/ingest/states", """{"states":[{"user_id":"{uid}","state":"online"}],"since":1}""", 400, "M_BAD_JSON"),
+        ["ingest item: state dancing"] = Ingest("""{"user_id":"{uid}","state":"dancing"}""", "M_INVALID_PARAM"),
+        ["ingest item: state empty"] = Ingest("""{"user_id":"{uid}","state":""}""", "M_INVALID_PARAM"),
+        ["ingest item: busy not enabled"] = Ingest("""{"user_id":"{uid}","state":"org.matrix.msc3026.busy"}""", "M_INVALID_PARAM"),
+        ["ingest item: no state"] = Ingest("""{"user_id":"{uid}"}""", "M_BAD_JSON"),
+        ["ingest item: state a number"] = Ingest("""{"user_id":"{uid}","state":1}""", "M_BAD_JSON"),
+        ["ingest item: unknown field"] = Ingest("""{"user_id":"{uid}","state":"online","presence":"online"}""", "M_BAD_JSON"),
+        ["ingest item: last_active_ts a string"] = Ingest("""{"user_id":"{uid}","state":"online","last_active_ts":"now"}""", "M_BAD_JSON"),
+        ["ingest item: last_user_sync_ts negative"] = Ingest("""{"user_id":"{uid}","state":"online","last_user_sync_ts":-1}""", "M_INVALID_PARAM"),
+        ["ingest item: currently_active a string"] = Ingest("""{"user_id":"{uid}","state":"online","currently_active":"yes"}""", "M_BAD_JSON"),
+        ["ingest item: status_msg a number"] = Ingest("""{"user_id":"{uid}","state":"online","status_msg":5}""", "M_BAD_JSON"),
+        ["ingest item: status_msg over 2048 bytes"] = Ingest($$"""{"user_id":"{uid}","state":"online","status_msg":"{{new string('é', 1025)}}"}""", "M_INVALID_PARAM"),
+        ["router: states not a list"] = new("POST", "/v1/router/users_for_states", """{"states":{"{uid}":"online"}}""", 400, "M_BAD_JSON"),
+        ["router: interested in a bad user"] = new("GET", "/v1/router/interested/alice", null, 400, "M_INVALID_PARAM"),
 
         // Explain.
         ["explain: no from"] = new("GET", "/v1/admin/explain?to={u}", null, 400, "M_INVALID_PARAM"),

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace PresenceGrid.Silo.Api;
 
@@ -10,11 +11,20 @@ internal static class Json
 
     private static readonly ReadOnlyMemory<byte> EmptyObject = "{}"u8.ToArray();
 
-    public static async Task<JsonDocument> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    public static Task<JsonDocument> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        ReadBodyAsync(request, MaxBodyBytes, cancellationToken);
+
+    /// <summary>Reads a JSON object body of at most <paramref name="maxBytes"/> bytes (an endpoint with a larger limit than <see cref="MaxBodyBytes"/>).</summary>
+    public static async Task<JsonDocument> ReadBodyAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBodyBytes)
+        if (maxBytes != MaxBodyBytes && request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
-            throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
+            limit.MaxRequestBodySize = maxBytes;
+        }
+
+        if (request.ContentLength > maxBytes)
+        {
+            throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {maxBytes} bytes.");
         }
 
         JsonDocument document;
@@ -25,7 +35,7 @@ internal static class Json
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {MaxBodyBytes} bytes.");
+            throw new ApiException(413, "M_TOO_LARGE", $"body: larger than {maxBytes} bytes.");
         }
         catch (BadHttpRequestException exception)
         {

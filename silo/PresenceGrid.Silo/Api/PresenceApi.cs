@@ -37,7 +37,8 @@ internal static class PresenceApi
         })));
     }
 
-    private static RequestDelegate Handle(Func<HttpContext, PresenceService, Task> handler) => async context =>
+    /// <summary>A handler with the API's error handling: exceptions become the <c>{"errcode","error"}</c> answer.</summary>
+    internal static RequestDelegate Handle(Func<HttpContext, PresenceService, Task> handler) => async context =>
     {
         try
         {
@@ -63,7 +64,7 @@ internal static class PresenceApi
     };
 
     /// <summary>A path segment, fully unescaped (routing leaves <c>%2F</c> escaped).</summary>
-    private static string Route(HttpContext context, string name) => Uri.UnescapeDataString((string)context.Request.RouteValues[name]!);
+    internal static string Route(HttpContext context, string name) => Uri.UnescapeDataString((string)context.Request.RouteValues[name]!);
 
     private static long Now(HttpContext context) => context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -220,23 +221,30 @@ internal static class PresenceApi
         await Json.WriteAsync(context.Response, w =>
         {
             w.WriteStartObject();
-            if (errors.Count > 0)
-            {
-                w.WriteStartArray("errors");
-                foreach (FederationItemError error in errors)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("index", error.Index);
-                    w.WriteString("errcode", error.ErrCode == MatrixErrorCodes.Unknown ? MatrixErrorCodes.InvalidParam : error.ErrCode);
-                    w.WriteString("error", error.Error);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-            }
-
+            WriteItemErrors(w, errors);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>The rejected items of a batch, as <c>"errors": [{"index", "errcode", "error"}]</c>; nothing when there are none.</summary>
+    internal static void WriteItemErrors(Utf8JsonWriter w, IReadOnlyList<FederationItemError> errors)
+    {
+        if (errors.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteStartArray("errors");
+        foreach (FederationItemError error in errors)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", error.Index);
+            w.WriteString("errcode", error.ErrCode == MatrixErrorCodes.Unknown ? MatrixErrorCodes.InvalidParam : error.ErrCode);
+            w.WriteString("error", error.Error);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     private static async Task FederationTakeAsync(HttpContext context, PresenceService presence)

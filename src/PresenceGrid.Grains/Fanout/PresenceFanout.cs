@@ -20,6 +20,12 @@ internal enum PublishKind
 
     /// <summary>A change another silo of the cluster notified: local inboxes only (no federation, no replication).</summary>
     Replica,
+
+    /// <summary>
+    /// A change mirrored from the homeserver that owns the user (<c>POST /v1/ingest/states</c>): as <see cref="Notify"/>
+    /// (routing, inboxes, replication) but never federated, since the owner federates its own presence.
+    /// </summary>
+    Mirror,
 }
 
 /// <summary>
@@ -323,7 +329,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         List<UserPresenceState>? pings = null;
         foreach ((UserPresenceState state, PublishKind kind, _, _) in batch)
         {
-            if (kind is PublishKind.Notify or PublishKind.Replica)
+            if (kind is PublishKind.Notify or PublishKind.Replica or PublishKind.Mirror)
             {
                 notified.Add(state);
             }
@@ -332,7 +338,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 (pings ??= []).Add(state);
             }
 
-            if (kind == PublishKind.Notify)
+            if (kind is PublishKind.Notify or PublishKind.Mirror)
             {
                 replicate?.Add(state);
             }
@@ -378,8 +384,8 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         foreach ((UserPresenceState state, PublishKind kind, int knownSender, _) in batch)
         {
             int sender = knownSender == UnknownSender ? _users.GetOrAdd(state.UserId) : knownSender;
-            bool local = _users[sender].IsLocal && kind != PublishKind.Replica;
-            if (kind is PublishKind.Notify or PublishKind.Replica)
+            bool federates = _users[sender].IsLocal && (kind is PublishKind.Notify or PublishKind.FederationPing);
+            if (kind is PublishKind.Notify or PublishKind.Replica or PublishKind.Mirror)
             {
                 _users[sender].LatestState = state;
                 Volatile.Write(ref _users[sender].ChangePosition, _position + 1);
@@ -465,7 +471,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
                 }
             }
 
-            if (local)
+            if (federates)
             {
                 CollectDestinations(federation, sender, state, moduleRecipients);
             }
@@ -475,7 +481,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         _metrics.RecordBatch(batch.Count);
         foreach (PublishedState published in batch)
         {
-            if (published.Kind == PublishKind.Notify)
+            if (published.Kind is PublishKind.Notify or PublishKind.Mirror)
             {
                 _metrics.RecordChangeToDelivery(Stopwatch.GetElapsedTime(published.PublishedAt));
             }

@@ -85,4 +85,13 @@ public interface IUserPresenceGrain : IGrainWithStringKey
     /// <param name="statusMsg">The status message.</param>
     /// <returns>A task.</returns>
     Task SetPresenceFromModule(PresenceState presence, string? statusMsg);
+
+    /// <summary>
+    /// A state mirrored from the homeserver that owns it (<c>POST /v1/ingest/states</c>): recorded as given, all seven
+    /// fields, with no grid timers; readers are notified when what they see changes; the same state again changes
+    /// nothing; not federated (the owner federates it). Ignored when presence is disabled.
+    /// </summary>
+    /// <param name="state">The owner's state of this grain's user.</param>
+    /// <returns>A task.</returns>
+    Task Mirror(UserPresenceState state);
 }

@@ -30,6 +30,9 @@ public sealed class PresenceRecord
 
     /// <summary>Currently active.</summary>
     public bool CurrentlyActive { get; init; }
+
+    /// <summary>The state was mirrored from the homeserver that owns it (<c>POST /v1/ingest/states</c>): no grid timer runs for it.</summary>
+    public bool Mirrored { get; init; }
 }
 
 /// <summary>What the user grains of a silo share: one reference per grain instead of four.</summary>
@@ -55,6 +58,7 @@ internal sealed class UserPresenceGrain(
 {
     private const long Never = long.MaxValue;
     private const uint LocalUserBit = 1u << 31;
+    private const uint MirroredBit = 1u << 30;
 
     /// <summary>How long a <c>last_active</c>-only change may wait before it is written (Synapse coalesces them too).</summary>
     public static readonly TimeSpan DirtyFlushDelay = TimeSpan.FromMinutes(1);
@@ -66,8 +70,9 @@ internal sealed class UserPresenceGrain(
     private UserPresenceState _state = null!;
     private ImmutableArray<DevicePresence> _devices = [];
 
-    // The user's index in the silo's user table (so the fan-out does not look the sender up) in bits 0-30,
-    // and whether the user is local in bit 31: one field, so the grain's small fields still pack into 8 bytes.
+    // The user's index in the silo's user table (so the fan-out does not look the sender up) in bits 0-29, whether
+    // the state is mirrored from its owner (no grid timers) in bit 30, and whether the user is local in bit 31: one
+    // field, so the grain's small fields still pack into 8 bytes.
     private uint _user;
 
     // One timer per grain, due at the earlier of the presence wake-up and the lazy flush.
@@ -90,9 +95,12 @@ internal sealed class UserPresenceGrain(
 
     private PresenceTimings Timings => Options.Timings;
 
-    private int UserIndex => (int)(_user & ~LocalUserBit);
+    private int UserIndex => (int)(_user & ~(LocalUserBit | MirroredBit));
 
     private bool IsMine => (_user & LocalUserBit) != 0;
+
+    /// <summary>The state is the homeserver's, mirrored as given: the grid's timers stay off until a grid input changes the user.</summary>
+    private bool IsMirrored => (_user & MirroredBit) != 0;
 
     private bool HasUnwrittenChange => _flushAt != Never;
 
@@ -115,6 +123,14 @@ internal sealed class UserPresenceGrain(
                 // flushed offline, its status and currently_active cleared (and told to those who saw it), instead
                 // of showing forever. StalePresenceFlush activates every such user at start-up.
                 return FlushOfflineAsync(stored);
+            }
+
+            if (record.State.Mirrored)
+            {
+                // The owner's state as it was mirrored: no pseudo-device, no timers (the owner times the user out).
+                Aggregate = new UserPresenceAggregate(stored, [], isMine);
+                _user |= MirroredBit;
+                return Task.CompletedTask;
             }
 
             _wakeAt = PresenceOperations.NextWakeup(Aggregate, Now(), Timings, Options.Mode) ?? Never;
@@ -233,8 +249,34 @@ internal sealed class UserPresenceGrain(
     public Task SetPresenceFromModule(PresenceState presence, string? statusMsg) =>
         ApplyAsync(PresenceOperations.SetPresenceFromModule(Aggregate, presence, statusMsg, Now(), Timings, Options.Mode));
 
-    private async Task ApplyAsync(PresenceTransition transition)
+    public Task Mirror(UserPresenceState state)
     {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.UserId.Equals(_state.UserId))
+        {
+            throw new MatrixValidationException(MatrixErrorCodes.InvalidParam, "user_id", $"a state of {state.UserId} cannot be mirrored into {_state.UserId}.");
+        }
+
+        if (Options.Mode == PresenceMode.Disabled)
+        {
+            return Task.CompletedTask;
+        }
+
+        _user |= MirroredBit;
+        return ApplyAsync(PresenceOperations.Mirror(Aggregate, state, Now(), Timings, Options.Mode), PublishKind.Mirror);
+    }
+
+    /// <summary>
+    /// Keeps a transition's aggregate, publishes, persists and reschedules. A grid input that changes a mirrored user
+    /// hands it back to the grid's state machine; one that changes nothing leaves it mirrored (no timers).
+    /// </summary>
+    private async Task ApplyAsync(PresenceTransition transition, PublishKind kind = PublishKind.Notify)
+    {
+        if (kind != PublishKind.Mirror && IsMirrored && transition.Previous != transition.Current)
+        {
+            _user &= ~MirroredBit;
+        }
+
         Aggregate = transition.Current;
         if (transition.StateChanged || transition.Notify)
         {
@@ -243,7 +285,7 @@ internal sealed class UserPresenceGrain(
 
         if (transition.Notify)
         {
-            services.Fanout.Publish(transition.Current.State, PublishKind.Notify, UserIndex);
+            services.Fanout.Publish(transition.Current.State, kind, UserIndex);
             await PersistAsync();
         }
         else
@@ -263,7 +305,7 @@ internal sealed class UserPresenceGrain(
             }
         }
 
-        _wakeAt = transition.NextWakeupAt ?? Never;
+        _wakeAt = IsMirrored ? Never : transition.NextWakeupAt ?? Never;
         Reschedule();
     }
 
@@ -326,6 +368,7 @@ internal sealed class UserPresenceGrain(
             LastUserSyncTs = state.LastUserSyncTs,
             StatusMsg = state.StatusMsg,
             CurrentlyActive = state.CurrentlyActive,
+            Mirrored = IsMirrored,
         };
         await record.WriteStateAsync();
         _flushAt = Never;

@@ -34,6 +34,8 @@ public sealed record PresenceReason(string Kind, string? RoomId = null, string? 
 /// </summary>
 public sealed class PresenceService
 {
+    private static readonly IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>> NoRouting = new Dictionary<string, IReadOnlySet<UserPresenceState>>();
+
     private readonly IGrainFactory _grains;
     private readonly PresenceSyncService _sync;
     private readonly RoomMembershipIndex _rooms;
@@ -321,6 +323,61 @@ public sealed class PresenceService
     }
 
     /// <summary>
+    /// The merged <c>get_users_for_states</c> of the routing modules over <paramref name="states"/>, through the router
+    /// grain as the fan-out and the sync call it: recipient → the states it gets, module-built states as given. Empty
+    /// when no module routes states. Changes nothing.
+    /// </summary>
+    /// <param name="states">The states, as the homeserver passes them to its modules.</param>
+    /// <returns>Recipient → states.</returns>
+    public Task<IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>> GetUsersForStatesAsync(IReadOnlyList<UserPresenceState> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        return _routing.RoutesStates && states.Count > 0
+            ? Router.GetUsersForStates(states)
+            : Task.FromResult<IReadOnlyDictionary<string, IReadOnlySet<UserPresenceState>>>(NoRouting);
+    }
+
+    /// <summary>The merged <c>get_interested_users</c> of the routing modules for a user (as the sync asks it). Changes nothing.</summary>
+    /// <param name="userId">The user.</param>
+    /// <returns>ALL, or the extra users (none when no module routes).</returns>
+    public Task<PresenceInterest> GetInterestedUsersAsync(string userId)
+    {
+        UserId user = UserId.Parse(userId, "user_id");
+        return _routing.RoutesStates ? Router.GetInterestedUsers(user.ToString()) : Task.FromResult(PresenceInterest.None);
+    }
+
+    /// <summary>
+    /// Records states mirrored from the homeserver that owns them (<c>POST /v1/ingest/states</c>): each user's last
+    /// state of the batch, as given, through its grain (<see cref="IUserPresenceGrain.Mirror"/>): no grid timers, readers
+    /// notified when what they see changes, never federated. Nothing when presence is disabled.
+    /// </summary>
+    /// <param name="states">The validated states, in order (a later state of a user replaces an earlier one).</param>
+    /// <returns>A task.</returns>
+    public Task MirrorStatesAsync(IReadOnlyList<UserPresenceState> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        if (_options.Mode == PresenceMode.Disabled || states.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var latest = new Dictionary<UserId, UserPresenceState>(states.Count);
+        foreach (UserPresenceState state in states)
+        {
+            latest[state.UserId] = state;
+        }
+
+        var mirrors = new Task[latest.Count];
+        int i = 0;
+        foreach (UserPresenceState state in latest.Values)
+        {
+            mirrors[i++] = User(state.UserId).Mirror(state);
+        }
+
+        return Task.WhenAll(mirrors);
+    }
+
+    /// <summary>
     /// Explains why <paramref name="from"/>'s presence does or does not reach <paramref name="to"/>'s syncs: the
     /// merged module callbacks the fan-out and the sync run, on the sender's latest state, judged by the same
     /// <see cref="DeliveryRules"/>. A recipient whose interest is ALL gets exactly what <c>get_users_for_states</c>
@@ -392,6 +449,8 @@ public sealed class PresenceService
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task.</returns>
     public Task DrainAsync(CancellationToken cancellationToken = default) => _fanout.DrainAsync(cancellationToken);
+
+    private IPresenceRouterGrain Router => _grains.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key);
 
     private IUserPresenceGrain User(UserId userId) => User(userId.ToString());
 

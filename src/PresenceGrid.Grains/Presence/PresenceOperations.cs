@@ -290,6 +290,52 @@ internal static class PresenceOperations
         return Commit(aggregate, aggregate.Devices, proposed, now, timings, mode, forceNotify: true);
     }
 
+    /// <summary>
+    /// A state mirrored from the homeserver that owns it (<c>POST /v1/ingest/states</c>, docs/synapse.md): recorded
+    /// exactly as given, all seven fields, without the state machine. The devices are dropped and no wake-up is
+    /// scheduled (the owner times the user out and mirrors that too), so no grid timer fights the owner. It notifies when
+    /// what a reader sees changes (state, status, <c>currently_active</c>, <c>last_active_ts</c>); a change of the
+    /// other two timestamps only (a federation ping, a sync end) is kept quietly; the same state again is a no-op.
+    /// Disabled presence ignores it, as it ignores <see cref="SetPresenceFromModule"/>.
+    /// </summary>
+    /// <param name="aggregate">The user's aggregate (local or remote).</param>
+    /// <param name="state">The owner's state of that user.</param>
+    /// <param name="now">Current time, ms.</param>
+    /// <param name="timings">The timings.</param>
+    /// <param name="mode">The presence mode.</param>
+    /// <returns>The transition; its <see cref="PresenceTransition.NextWakeupAt"/> is null unless disabled presence ignored it.</returns>
+    /// <exception cref="ArgumentException">The state is another user's.</exception>
+    public static PresenceTransition Mirror(
+        UserPresenceAggregate aggregate,
+        UserPresenceState state,
+        long now,
+        PresenceTimings timings,
+        PresenceMode mode = PresenceMode.Enabled)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(timings);
+        if (!state.UserId.Equals(aggregate.UserId))
+        {
+            throw new ArgumentException($"A mirrored state of {state.UserId} cannot apply to {aggregate.UserId}.", nameof(state));
+        }
+
+        if (mode == PresenceMode.Disabled)
+        {
+            return NoOp(aggregate, now, timings, mode);
+        }
+
+        UserPresenceState previous = aggregate.State;
+        NotifyReason reason =
+            previous.State != state.State ? NotifyReason.StateChange
+            : !string.Equals(previous.StatusMsg, state.StatusMsg, StringComparison.Ordinal) ? NotifyReason.StatusMsgChange
+            : previous.CurrentlyActive != state.CurrentlyActive ? NotifyReason.CurrentlyActiveChange
+            : previous.LastActiveTs != state.LastActiveTs
+                ? state.State == PresenceState.Online ? NotifyReason.LastActiveChangeOnline : NotifyReason.LastActiveChangeNotOnline
+            : NotifyReason.None;
+        var current = aggregate with { State = state, Devices = [] };
+        return new PresenceTransition(aggregate, current, reason != NotifyReason.None, reason, false, false, default, null);
+    }
+
     private static PresenceTransition SetStateCore(
         UserPresenceAggregate aggregate,
         string? deviceId,

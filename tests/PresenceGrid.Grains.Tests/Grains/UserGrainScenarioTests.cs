@@ -247,15 +247,6 @@ public sealed class UserGrainScenarioTests
         Assert.Equal("content.push", error.Field);
         Assert.Equal("origin", origin.Field);
     }
-
-    private sealed class StoredPresence : IGrainState<PresenceRecord>
-    {
-        public PresenceRecord State { get; set; } = new();
-
-        public string? ETag { get; set; }
-
-        public bool RecordExists { get; set; }
-    }
 }
 
 /// <summary>§7 S14, S15 (set_presence on sync under rc_presence) and S26/S27 (presence disabled flushes stale state).</summary>
