@@ -2,7 +2,8 @@
 
     python3 integrations/synapse/bench.py --grid-url http://127.0.0.1:8787 [--token T] [--count 2000]
 
-Prints p50/p99 of: the mirrored call (one ingest request carrying one state), the routing call
+Prints p50/p99 of: ``get_users_for_states`` with ``route: false`` (what mirroring alone adds to
+Synapse's call: queuing the state), the mirrored call (one ingest request carrying one state), the routing call
 ``get_users_for_states`` (one state; includes queuing it for the mirror), and
 ``get_interested_users``; then the mirror's throughput with full batches. It runs the module on the
 tests' stand-in ModuleApi (asyncio, one connection per request: Synapse's client keeps connections
@@ -44,6 +45,14 @@ async def main(args):
     def change(i, user):
         return UserPresenceState(user, "online" if i % 2 else "unavailable", t0 + i, t0 + i, t0 + i, f"s{i}", True)
 
+    mirror_only = PresenceGridModule(PresenceGridModule.parse_config({**config, "route": False}), api)
+    queue_only = []
+    for i in range(args.count):
+        started = time.perf_counter()
+        await mirror_only.get_users_for_states([change(i, f"@queue{i % 100}:{args.server_name}")])
+        queue_only.append(time.perf_counter() - started)
+    await stop_looping_calls(api)
+
     mirror, route, interested = [], [], []
     for i in range(args.count):
         user = f"@bench{i % 100}:{args.server_name}"
@@ -58,6 +67,7 @@ async def main(args):
         interested.append(time.perf_counter() - started)
     if module.counters["failures"]:
         raise SystemExit(f"{module.counters['failures']} grid calls failed: is the silo at {args.grid_url}?")
+    report("get_users_for_states, route: false", queue_only)
     report("mirrored call (ingest, 1 state)", mirror)
     report("get_users_for_states (1 state)", route)
     report("get_interested_users", interested)

@@ -260,11 +260,13 @@ class PresenceGridModule:
         """The grid's ``{"users": {user: [state JSON]}}`` as Synapse's ``{user: {UserPresenceState}}``.
 
         A routed state equal to one Synapse passed in is returned as that very object; one that
-        differs is built from the passed-in state of its user (``copy_and_replace``), so the
+        differs is built from the passed-in state of its user (``copy_and_replace``), and one of a
+        user outside the batch (a module may build states) with the passed-in states' class, so the
         objects are always of Synapse's own ``UserPresenceState`` type."""
         if not isinstance(answer, dict) or not isinstance(answer.get("users"), dict):
             raise MalformedAnswer(f"expected {{\"users\": {{...}}}}, got {answer!r:.200}")
         by_user = {state.user_id: state for state in states}
+        state_type = type(states[0])
         result: Dict[str, Set[Any]] = {}
         for recipient, routed in answer["users"].items():
             if not isinstance(routed, list):
@@ -276,8 +278,9 @@ class PresenceGridModule:
                     raise MalformedAnswer(f"users[{recipient!r}][{index}]: {why}")
                 original = by_user.get(value["user_id"])
                 if original is None:
-                    raise MalformedAnswer(f"users[{recipient!r}][{index}]: {value['user_id']!r} is not in the batch")
-                if _state_tuple(original) == tuple(value[field] for field in STATE_FIELDS):
+                    # A module built a state of a user outside the batch: Synapse's own type.
+                    entries.add(state_type(**value))
+                elif _state_tuple(original) == tuple(value[field] for field in STATE_FIELDS):
                     entries.add(original)
                 else:
                     entries.add(original.copy_and_replace(**{f: value[f] for f in STATE_FIELDS if f != "user_id"}))

@@ -11,7 +11,10 @@ from typing import Optional
 from standin import http_request
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-SILO_DLL = os.path.join(REPO, "silo", "PresenceGrid.Silo", "bin", "Release", "net10.0", "PresenceGrid.Silo.dll")
+# PRESENCEGRID_SILO_DLL overrides the build output (e.g. a silo built elsewhere).
+SILO_DLL = os.environ.get("PRESENCEGRID_SILO_DLL") or os.path.join(
+    REPO, "silo", "PresenceGrid.Silo", "bin", "Release", "net10.0", "PresenceGrid.Silo.dll"
+)
 
 
 def free_port() -> int:
