@@ -26,6 +26,9 @@ STATE_FIELDS = (
 
 _INT_FIELDS = ("last_active_ts", "last_federation_update_ts", "last_user_sync_ts")
 
+#: The memberships the grid's ``PUT /v1/rooms/{roomId}/members/{userId}`` takes.
+MEMBERSHIPS = frozenset({"join", "leave", "invite", "ban", "knock"})
+
 StateTuple = Tuple[Any, ...]
 
 
@@ -100,7 +103,8 @@ class PresenceGridModule:
     """A Synapse module (``modules:`` entry ``presencegrid_synapse.PresenceGridModule``).
 
     - ``mirror``: every presence change Synapse routes is queued once (latest per user) and sent to
-      the grid's batched ingest from a looping background call.
+      the grid's batched ingest from a looping background call; so is every room membership change
+      (latest per room and user), on the process that runs background tasks.
     - ``route``: Synapse's presence router callbacks are answered by the grid's routing.
 
     Both fail open: a grid that is down or slower than ``timeout_ms`` adds no recipients, and the
@@ -114,6 +118,9 @@ class PresenceGridModule:
     #: Users whose latest state the backlog keeps while the grid is unreachable; beyond it the
     #: oldest queued user is dropped and counted.
     MAX_BACKLOG_USERS = 100_000
+    #: Room memberships the backlog keeps (latest per room and user); beyond it the oldest is
+    #: dropped and counted.
+    MAX_BACKLOG_MEMBERSHIPS = 100_000
     #: Users whose last mirrored state is remembered to drop Synapse's repeated calls.
     MAX_REMEMBERED_USERS = 200_000
     #: At most one log line per kind of failure per this many seconds.
@@ -130,6 +137,8 @@ class PresenceGridModule:
         self._pending: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
         # user id -> the last state queued for it, to drop repeats of the same change.
         self._last_queued: "OrderedDict[str, StateTuple]" = OrderedDict()
+        # (room id, user id) -> the membership waiting to be sent (oldest first).
+        self._memberships: "OrderedDict[Tuple[str, str], str]" = OrderedDict()
         self._flushing = False
         self._flush_scheduled = False
         #: Counters, for operators (and tests): states queued, states and batches sent, states
@@ -141,6 +150,9 @@ class PresenceGridModule:
             "refused": 0,
             "dropped": 0,
             "failures": 0,
+            "memberships_mirrored": 0,
+            "memberships_refused": 0,
+            "memberships_dropped": 0,
         }
 
         if not config.mirror and not config.route:
@@ -151,6 +163,7 @@ class PresenceGridModule:
             get_interested_users=self.get_interested_users,
         )
         if config.mirror:
+            api.register_third_party_rules_callbacks(on_new_event=self.on_new_event)
             # Every process that routes presence (the presence writer and the federation
             # sender) sees changes, so the flush runs on all of them.
             api.looping_background_call(
@@ -253,6 +266,28 @@ class PresenceGridModule:
             self._failed("route", "interested", e)
         return set()
 
+    async def on_new_event(self, event: Any, *args: Any) -> None:
+        """Synapse's ``on_new_event`` (third-party rules): queues a room membership change for the
+        mirror. Synapse calls it on every worker for every event; only the process that runs
+        background tasks mirrors, so each membership is sent once."""
+        if event.type != "m.room.member" or not event.is_state():
+            return
+        membership = event.content.get("membership")
+        if membership not in MEMBERSHIPS or not self._api.should_run_background_tasks():
+            return
+        key = (event.room_id, event.state_key)
+        self._memberships.pop(key, None)
+        self._memberships[key] = membership
+        if len(self._memberships) > self.MAX_BACKLOG_MEMBERSHIPS:
+            self._memberships.popitem(last=False)
+            self.counters["memberships_dropped"] += 1
+            self._log.warning(
+                "dropped_memberships",
+                "presencegrid_synapse: membership backlog full (%d); dropped the oldest (%d dropped so far)",
+                self.MAX_BACKLOG_MEMBERSHIPS,
+                self.counters["memberships_dropped"],
+            )
+
     # ---------------------------------------------------------------- routing answers
 
     @staticmethod
@@ -333,12 +368,46 @@ class PresenceGridModule:
             return
         self._flushing = True
         try:
+            while self._memberships:
+                if not await self._send_membership(*next(iter(self._memberships.items()))):
+                    return
             while self._pending:
                 batch = list(self._pending.items())[: self.BATCH_SIZE]
                 if not await self._send_batch(batch):
                     return
         finally:
             self._flushing = False
+
+    async def _send_membership(self, key: Tuple[str, str], membership: str) -> bool:
+        room_id, user_id = key
+        try:
+            await self._call(
+                self._api.http_client.put_json,
+                f"{self._config.grid_url}/v1/rooms/{quote(room_id, safe='')}/members/{quote(user_id, safe='')}",
+                {"membership": membership},
+                None,
+                self._headers,
+            )
+            self.counters["memberships_mirrored"] += 1
+        except Exception as e:  # noqa: BLE001 - keep the backlog on any failure of the call
+            code = getattr(e, "code", None)
+            if not isinstance(code, int) or not 400 <= code < 500 or code == 429:
+                self._failed("mirror", "membership", e)
+                return False
+            # The grid refused this membership (a room or user id it does not take): sending it
+            # again would be refused again.
+            self.counters["memberships_refused"] += 1
+            self._log.warning(
+                "refused_memberships",
+                "presencegrid_synapse: the grid refused the membership %s of %s in %s: %s",
+                membership,
+                user_id,
+                room_id,
+                e,
+            )
+        if self._memberships.get(key) == membership:
+            del self._memberships[key]
+        return True
 
     async def _send_batch(self, batch: List[Tuple[str, Dict[str, Any]]]) -> bool:
         try:
@@ -376,8 +445,8 @@ class PresenceGridModule:
 
     # ---------------------------------------------------------------- calls and failures
 
-    async def _call(self, method: Any, uri: str, body_or_args: Any, headers: Any) -> Any:
-        return await call_with_timeout(self._api, self._config.timeout_ms, method, uri, body_or_args, headers)
+    async def _call(self, method: Any, uri: str, *args: Any) -> Any:
+        return await call_with_timeout(self._api, self._config.timeout_ms, method, uri, *args)
 
     def _failed(self, kind: str, what: str, error: Exception) -> None:
         self.counters["failures"] += 1
@@ -386,7 +455,10 @@ class PresenceGridModule:
             reason = f"timed out: {reason}"
         extra = ""
         if kind == "mirror":
-            extra = f"; {len(self._pending)} users' states queued, {self.counters['dropped']} dropped so far"
+            extra = (
+                f"; {len(self._pending)} users' states and {len(self._memberships)} memberships queued, "
+                f"{self.counters['dropped']} states dropped so far"
+            )
         self._log.warning(
             kind,
             "presencegrid_synapse: grid call %s to %s failed (%s)%s; failing open",

@@ -3,7 +3,8 @@
 Synapse cannot be installed where these tests run (no Python package index is reachable), so this
 file follows Synapse's documented module API: names, arguments and return shapes as in
 ``synapse/module_api/__init__.py``, ``synapse/http/client.py`` (``SimpleHttpClient``),
-``synapse/api/presence.py`` (``UserPresenceState``) and ``synapse/events/presence_router.py``.
+``synapse/api/presence.py`` (``UserPresenceState``), ``synapse/events/presence_router.py`` and
+``docs/modules/third_party_rules_callbacks.md`` (``on_new_event``).
 ``test_standin_matches_synapse.py`` checks the names and signatures against the documented list.
 """
 
@@ -40,6 +41,34 @@ class UserPresenceState:
         return cls(user_id, "offline", 0, 0, 0, None, False)
 
 
+class EventBase:
+    """The parts of Synapse's event (``synapse.events.EventBase``) that ``on_new_event`` reads."""
+
+    def __init__(self, type: str, room_id: str, sender: str, content: Dict[str, Any], state_key: Optional[str] = None):
+        self.type = type
+        self.room_id = room_id
+        self.sender = sender
+        self.content = content
+        self._state_key = state_key
+
+    def is_state(self) -> bool:
+        return self._state_key is not None
+
+    @property
+    def state_key(self) -> str:
+        if self._state_key is None:
+            raise AttributeError("state_key")  # as Synapse's, for an event that is not a state event
+        return self._state_key
+
+    @property
+    def membership(self) -> str:
+        return self.content["membership"]
+
+
+def member_event(room_id: str, user_id: str, membership: str) -> EventBase:
+    return EventBase("m.room.member", room_id, user_id, {"membership": membership}, state_key=user_id)
+
+
 class HttpResponseException(Exception):
     """``synapse.api.errors.HttpResponseException(code, msg, response)``: a non-2xx answer."""
 
@@ -63,6 +92,18 @@ class SimpleHttpClient:
         self.calls.append(("POST", uri, post_json))
         body = json.dumps(post_json).encode("utf-8")
         return await self._request("POST", uri, body, headers)
+
+    async def put_json(
+        self,
+        uri: str,
+        json_body: Any,
+        args: Optional[Dict[str, Any]] = None,
+        headers: Optional[Dict[bytes, List[bytes]]] = None,
+    ) -> Any:
+        self.calls.append(("PUT", uri, json_body))
+        if args:
+            uri = uri + "?" + urlencode(args, doseq=True)
+        return await self._request("PUT", uri, json.dumps(json_body).encode("utf-8"), headers)
 
     async def get_json(self, uri: str, args: Optional[Dict[str, Any]] = None, headers: Optional[Dict[bytes, List[bytes]]] = None) -> Any:
         self.calls.append(("GET", uri, args))
@@ -138,6 +179,9 @@ class ModuleApi:
         self._get_users_for_states_callbacks: List[Callable[..., Any]] = []
         self._get_interested_users_callbacks: List[Callable[..., Any]] = []
         self._looping_calls: List[Tuple[str, float, bool]] = []
+        self._on_new_event_callbacks: List[Callable[..., Any]] = []
+        #: What should_run_background_tasks answers (Synapse: this worker runs background tasks).
+        self.runs_background_tasks = True
         self._tasks: "set[asyncio.Task[Any]]" = set()
         self._loops: List[asyncio.Task[Any]] = []
 
@@ -156,6 +200,31 @@ class ModuleApi:
             self._get_users_for_states_callbacks.append(get_users_for_states)
         if get_interested_users is not None:
             self._get_interested_users_callbacks.append(get_interested_users)
+
+    def register_third_party_rules_callbacks(
+        self,
+        *,
+        check_event_allowed: Optional[Callable[..., Any]] = None,
+        on_create_room: Optional[Callable[..., Any]] = None,
+        check_threepid_can_be_invited: Optional[Callable[..., Any]] = None,
+        check_visibility_can_be_modified: Optional[Callable[..., Any]] = None,
+        on_new_event: Optional[Callable[..., Any]] = None,
+        check_can_shutdown_room: Optional[Callable[..., Any]] = None,
+        check_can_deactivate_user: Optional[Callable[..., Any]] = None,
+        on_profile_update: Optional[Callable[..., Any]] = None,
+        on_user_deactivation_status_changed: Optional[Callable[..., Any]] = None,
+        on_threepid_bind: Optional[Callable[..., Any]] = None,
+        on_add_user_third_party_identifier: Optional[Callable[..., Any]] = None,
+        on_remove_user_third_party_identifier: Optional[Callable[..., Any]] = None,
+    ) -> None:
+        given = {name: value for name, value in locals().items() if name != "self" and value is not None}
+        if set(given) - {"on_new_event"}:
+            raise NotImplementedError(f"the stand-in keeps only on_new_event, not {sorted(given)}")
+        if on_new_event is not None:
+            self._on_new_event_callbacks.append(on_new_event)
+
+    def should_run_background_tasks(self) -> bool:
+        return self.runs_background_tasks
 
     @property
     def http_client(self) -> SimpleHttpClient:
@@ -220,6 +289,13 @@ async def synapse_get_users_for_states(api: ModuleApi, states: List[UserPresence
             assert isinstance(entries, set), entries
             result.setdefault(key, set()).update(entries)
     return result
+
+
+async def synapse_on_new_event(api: ModuleApi, event: EventBase) -> None:
+    """What Synapse does with a new event: runs every registered ``on_new_event`` in order (with
+    the room's state map, empty here)."""
+    for callback in api._on_new_event_callbacks:
+        await callback(event, {})
 
 
 async def synapse_get_interested_users(api: ModuleApi, user_id: str) -> Any:

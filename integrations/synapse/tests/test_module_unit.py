@@ -10,15 +10,19 @@ from helpers import make_module, state, timed, wait_until
 from presencegrid_synapse import FallbackConfigError, PresenceGridModule
 from standin import (
     PRESENCE_ALL_USERS,
+    EventBase,
     UserPresenceState,
+    member_event,
     stop_looping_calls,
     synapse_get_interested_users,
     synapse_get_users_for_states,
+    synapse_on_new_event,
 )
 
 ROUTER = ("POST", "/v1/router/users_for_states")
 INTERESTED = ("GET", "/v1/router/interested/")
 INGEST = ("POST", "/v1/ingest/states")
+MEMBERS = ("PUT", "/v1/rooms/")
 
 
 def run(test):
@@ -88,6 +92,7 @@ def test_registers_both_callbacks_and_a_flush_on_every_instance():
         assert api._get_users_for_states_callbacks == [module.get_users_for_states]
         assert api._get_interested_users_callbacks == [module.get_interested_users]
         assert api._looping_calls == [("presencegrid_mirror_flush", PresenceGridModule.FLUSH_INTERVAL_MS, True)]
+        assert api._on_new_event_callbacks == [module.on_new_event]
         await stop_looping_calls(api)
 
     run(test)
@@ -173,6 +178,66 @@ def test_the_backlog_is_bounded_keeps_the_latest_per_user_and_drains_when_the_gr
         run(test)
     # Failures are logged once per interval, not once per failed flush.
     assert len([r for r in caplog.records if "grid call ingest" in r.getMessage()]) == 1
+
+
+# ---------------------------------------------------------------- room memberships
+
+
+def test_membership_changes_are_mirrored_latest_per_room_and_user():
+    async def test(grid):
+        grid.answers[MEMBERS] = {}
+        module, api = make_module(grid.url, route=False)
+        for event in (
+            member_event("!r:hs", "@a:hs", "invite"),
+            member_event("!r:hs", "@b:hs", "join"),
+            member_event("!r:hs", "@a:hs", "join"),  # replaces the queued invite
+            EventBase("m.room.message", "!r:hs", "@a:hs", {"body": "hi"}),
+            EventBase("m.room.member", "!r:hs", "@a:hs", {"membership": "leave"}),  # not a state event
+            member_event("!r:hs", "@c:hs", "not-a-membership"),
+        ):
+            await synapse_on_new_event(api, event)
+        await wait_until(lambda: module.counters["memberships_mirrored"] == 2, what="the memberships")
+        await stop_looping_calls(api)
+        assert [(path, body) for method, path, _, body in grid.requests if method == "PUT"] == [
+            ("/v1/rooms/%21r%3Ahs/members/%40b%3Ahs", {"membership": "join"}),
+            ("/v1/rooms/%21r%3Ahs/members/%40a%3Ahs", {"membership": "join"}),
+        ]
+
+    run(test)
+
+
+def test_memberships_are_mirrored_only_where_background_tasks_run():
+    async def test(grid):
+        module, api = make_module(grid.url, route=False)
+        api.runs_background_tasks = False  # another worker mirrors them
+        await synapse_on_new_event(api, member_event("!r:hs", "@a:hs", "join"))
+        await asyncio.sleep(0.25)
+        await stop_looping_calls(api)
+        assert grid.requests == [] and not module._memberships
+
+    run(test)
+
+
+def test_memberships_wait_out_a_grid_failure_and_a_refused_one_is_not_resent(caplog):
+    async def test(grid):
+        grid.answers[MEMBERS] = (503, {"errcode": "IO.PRESENCEGRID.UNAVAILABLE", "error": "retry"})
+        module, api = make_module(grid.url, route=False)
+        await synapse_on_new_event(api, member_event("!bad:hs", "@a:hs", "join"))
+        await synapse_on_new_event(api, member_event("!r:hs", "@a:hs", "join"))
+        await wait_until(lambda: module.counters["failures"] >= 2, what="failed flushes")
+        assert len(module._memberships) == 2
+        # The grid is back; it refuses the bad room (answers are matched in insertion order).
+        grid.answers.clear()
+        grid.answers[("PUT", "/v1/rooms/%21bad")] = (400, {"errcode": "M_INVALID_PARAM", "error": "roomId: bad"})
+        grid.answers[MEMBERS] = {}
+        grid.answers[INGEST] = {}
+        await wait_until(lambda: not module._memberships, what="the membership backlog to drain")
+        await stop_looping_calls(api)
+        assert (module.counters["memberships_mirrored"], module.counters["memberships_refused"]) == (1, 1)
+
+    with caplog.at_level(logging.WARNING):
+        run(test)
+    assert "refused the membership join of @a:hs in !bad:hs" in caplog.text
 
 
 # ---------------------------------------------------------------- routing answers
@@ -278,7 +343,7 @@ def test_an_error_status_fails_open():
 def test_route_false_asks_nothing_and_mirror_false_sends_nothing():
     async def test(grid):
         module, api = make_module(grid.url, route=False, mirror=False)
-        assert api._get_users_for_states_callbacks == [] and api._looping_calls == []
+        assert api._get_users_for_states_callbacks == [] and api._looping_calls == [] and api._on_new_event_callbacks == []
         module, api = make_module(grid.url, route=False)
         assert await module.get_users_for_states([state("@a:hs")]) == {}
         assert await module.get_interested_users("@a:hs") == set()

@@ -5,8 +5,9 @@ parameters.
 The lists below are copied from Synapse's source at element-hq/synapse commit
 a58ad44eb0ce3cc14153f921206f322e17339dc5 (v1.157.1-16-ga58ad44eb0):
 synapse/module_api/__init__.py (class ModuleApi, PRESENCE_ALL_USERS), synapse/http/client.py
-(SimpleHttpClient.get_json, post_json_get_json), synapse/api/presence.py (UserPresenceState) and
-docs/modules/presence_router_callbacks.md. Update them when Synapse changes its module API.
+(SimpleHttpClient.get_json, post_json_get_json, put_json), synapse/api/presence.py
+(UserPresenceState), docs/modules/presence_router_callbacks.md and
+docs/modules/third_party_rules_callbacks.md (on_new_event). Update them when Synapse changes its module API.
 """
 
 import dataclasses
@@ -43,13 +44,31 @@ SYNAPSE_SIGNATURES = {
     "looping_background_call": (["f", "msec"], "args", ["desc", "run_on_all_instances"], "kwargs", False),
     "delayed_background_call": (["msec", "f"], "args", ["desc"], "kwargs", False),
     "sleep": (["seconds"], None, [], None, True),
+    "register_third_party_rules_callbacks": (
+        [],
+        None,
+        [
+            "check_event_allowed", "on_create_room", "check_threepid_can_be_invited",
+            "check_visibility_can_be_modified", "on_new_event", "check_can_shutdown_room",
+            "check_can_deactivate_user", "on_profile_update", "on_user_deactivation_status_changed",
+            "on_threepid_bind", "on_add_user_third_party_identifier", "on_remove_user_third_party_identifier",
+        ],
+        None,
+        False,
+    ),
+    "should_run_background_tasks": ([], None, [], None, False),
 }
 
 # synapse.http.client.SimpleHttpClient (BaseHttpClient), the two methods the module calls.
 SYNAPSE_HTTP_CLIENT_SIGNATURES = {
     "get_json": (["uri", "args", "headers"], None, [], None, True),
     "post_json_get_json": (["uri", "post_json", "headers"], None, [], None, True),
+    "put_json": (["uri", "json_body", "args", "headers"], None, [], None, True),
 }
+
+# What the module reads of synapse.events.EventBase (as synapse/events/auto_accept_invites.py,
+# Synapse's own on_new_event module, does): attributes, and is_state().
+SYNAPSE_EVENT_NAMES = {"type", "room_id", "sender", "content", "state_key", "membership", "is_state"}
 
 # synapse.api.presence.UserPresenceState's fields, in order, and its public methods.
 SYNAPSE_USER_PRESENCE_STATE_FIELDS = [
@@ -91,6 +110,12 @@ def test_stand_in_http_client_is_synapse_s():
     assert _public_members(standin.SimpleHttpClient) - {"calls"} == set(SYNAPSE_HTTP_CLIENT_SIGNATURES)
     for name, documented in SYNAPSE_HTTP_CLIENT_SIGNATURES.items():
         assert _shape(getattr(standin.SimpleHttpClient, name)) == documented, name
+
+
+def test_stand_in_event_is_synapse_s():
+    event = standin.member_event("!r:hs", "@a:hs", "join")
+    assert {name for name in dir(event) if not name.startswith("_")} == SYNAPSE_EVENT_NAMES
+    assert event.is_state() and event.state_key == "@a:hs" and event.membership == "join"
 
 
 def test_stand_in_user_presence_state_is_synapse_s():

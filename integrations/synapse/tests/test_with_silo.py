@@ -13,9 +13,11 @@ from silo import Silo
 from standin import (
     PRESENCE_ALL_USERS,
     http_request,
+    member_event,
     stop_looping_calls,
     synapse_get_interested_users,
     synapse_get_users_for_states,
+    synapse_on_new_event,
 )
 
 TOKEN = "synapse-module-test-token"
@@ -107,6 +109,28 @@ def test_routing_answers_match_the_silo_s_explain_and_all_passes_through(silo):
         assert checked == 5
         # The states handed back are the very objects Synapse passed in.
         assert all(any(s is original for original in states) for entries in routed.values() for s in entries)
+
+    asyncio.run(test())
+
+
+def test_room_memberships_reach_the_grid(silo):
+    async def test():
+        module, api = make_module(silo.url, token=TOKEN, route=False)
+        room, frank, gina = "!team:hs.test", "@frank:hs.test", "@gina:hs.test"
+
+        async def explain():
+            return await grid_get(silo, "/v1/admin/explain?" + urlencode({"from": frank, "to": gina}))
+
+        assert (await explain())["delivered"] is False
+        await synapse_on_new_event(api, member_event(room, frank, "join"))
+        await synapse_on_new_event(api, member_event(room, gina, "join"))
+        await wait_until(lambda: module.counters["memberships_mirrored"] == 2, what="the joins")
+        explained = await explain()
+        assert explained["delivered"] is True and {"kind": "room", "room_id": room} in explained["reasons"], explained
+        await synapse_on_new_event(api, member_event(room, gina, "leave"))
+        await wait_until(lambda: module.counters["memberships_mirrored"] == 3, what="the leave")
+        await stop_looping_calls(api)
+        assert (await explain())["delivered"] is False
 
     asyncio.run(test())
 
