@@ -32,16 +32,17 @@ summary=$(awk '
   END { printf "%d %d %d %d", p, f, s, n }' "$log")
 read -r passed failed skipped assemblies <<<"$summary"
 
-# The Synapse module's tests (integrations/synapse) start the silo the build above produced. No
-# Python package index is reachable in CI, so pytest comes from Debian (python3-pytest, for
-# /usr/bin/python3) when the python3 on PATH has none.
+# The Synapse module's tests (integrations/synapse) start the silo the build above produced. They
+# need pytest and Twisted (the module's timeout is tested on Twisted, as Synapse runs it). No Python
+# package index is reachable in CI, so both come from Debian (python3-pytest, python3-twisted, for
+# /usr/bin/python3) when the python3 on PATH lacks them.
 python=python3
-if ! python3 -m pytest --version >/dev/null 2>&1; then
+if ! python3 -c 'import pytest, twisted' >/dev/null 2>&1; then
   python=/usr/bin/python3
-  if ! "$python" -m pytest --version >/dev/null 2>&1; then
-    echo "Installing pytest (python3-pytest, for the Synapse module's tests)..."
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pytest >/dev/null; }; then
-      echo "Could not install python3-pytest; the Synapse module's tests cannot run: failing the run."
+  if ! "$python" -c 'import pytest, twisted' >/dev/null 2>&1; then
+    echo "Installing python3-pytest and python3-twisted (for the Synapse module's tests)..."
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pytest python3-twisted >/dev/null; }; then
+      echo "Could not install python3-pytest and python3-twisted; the Synapse module's tests cannot run: failing the run."
     fi
   fi
 fi

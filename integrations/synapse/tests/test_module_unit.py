@@ -42,14 +42,6 @@ def run(test):
 # ---------------------------------------------------------------- parse_config
 
 
-def test_the_package_imports_neither_synapse_nor_twisted():
-    import sys
-
-    import presencegrid_synapse  # noqa: F401 - imported above already; the point is what it pulled in
-
-    assert not [name for name in sys.modules if name.split(".")[0] in ("synapse", "twisted")]
-
-
 def test_parse_config_defaults():
     config = PresenceGridModule.parse_config({"grid_url": "http://127.0.0.1:8787/"})
     assert (config.grid_url, config.token, config.timeout_ms, config.mirror, config.route) == (
