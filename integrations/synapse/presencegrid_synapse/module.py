@@ -115,6 +115,8 @@ class PresenceGridModule:
     FLUSH_INTERVAL_MS = 100
     #: States per ingest request; a callback that fills a batch schedules a flush at once.
     BATCH_SIZE = 1000
+    #: States per routing request (the grid's limit is 10,000).
+    ROUTE_BATCH_SIZE = 10_000
     #: Users whose latest state the backlog keeps while the grid is unreachable; beyond it the
     #: oldest queued user is dropped and counted.
     MAX_BACKLOG_USERS = 100_000
@@ -223,22 +225,28 @@ class PresenceGridModule:
         if not self._config.route or not states:
             return {}
         try:
-            answer = await self._call(
-                self._api.http_client.post_json_get_json,
-                f"{self._config.grid_url}/v1/router/users_for_states",
-                {"states": [_state_json(state) for state in states]},
-                self._headers,
-            )
-            routed = self._users_for_states_answer(states, answer)
-            refused = answer.get("errors")
-            if refused:
-                self._log.warning(
-                    "refused_route",
-                    "presencegrid_synapse: the grid refused %d of %d states for routing, e.g. %.300r",
-                    len(refused) if isinstance(refused, list) else 1,
-                    len(states),
-                    refused[0] if isinstance(refused, list) else refused,
+            routed: Dict[str, Set[Any]] = {}
+            # The grid takes at most ROUTE_BATCH_SIZE states a request (Synapse's timeout sweep
+            # can pass more at once).
+            for start in range(0, len(states), self.ROUTE_BATCH_SIZE):
+                chunk = states[start : start + self.ROUTE_BATCH_SIZE]
+                answer = await self._call(
+                    self._api.http_client.post_json_get_json,
+                    f"{self._config.grid_url}/v1/router/users_for_states",
+                    {"states": [_state_json(state) for state in chunk]},
+                    self._headers,
                 )
+                for recipient, entries in self._users_for_states_answer(chunk, answer).items():
+                    routed.setdefault(recipient, set()).update(entries)
+                refused = answer.get("errors")
+                if refused:
+                    self._log.warning(
+                        "refused_route",
+                        "presencegrid_synapse: the grid refused %d of %d states for routing, e.g. %.300r",
+                        len(refused) if isinstance(refused, list) else 1,
+                        len(chunk),
+                        refused[0] if isinstance(refused, list) else refused,
+                    )
             return routed
         except MalformedAnswer as e:
             self._log.warning("malformed_route", "presencegrid_synapse: skipping the grid's users_for_states answer: %s", e)

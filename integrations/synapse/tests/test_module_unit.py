@@ -274,6 +274,21 @@ def test_states_the_grid_refuses_to_route_are_warned(caplog):
     assert "refused 1 of 1 states for routing" in caplog.text
 
 
+def test_a_large_batch_is_routed_in_chunks_and_the_answers_merged():
+    async def test(grid):
+        def route_each_to_w(body):
+            return {"users": {"@w:hs": body["states"]}}
+
+        grid.answers[ROUTER] = route_each_to_w
+        module, api = make_module(grid.url, mirror=False)
+        module.ROUTE_BATCH_SIZE = 2
+        states = [state(f"@u{i}:hs") for i in range(5)]
+        assert await synapse_get_users_for_states(api, states) == {"@w:hs": set(states)}
+        assert [len(body["states"]) for body in grid.requests_to(*ROUTER)] == [2, 2, 1]
+
+    run(test)
+
+
 @pytest.mark.parametrize(
     "answer",
     [
