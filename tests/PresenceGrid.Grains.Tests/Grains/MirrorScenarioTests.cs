@@ -102,6 +102,20 @@ public sealed class MirrorScenarioTests
     }
 
     [Fact]
+    public async Task AGridInputThatChangesNothing_LeavesAMirroredUserWithoutTimers()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        UserPresenceState online = State(U1, PresenceState.Online, silo.NowMs, "mirrored", active: true);
+        await silo.Presence.MirrorStatesAsync([online]);
+
+        // A keep-alive of a device that is not syncing changes nothing; it must not start the grid's timers.
+        await silo.Presence.KeepAliveAsync(U1, "phone");
+        await silo.AdvanceAsync(TimeSpan.FromDays(1));
+
+        Assert.Equal(online, await silo.Get(U1));
+    }
+
+    [Fact]
     public async Task MirroredState_WithPresenceDisabled_IsIgnored()
     {
         await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = PresenceMode.Disabled);
