@@ -141,6 +141,9 @@ class PresenceGridModule:
         self._last_queued: "OrderedDict[str, StateTuple]" = OrderedDict()
         # (room id, user id) -> the membership waiting to be sent (oldest first).
         self._memberships: "OrderedDict[Tuple[str, str], str]" = OrderedDict()
+        # Users the grid last answered ALL for: a failed get_users_for_states still gives each an
+        # (empty) entry, since Synapse reads the syncing ALL user's entry without a default.
+        self._all_users: Set[str] = set()
         self._flushing = False
         self._flush_scheduled = False
         #: Counters, for operators (and tests): states queued, states and batches sent, states
@@ -252,7 +255,10 @@ class PresenceGridModule:
             self._log.warning("malformed_route", "presencegrid_synapse: skipping the grid's users_for_states answer: %s", e)
         except Exception as e:  # noqa: BLE001 - fail open on any failure of the call
             self._failed("route", "users_for_states", e)
-        return {}
+        # No extra recipients. Synapse's sync of a user whose interest is ALL indexes this answer
+        # by that user (handlers/presence.py, _filter_all_presence_updates_for_user: a KeyError,
+        # so a failed sync, without an entry): those users get an empty entry.
+        return {user_id: set() for user_id in self._all_users}
 
     async def get_interested_users(self, user_id: str) -> Union[Set[str], str]:
         """Synapse's ``get_interested_users``: the users whose presence ``user_id`` additionally
@@ -267,7 +273,12 @@ class PresenceGridModule:
                 None,
                 self._headers,
             )
-            return self._interested_answer(answer)
+            interested = self._interested_answer(answer)
+            if interested == PRESENCE_ALL_USERS:
+                self._all_users.add(user_id)
+            else:
+                self._all_users.discard(user_id)
+            return interested
         except MalformedAnswer as e:
             self._log.warning("malformed_route", "presencegrid_synapse: skipping the grid's interested answer: %s", e)
         except Exception as e:  # noqa: BLE001 - fail open on any failure of the call

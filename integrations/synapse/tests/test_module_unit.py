@@ -347,6 +347,20 @@ def test_an_error_status_fails_open():
     run(test)
 
 
+def test_a_failed_users_for_states_still_gives_all_users_their_entry():
+    async def test(grid):
+        grid.answers[("GET", "/v1/router/interested/%40w%3Ahs")] = {"users": PRESENCE_ALL_USERS}
+        grid.answers[INTERESTED] = {"users": []}
+        grid.answers[ROUTER] = (503, {"errcode": "IO.PRESENCEGRID.UNAVAILABLE", "error": "retry"})
+        module, api = make_module(grid.url, mirror=False)
+        assert await synapse_get_interested_users(api, "@w:hs") == PRESENCE_ALL_USERS
+        assert await synapse_get_interested_users(api, "@x:hs") == set()
+        # Synapse's sync for @w then reads routed["@w:hs"]: it must exist, empty.
+        assert await synapse_get_users_for_states(api, [state("@a:hs")]) == {"@w:hs": set()}
+
+    run(test)
+
+
 def test_route_false_asks_nothing_and_mirror_false_sends_nothing():
     async def test(grid):
         module, api = make_module(grid.url, route=False, mirror=False)
