@@ -115,8 +115,9 @@ class PresenceGridModule:
     FLUSH_INTERVAL_MS = 100
     #: States per ingest request; a callback that fills a batch schedules a flush at once.
     BATCH_SIZE = 1000
-    #: States per routing request (the grid's limit is 10,000).
-    ROUTE_BATCH_SIZE = 10_000
+    #: States per routing request: under the grid's limits (10,000 states, 8 MiB a body) even
+    #: when every state carries a 2 KiB status message.
+    ROUTE_BATCH_SIZE = 2000
     #: Users whose latest state the backlog keeps while the grid is unreachable; beyond it the
     #: oldest queued user is dropped and counted.
     MAX_BACKLOG_USERS = 100_000
