@@ -22,7 +22,8 @@ public sealed class FuzzTests(SiloPerClassFixture fixture) : IClassFixture<SiloP
             $"{Method} {Path} {string.Concat(Encoding.Latin1.GetString(Body).Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\x{(int)c:x2}"))}";
     }
 
-    public static TheoryData<string> Endpoints() => ["status", "device sync", "members", "federation incoming", "send_local_online_presence_to", "set_presence_for_users"];
+    public static TheoryData<string> Endpoints() =>
+        ["status", "device sync", "members", "federation incoming", "send_local_online_presence_to", "set_presence_for_users", "ingest states", "router users_for_states"];
 
     [Theory]
     [MemberData(nameof(Endpoints))]
@@ -61,6 +62,8 @@ public sealed class FuzzTests(SiloPerClassFixture fixture) : IClassFixture<SiloP
             "members" => user.Zip(Gen.Elements("!r:test", "!r:remote.example", "r", "!:test").Select(Uri.EscapeDataString), (u, r) => (HttpMethod.Put, $"/v1/rooms/{r}/members/{u}")),
             "federation incoming" => Gen.Constant((HttpMethod.Post, "/v1/federation/incoming")),
             "send_local_online_presence_to" => Gen.Constant((HttpMethod.Post, "/v1/modules/send_local_online_presence_to")),
+            "ingest states" => Gen.Constant((HttpMethod.Post, "/v1/ingest/states")),
+            "router users_for_states" => Gen.Constant((HttpMethod.Post, "/v1/router/users_for_states")),
             _ => Gen.Constant((HttpMethod.Post, "/v1/modules/set_presence_for_users")),
         };
     }
@@ -102,6 +105,14 @@ public sealed class FuzzTests(SiloPerClassFixture fixture) : IClassFixture<SiloP
                 ("currently_active", Gen.Elements("true", "false")),
                 ("status_msg", Val("hi", LongText)))))))),
         "send_local_online_presence_to" => Obj(("users", Arr(Val("@fz:test", "@fz:remote.example", "@:x")))),
+        "ingest states" or "router users_for_states" => Obj(("states", Arr(Obj(
+            ("user_id", Val("@fz:test", "@fz:remote.example", "fz")),
+            ("state", Val(Presences)),
+            ("last_active_ts", Num),
+            ("last_federation_update_ts", Num),
+            ("last_user_sync_ts", Num),
+            ("status_msg", Val("hi", "", LongText)),
+            ("currently_active", Gen.Elements("true", "false", "null")))))),
         _ => Gen.Elements("@fz:test", "@fz:remote.example", "bad").SelectMany(user =>
             Obj(("users", Obj((user, Obj(("presence", Val(Presences)), ("status_msg", Val("hi", LongText)))))))),
     };

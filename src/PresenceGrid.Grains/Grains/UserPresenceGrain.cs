@@ -262,19 +262,22 @@ internal sealed class UserPresenceGrain(
             return Task.CompletedTask;
         }
 
+        bool wasMirrored = IsMirrored;
         _user |= MirroredBit;
-        return ApplyAsync(PresenceOperations.Mirror(Aggregate, state, Now(), Timings, Options.Mode), PublishKind.Mirror);
+        return ApplyAsync(PresenceOperations.Mirror(Aggregate, state, Now(), Timings, Options.Mode), PublishKind.Mirror, flagChanged: !wasMirrored);
     }
 
     /// <summary>
     /// Keeps a transition's aggregate, publishes, persists and reschedules. A grid input that changes a mirrored user
-    /// hands it back to the grid's state machine; one that changes nothing leaves it mirrored (no timers).
+    /// hands it back to the grid's state machine; one that changes nothing leaves it mirrored (no timers). A change of
+    /// the stored mirrored flag alone (<paramref name="flagChanged"/>) is written lazily, as a last_active-only change is.
     /// </summary>
-    private async Task ApplyAsync(PresenceTransition transition, PublishKind kind = PublishKind.Notify)
+    private async Task ApplyAsync(PresenceTransition transition, PublishKind kind = PublishKind.Notify, bool flagChanged = false)
     {
         if (kind != PublishKind.Mirror && IsMirrored && transition.Previous != transition.Current)
         {
             _user &= ~MirroredBit;
+            flagChanged = true;
         }
 
         Aggregate = transition.Current;
@@ -295,7 +298,7 @@ internal sealed class UserPresenceGrain(
                 services.Fanout.Publish(transition.Current.State, PublishKind.FederationPing, UserIndex);
             }
 
-            if (transition.StateChanged)
+            if (transition.StateChanged || flagChanged)
             {
                 // last_active-only changes are written lazily (within a minute, or on deactivation), as Synapse does.
                 if (!HasUnwrittenChange)

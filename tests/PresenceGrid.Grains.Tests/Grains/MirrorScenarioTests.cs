@@ -102,6 +102,29 @@ public sealed class MirrorScenarioTests
     }
 
     [Fact]
+    public async Task MirroringTheStateAGridUserHas_NotifiesNobody_ButStoresTheFlag_AndStopsTheTimers()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        await silo.Join("!room:test", U1, U2);
+        await silo.Put(U1, PresenceState.Online, "grid");
+        var (_, token) = await silo.Sync(U2);
+        UserPresenceState same = await silo.Get(U1);
+
+        await silo.Presence.MirrorStatesAsync([same]);
+        var (none, _) = await silo.Sync(U2, token);
+        await silo.AdvanceAsync(UserPresenceGrain.DirtyFlushDelay);
+        await silo.Get(U1);   // queued behind the flush tick on the grain's turn
+
+        Assert.Empty(none);
+        var stored = new StoredPresence();
+        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), stored);
+        Assert.True(stored.State.Mirrored);
+        await silo.AdvanceAsync(TimeSpan.FromDays(1));
+        Assert.Equal(same, await silo.Get(U1));
+    }
+
+    [Fact]
     public async Task AGridInputThatChangesNothing_LeavesAMirroredUserWithoutTimers()
     {
         await using var silo = await PresenceTestSilo.StartAsync();
