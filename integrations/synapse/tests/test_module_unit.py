@@ -331,7 +331,7 @@ def test_a_slow_grid_is_cut_off_at_the_timeout_and_fails_open():
         routed, routed_s = await timed(synapse_get_users_for_states(api, [state("@a:hs")]))
         interested, interested_s = await timed(synapse_get_interested_users(api, "@a:hs"))
         assert (routed, interested) == ({}, set())
-        assert 0.19 <= routed_s < 0.45 and 0.19 <= interested_s < 0.45, (routed_s, interested_s)
+        assert 0.19 <= routed_s < 0.7 and 0.19 <= interested_s < 0.7, (routed_s, interested_s)  # 200 ms and scheduling slack
         assert module.counters["failures"] == 2
 
     run(test)

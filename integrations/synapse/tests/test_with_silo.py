@@ -148,13 +148,13 @@ def test_grid_frozen_then_down_fails_open_within_the_timeout_and_the_backlog_dra
         finally:
             os.kill(pid, signal.SIGCONT)
         assert (routed, interested) == ({}, set())
-        assert routed_s < 0.6 and interested_s < 0.6, (routed_s, interested_s)
+        assert routed_s < 1.0 and interested_s < 1.0, (routed_s, interested_s)  # 300 ms and slack; a hung call waits forever
 
         # Down: nothing listens.
         grid.stop()
         bob_online = state("@bob:hs.test", "online", "here")
         routed, routed_s = await timed(synapse_get_users_for_states(api, [bob_online]))
-        assert routed == {} and routed_s < 0.6
+        assert routed == {} and routed_s < 1.0
         alice_latest = state("@alice:hs.test", "unavailable", "back soon", ts=2000)
         await synapse_get_users_for_states(api, [alice_latest])
         failures = module.counters["failures"]
