@@ -595,7 +595,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 3100, EventName = "FanoutBatchFailed", Level = LogLevel.Error,
+    [LoggerMessage(EventId = 3300, EventName = "FanoutBatchFailed", Level = LogLevel.Error,
         Message = "A fan-out batch of {Count} states failed")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
 }
