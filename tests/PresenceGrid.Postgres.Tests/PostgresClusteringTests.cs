@@ -14,6 +14,10 @@ namespace PresenceGrid.Postgres.Tests;
 /// Orleans' own ADO.NET liveness tests are: <c>InProcessTestClusterBuilder</c> (10.4.2) always
 /// registers its in-memory membership table and gateway list after the test's configuration (its
 /// switch is internal), so its silos would never read PostgreSQL.
+/// An in-process <c>KillSiloAsync</c> stops the silo with a cancelled token, and Orleans 10.4.2
+/// still writes its Stopping and Dead status on that path (MembershipAgent): the survivor learns of
+/// the death from the table rather than from missed probes. Detection of a crash that writes
+/// nothing needs a process killed outright (the multi-process test of a later step).
 /// </remarks>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresClusteringTests(PostgresFixture fixture, ITestOutputHelper output)
