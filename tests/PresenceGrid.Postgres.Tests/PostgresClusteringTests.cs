@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Hosting;
 using Orleans.TestingHost;
+using PresenceGrid.Postgres.Hosting;
 using Xunit.Abstractions;
 
 namespace PresenceGrid.Postgres.Tests;
@@ -64,6 +66,23 @@ public sealed class PostgresClusteringTests(PostgresFixture fixture, ITestOutput
         Assert.Equal(survivor.SiloAddress, secondHost);
         await WaitForStatusAsync(connectionString, clusterId, victim.SiloAddress, DeadStatus);
         Assert.Equal(ActiveStatus, await StatusAsync(connectionString, clusterId, survivor.SiloAddress));
+    }
+
+    [Fact]
+    public async Task A_client_applies_the_schema_before_it_first_reads_the_gateway_list()
+    {
+        string connectionString = await fixture.CreateDatabaseAsync("client_only");
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client => client
+            .UsePostgresClustering(options => options.ConnectionString = connectionString)
+            .UseConnectionRetryFilter((_, _) => Task.FromResult(false))); // fail at once instead of retrying for minutes
+        using IHost host = builder.Build();
+
+        // No silo runs on this empty database, so the client cannot start; but it finds an empty
+        // gateway list, not a missing OrleansQuery table, and leaves the schema in place.
+        Orleans.Runtime.SiloUnavailableException error = await Assert.ThrowsAsync<Orleans.Runtime.SiloUnavailableException>(() => host.StartAsync());
+        Assert.Contains("Could not find any gateway", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await PostgresFixture.ScalarAsync<int>(connectionString, "SELECT version FROM presencegrid_schema WHERE part = 'orleans-clustering'"));
     }
 
     /// <summary>Calls the grain until it answers from a silo other than <paramref name="deadHost"/> (bounded; calls fail while the dead silo is not yet declared dead).</summary>
