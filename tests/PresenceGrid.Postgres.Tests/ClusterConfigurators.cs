@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Configuration;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+using PresenceGrid.Postgres.Hosting;
+
+namespace PresenceGrid.Postgres.Tests;
+
+/// <summary>
+/// Test-cluster configurators (TestCluster creates them by type, so the database arrives through
+/// configuration): PostgreSQL clustering on silos and client, and failure detection fast enough
+/// that a killed silo is declared dead within about a second (timings from
+/// shared/reference/orleans-10.md).
+/// </summary>
+public static class ClusterConfigurators
+{
+    public const string ConnectionStringKey = "PresenceGridTests:PostgresConnectionString";
+
+    /// <summary>Bounds every grain call, so a call lost with a killed silo fails instead of waiting 30 s.</summary>
+    public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(5);
+
+    public sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            string connectionString = RequiredConnectionString(siloBuilder.Configuration);
+            siloBuilder.UsePostgresClustering(options => options.ConnectionString = connectionString);
+            siloBuilder.Configure<ClusterMembershipOptions>(options =>
+            {
+                options.ProbeTimeout = TimeSpan.FromSeconds(1);
+                options.NumMissedProbesLimit = 2;
+                options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(10);
+                options.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+                options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+            });
+            siloBuilder.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = ResponseTimeout);
+        }
+    }
+
+    public sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
+        {
+            string connectionString = RequiredConnectionString(configuration);
+            clientBuilder.UsePostgresClustering(options => options.ConnectionString = connectionString);
+            clientBuilder.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
+            clientBuilder.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = ResponseTimeout);
+        }
+    }
+
+    private static string RequiredConnectionString(IConfiguration configuration) =>
+        configuration[ConnectionStringKey] ?? throw new InvalidOperationException($"The test cluster has no {ConnectionStringKey}.");
+}
