@@ -104,6 +104,7 @@ internal static class PgridCommands
         root.Subcommands.Add(ExplainCommand());
         root.Subcommands.Add(CheckModuleCommand());
         root.Subcommands.Add(LoadCommand.Build());
+        root.Subcommands.Add(DbCommand.Build());
         return root;
     }
 
