@@ -12,8 +12,8 @@ namespace PresenceGrid.Cli;
 
 /// <summary>
 /// The pgrid command tree. <c>--url</c> and <c>--token</c> belong to the commands that talk to silos (and, as earlier
-/// versions took them, may also come before the command: <c>pgrid --url URL load</c>); <c>silo</c> and
-/// <c>check-module</c> do not take them. Every failure ends in one line on stderr and a non-zero exit, never a stack trace.
+/// versions took them, may also come before the command: <c>pgrid --url URL load</c>); <c>silo</c>,
+/// <c>check-module</c> and <c>db</c> do not take them. Every failure ends in one line on stderr and a non-zero exit, never a stack trace.
 /// </summary>
 internal static class PgridCommands
 {
@@ -28,7 +28,7 @@ internal static class PgridCommands
 
     /// <summary>Parses and runs <paramref name="args"/> as the pgrid executable does.</summary>
     /// <param name="args">The command line.</param>
-    /// <returns>The exit code: 0 on success; 1 for a failed request or a bad argument; 2 for a bad configuration; 130 when cancelled.</returns>
+    /// <returns>The exit code: 0 on success; 1 for a failed request or a bad argument; 2 for a bad configuration (or <c>db</c>'s --postgres); 130 when cancelled.</returns>
     public static async Task<int> InvokeAsync(string[] args)
     {
         // Matrix ids start with '@': response files ("@file") are off.
@@ -104,6 +104,7 @@ internal static class PgridCommands
         root.Subcommands.Add(ExplainCommand());
         root.Subcommands.Add(CheckModuleCommand());
         root.Subcommands.Add(LoadCommand.Build());
+        root.Subcommands.Add(DbCommand.Build());
         return root;
     }
 

@@ -15,6 +15,9 @@ public static class ClusterConfigurators
 {
     public const string ConnectionStringKey = "PresenceGridTests:PostgresConnectionString";
 
+    /// <summary>Set to "false" to start silos and client with <c>ApplySchema</c> off.</summary>
+    public const string ApplySchemaKey = "PresenceGridTests:ApplySchema";
+
     /// <summary>Bounds every grain call, so a call lost with a killed silo fails instead of waiting 30 s.</summary>
     public static readonly TimeSpan ResponseTimeout = TimeSpan.FromSeconds(5);
 
@@ -23,7 +26,12 @@ public static class ClusterConfigurators
         public void Configure(ISiloBuilder siloBuilder)
         {
             string connectionString = RequiredConnectionString(siloBuilder.Configuration);
-            siloBuilder.UsePostgresClustering(options => options.ConnectionString = connectionString);
+            bool applySchema = ApplySchema(siloBuilder.Configuration);
+            siloBuilder.UsePostgresClustering(options =>
+            {
+                options.ConnectionString = connectionString;
+                options.ApplySchema = applySchema;
+            });
             siloBuilder.Configure<ClusterMembershipOptions>(options =>
             {
                 options.ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -41,11 +49,17 @@ public static class ClusterConfigurators
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
         {
             string connectionString = RequiredConnectionString(configuration);
-            clientBuilder.UsePostgresClustering(options => options.ConnectionString = connectionString);
+            clientBuilder.UsePostgresClustering(options =>
+            {
+                options.ConnectionString = connectionString;
+                options.ApplySchema = ApplySchema(configuration);
+            });
             clientBuilder.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
             clientBuilder.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = ResponseTimeout);
         }
     }
+
+    private static bool ApplySchema(IConfiguration configuration) => configuration[ApplySchemaKey] != "false";
 
     private static string RequiredConnectionString(IConfiguration configuration) =>
         configuration[ConnectionStringKey] ?? throw new InvalidOperationException($"The test cluster has no {ConnectionStringKey}.");

@@ -12,7 +12,8 @@ namespace PresenceGrid.Postgres.Hosting;
 /// <summary>
 /// Orleans clustering on PostgreSQL: Orleans' own membership protocol and ADO.NET provider
 /// (<c>UseAdoNetClustering</c>, invariant <c>"Npgsql"</c>) over the schema PresenceGrid ships,
-/// which every silo and client applies at start.
+/// which every silo and client applies at start (or, with <see cref="PostgresClusteringOptions.ApplySchema"/>
+/// off, checks at start after <c>pgrid db migrate</c> applied it).
 /// </summary>
 public static class PostgresClusteringExtensions
 {
@@ -24,7 +25,7 @@ public static class PostgresClusteringExtensions
     /// </remarks>
     public const string Invariant = "Npgsql";
 
-    /// <summary>Makes this silo keep Orleans' membership in PostgreSQL, applying PresenceGrid's schema first.</summary>
+    /// <summary>Makes this silo keep Orleans' membership in PostgreSQL, applying PresenceGrid's schema first (or checking it, with <see cref="PostgresClusteringOptions.ApplySchema"/> off).</summary>
     /// <param name="builder">The silo builder.</param>
     /// <param name="configureOptions">Sets the connection string or data source.</param>
     /// <returns>The builder.</returns>
@@ -42,7 +43,7 @@ public static class PostgresClusteringExtensions
             }));
     }
 
-    /// <summary>Makes this client find the cluster's gateways in PostgreSQL, applying PresenceGrid's schema first.</summary>
+    /// <summary>Makes this client find the cluster's gateways in PostgreSQL, applying PresenceGrid's schema first (or checking it, with <see cref="PostgresClusteringOptions.ApplySchema"/> off).</summary>
     /// <param name="builder">The client builder.</param>
     /// <param name="configureOptions">Sets the connection string or data source.</param>
     /// <returns>The builder.</returns>

@@ -77,6 +77,57 @@ internal static class PostgresSchema
         return outcomes;
     }
 
+    /// <summary>Reads <c>presencegrid_schema</c> through a data source created for the call, without changing anything.</summary>
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The recorded parts, by name; empty when the table does not exist.</returns>
+    public static async Task<IReadOnlyList<RecordedSchemaPart>> ReadRecordedAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(connectionString);
+        return await ReadRecordedAsync(dataSource, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads <c>presencegrid_schema</c> without changing anything; empty when the table does not exist.</summary>
+    /// <param name="dataSource">The database to read.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The recorded parts, by name.</returns>
+    public static async Task<IReadOnlyList<RecordedSchemaPart>> ReadRecordedAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var exists = new NpgsqlCommand("SELECT to_regclass('presencegrid_schema') IS NOT NULL", connection))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return [];
+            }
+        }
+
+        await using var command = new NpgsqlCommand("SELECT part, version, applied_at FROM presencegrid_schema ORDER BY part", connection);
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var recorded = new List<RecordedSchemaPart>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            recorded.Add(new RecordedSchemaPart(reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return recorded;
+    }
+
+    /// <summary>The shipped parts a database recorded at no version or at an older one than this build ships.</summary>
+    /// <param name="recorded">What <see cref="ReadRecordedAsync(NpgsqlDataSource, CancellationToken)"/> read.</param>
+    /// <returns>Each such part with the version recorded (<see langword="null"/> for none), in <see cref="Parts"/> order.</returns>
+    public static IReadOnlyList<(SchemaPart Part, int? RecordedVersion)> Behind(IReadOnlyList<RecordedSchemaPart> recorded)
+    {
+        ArgumentNullException.ThrowIfNull(recorded);
+        return
+        [
+            .. Parts
+                .Select(part => (Part: part, RecordedVersion: recorded.FirstOrDefault(r => r.Part == part.Name)?.Version))
+                .Where(p => p.RecordedVersion is not { } version || version < p.Part.Version),
+        ];
+    }
+
     private static async Task ExecuteScriptAsync(string script, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(script, connection, transaction);
