@@ -44,6 +44,20 @@ public static class ClusterConfigurators
         }
     }
 
+    /// <summary>The storage name the test grains' state uses.</summary>
+    public const string StorageName = "pg";
+
+    /// <summary><see cref="SiloConfigurator"/> plus PostgreSQL grain storage named <see cref="StorageName"/> on the same database.</summary>
+    public sealed class StorageSiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            new SiloConfigurator().Configure(siloBuilder);
+            string connectionString = RequiredConnectionString(siloBuilder.Configuration);
+            siloBuilder.AddPostgresGrainStorage(StorageName, options => options.ConnectionString = connectionString);
+        }
+    }
+
     public sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)

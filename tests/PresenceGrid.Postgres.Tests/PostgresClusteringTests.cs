@@ -86,7 +86,7 @@ public sealed class PostgresClusteringTests(PostgresFixture fixture, ITestOutput
     }
 
     /// <summary>Calls the grain until it answers from a silo other than <paramref name="deadHost"/> (bounded; calls fail while the dead silo is not yet declared dead).</summary>
-    private static async Task<SiloAddress> AnswerFromAnotherSiloAsync(ISiloAddressGrain grain, SiloAddress deadHost, Stopwatch sinceKill)
+    internal static async Task<SiloAddress> AnswerFromAnotherSiloAsync(ISiloAddressGrain grain, SiloAddress deadHost, Stopwatch sinceKill)
     {
         Exception? lastFailure = null;
         while (sinceKill.Elapsed < Deadline)

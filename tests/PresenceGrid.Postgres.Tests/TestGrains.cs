@@ -11,3 +11,37 @@ public sealed class SiloAddressGrain(ILocalSiloDetails silo) : Orleans.Grain, IS
 {
     public Task<SiloAddress> GetSiloAddress() => Task.FromResult(silo.SiloAddress);
 }
+
+/// <summary>A grain whose state lives in the PostgreSQL grain storage.</summary>
+public interface IStatefulGrain : ISiloAddressGrain
+{
+    Task Set(int value);
+
+    Task<int> Get();
+
+    Task Clear();
+}
+
+[GenerateSerializer]
+public sealed class CounterState
+{
+    [Id(0)]
+    public int Value { get; set; }
+}
+
+public sealed class StatefulGrain(
+    [PersistentState("counter", ClusterConfigurators.StorageName)] IPersistentState<CounterState> state,
+    ILocalSiloDetails silo) : Orleans.Grain, IStatefulGrain
+{
+    public Task Set(int value)
+    {
+        state.State.Value = value;
+        return state.WriteStateAsync();
+    }
+
+    public Task<int> Get() => Task.FromResult(state.State.Value);
+
+    public Task Clear() => state.ClearStateAsync();
+
+    public Task<SiloAddress> GetSiloAddress() => Task.FromResult(silo.SiloAddress);
+}

@@ -25,12 +25,26 @@ internal sealed partial class PostgresSchemaApplier(IOptions<PostgresClusteringO
             return;
         }
 
+        await ApplyAndLogAsync(
+            ct => value.DataSource is { } dataSource
+                ? PostgresSchema.ApplyAsync(dataSource, ct)
+                : PostgresSchema.ApplyAsync(value.ConnectionString!, ct),
+            logger,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs <paramref name="apply"/> and logs what it did with each part, or its failure.</summary>
+    /// <param name="apply">Applies the schema to one database.</param>
+    /// <param name="logger">Where the outcome goes.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the schema is in place.</returns>
+    internal static async Task ApplyAndLogAsync(
+        Func<CancellationToken, Task<IReadOnlyList<SchemaPartOutcome>>> apply, ILogger logger, CancellationToken cancellationToken)
+    {
         IReadOnlyList<SchemaPartOutcome> outcomes;
         try
         {
-            outcomes = value.DataSource is { } dataSource
-                ? await PostgresSchema.ApplyAsync(dataSource, cancellationToken).ConfigureAwait(false)
-                : await PostgresSchema.ApplyAsync(value.ConnectionString!, cancellationToken).ConfigureAwait(false);
+            outcomes = await apply(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
         {
@@ -86,7 +100,7 @@ internal sealed partial class PostgresSchemaApplier(IOptions<PostgresClusteringO
     private static partial void LogPartNewer(ILogger logger, string part, int? recordedVersion, int version);
 
     [LoggerMessage(EventId = 7002, EventName = "PostgresSchemaApplyFailed", Level = LogLevel.Error,
-        Message = "Applying the PostgreSQL schema for Orleans clustering failed; the silo or client cannot start.")]
+        Message = "Applying the PostgreSQL schema failed; the silo or client cannot start.")]
     private static partial void LogApplyFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 7003, EventName = "PostgresSchemaCheckFailed", Level = LogLevel.Error,

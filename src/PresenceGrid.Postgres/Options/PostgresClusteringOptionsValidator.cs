@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace PresenceGrid.Postgres.Options;
 
@@ -23,16 +22,7 @@ internal sealed class PostgresClusteringOptionsValidator(IOptions<PostgresCluste
 
         if (hasConnectionString)
         {
-            try
-            {
-                _ = new NpgsqlConnectionStringBuilder(value.ConnectionString);
-            }
-            catch (Exception ex) when (ex is ArgumentException or FormatException)
-            {
-                throw new OrleansConfigurationException(
-                    $"Invalid {nameof(PostgresClusteringOptions)}.{nameof(PostgresClusteringOptions.ConnectionString)}: not an Npgsql connection string ({ex.Message}).",
-                    ex);
-            }
+            NpgsqlConnectionStrings.ThrowIfInvalid($"{nameof(PostgresClusteringOptions)}.{nameof(PostgresClusteringOptions.ConnectionString)}", value.ConnectionString!);
         }
     }
 }

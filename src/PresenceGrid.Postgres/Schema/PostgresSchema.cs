@@ -29,6 +29,7 @@ internal static class PostgresSchema
     internal static IReadOnlyList<SchemaPart> Parts { get; } =
     [
         new SchemaPart("orleans-clustering", 1, ReadScript("OrleansClustering.sql")),
+        new SchemaPart("orleans-grain-state", 1, ReadScript("OrleansGrainState.sql")),
     ];
 
     /// <summary>Applies the schema through a data source created for the call.</summary>
