@@ -9,7 +9,14 @@ namespace PresenceGrid.Silo.Tests;
 [Collection(nameof(ConsoleCollection))]
 public sealed class PgridDbTests
 {
+    /// <summary>The schema parts this build ships, in the order pgrid prints them.</summary>
+    private static readonly string[] Parts = ["orleans-clustering", "orleans-grain-state"];
+
     private static Task<(int Exit, string Output, string Error)> Pgrid(params string[] args) => PgridRunner.RunAsync(args);
+
+    private static string[] EachPart(Func<string, string> line) => [.. Parts.Select(line)];
+
+    private static string[] Lines(string output) => output.Trim().Split('\n');
 
     [Fact]
     public async Task Status_changes_nothing_migrate_applies_then_is_idempotent_and_leaves_a_newer_part_alone()
@@ -19,32 +26,36 @@ public sealed class PgridDbTests
 
         var before = await Pgrid("db", "status", "--postgres", database);
         Assert.True(before.Exit == 0, before.Output);
-        Assert.Equal("orleans-clustering: none recorded, this build ships 1 (not applied).", before.Output.Trim());
+        Assert.Equal(EachPart(part => $"{part}: none recorded, this build ships 1 (not applied)."), Lines(before.Output));
         Assert.False(await ScalarAsync<bool>(database, "SELECT to_regclass('presencegrid_schema') IS NOT NULL"));
 
         var first = await Pgrid("db", "migrate", "--postgres", database);
         Assert.True(first.Exit == 0, first.Output);
-        Assert.Equal("orleans-clustering: applied version 1 (none recorded before).", first.Output.Trim());
+        Assert.Equal(EachPart(part => $"{part}: applied version 1 (none recorded before)."), Lines(first.Output));
         Assert.True(await ScalarAsync<bool>(database, "SELECT to_regclass('orleansmembershiptable') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>(database, "SELECT to_regclass('presencegrid_grain_state') IS NOT NULL"));
 
         var second = await Pgrid("db", "migrate", "--postgres", database);
         Assert.True(second.Exit == 0, second.Output);
-        Assert.Equal("orleans-clustering: already current at version 1.", second.Output.Trim());
+        Assert.Equal(EachPart(part => $"{part}: already current at version 1."), Lines(second.Output));
 
-        var after = await Pgrid("db", "status", "--postgres", database);
-        Assert.True(after.Exit == 0, after.Output);
-        Assert.Matches(@"^orleans-clustering: version 1 applied \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, this build ships 1 \(current\)\.$", after.Output.Trim());
+        string[] after = Lines((await Pgrid("db", "status", "--postgres", database)).Output);
+        Assert.Equal(Parts.Length, after.Length);
+        for (int i = 0; i < Parts.Length; i++)
+        {
+            Assert.Matches($@"^{Parts[i]}: version 1 applied \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ, this build ships 1 \(current\)\.$", after[i]);
+        }
 
         // A newer build recorded version 2 and a part this build does not know: migrate leaves them, status lists them.
         await ScalarAsync<int>(database, "UPDATE presencegrid_schema SET version = 2; INSERT INTO presencegrid_schema (part, version) VALUES ('future-part', 1); SELECT 0");
         var newer = await Pgrid("db", "migrate", "--postgres", database);
         Assert.True(newer.Exit == 0, newer.Output);
-        Assert.Equal("orleans-clustering: left alone at version 2, newer than this build's 1.", newer.Output.Trim());
-        string[] status = (await Pgrid("db", "status", "--postgres", database)).Output.Trim().Split('\n');
-        Assert.Equal(2, status.Length);
-        Assert.EndsWith("this build ships 1 (newer than this build).", status[0], StringComparison.Ordinal);
-        Assert.StartsWith("future-part: version 1 applied ", status[1], StringComparison.Ordinal);
-        Assert.EndsWith(", not a part this build knows.", status[1], StringComparison.Ordinal);
+        Assert.Equal(EachPart(part => $"{part}: left alone at version 2, newer than this build's 1."), Lines(newer.Output));
+        string[] status = Lines((await Pgrid("db", "status", "--postgres", database)).Output);
+        Assert.Equal(Parts.Length + 1, status.Length);
+        Assert.All(status[..Parts.Length], line => Assert.EndsWith("this build ships 1 (newer than this build).", line, StringComparison.Ordinal));
+        Assert.StartsWith("future-part: version 1 applied ", status[^1], StringComparison.Ordinal);
+        Assert.EndsWith(", not a part this build knows.", status[^1], StringComparison.Ordinal);
     }
 
     [Theory]

@@ -84,7 +84,7 @@ internal sealed partial class PostgresSchemaApplier(IOptions<PostgresClusteringO
         {
             string parts = string.Join(", ", behind.Select(b => $"{b.Part.Name} is at {(b.RecordedVersion is { } v ? $"version {v}" : "no version")}, this build needs {b.Part.Version}"));
             var ex = new InvalidOperationException(
-                $"The PostgreSQL schema for Orleans clustering is not in place ({parts}) and {nameof(PostgresClusteringOptions)}.{nameof(PostgresClusteringOptions.ApplySchema)} is off: "
+                $"The PostgreSQL schema is not in place ({parts}) and {nameof(PostgresClusteringOptions)}.{nameof(PostgresClusteringOptions.ApplySchema)} is off: "
                 + "run `pgrid db migrate --postgres \"<connection string>\"` with a role that may create tables, then start again.");
             LogCheckFailed(logger, ex);
             throw ex;
@@ -104,6 +104,6 @@ internal sealed partial class PostgresSchemaApplier(IOptions<PostgresClusteringO
     private static partial void LogApplyFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 7003, EventName = "PostgresSchemaCheckFailed", Level = LogLevel.Error,
-        Message = "The PostgreSQL schema for Orleans clustering is not in place (ApplySchema is off); the silo or client cannot start.")]
+        Message = "The PostgreSQL schema is not in place (ApplySchema is off); the silo or client cannot start.")]
     private static partial void LogCheckFailed(ILogger logger, Exception exception);
 }
