@@ -60,6 +60,31 @@ CREATE TABLE IF NOT EXISTS OrleansMembershipTable
         FOREIGN KEY (DeploymentId) REFERENCES OrleansMembershipVersionTable (DeploymentId)
 );
 
+-- Locks the cluster's version row when it still holds the version the caller read: true if it
+-- does (the lock is held to the end of the transaction), false if a concurrent writer moved it on.
+CREATE OR REPLACE FUNCTION presencegrid_membership_lock_version(p_deployment_id text, p_version integer)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $function$
+BEGIN
+    PERFORM 1
+    FROM OrleansMembershipVersionTable
+    WHERE DeploymentId = p_deployment_id AND Version = p_version
+    FOR UPDATE;
+    RETURN FOUND;
+END
+$function$;
+
+-- Moves the cluster's version on (its row is locked by presencegrid_membership_lock_version).
+CREATE OR REPLACE FUNCTION presencegrid_membership_bump_version(p_deployment_id text)
+RETURNS void
+LANGUAGE sql
+AS $function$
+    UPDATE OrleansMembershipVersionTable
+    SET Version = Version + 1, Timestamp = now()
+    WHERE DeploymentId = p_deployment_id;
+$function$;
+
 -- Adds a silo's row and bumps the cluster version, both or neither. The version row is locked
 -- first, and only when it still holds the version the caller read, so a concurrent writer either
 -- waits here or has already moved the version on (then this returns 0). A row that already exists
@@ -80,11 +105,7 @@ RETURNS integer
 LANGUAGE plpgsql
 AS $function$
 BEGIN
-    PERFORM 1
-    FROM OrleansMembershipVersionTable
-    WHERE DeploymentId = p_deployment_id AND Version = p_version
-    FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT presencegrid_membership_lock_version(p_deployment_id, p_version) THEN
         RETURN 0;
     END IF;
 
@@ -97,9 +118,7 @@ BEGIN
         RETURN 0;
     END IF;
 
-    UPDATE OrleansMembershipVersionTable
-    SET Version = Version + 1, Timestamp = now()
-    WHERE DeploymentId = p_deployment_id;
+    PERFORM presencegrid_membership_bump_version(p_deployment_id);
     RETURN 1;
 END
 $function$;
@@ -119,11 +138,7 @@ RETURNS integer
 LANGUAGE plpgsql
 AS $function$
 BEGIN
-    PERFORM 1
-    FROM OrleansMembershipVersionTable
-    WHERE DeploymentId = p_deployment_id AND Version = p_version
-    FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT presencegrid_membership_lock_version(p_deployment_id, p_version) THEN
         RETURN 0;
     END IF;
 
@@ -135,9 +150,7 @@ BEGIN
         RETURN 0;
     END IF;
 
-    UPDATE OrleansMembershipVersionTable
-    SET Version = Version + 1, Timestamp = now()
-    WHERE DeploymentId = p_deployment_id;
+    PERFORM presencegrid_membership_bump_version(p_deployment_id);
     RETURN 1;
 END
 $function$;
