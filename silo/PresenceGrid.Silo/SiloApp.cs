@@ -1,7 +1,6 @@
 using OpenTelemetry.Metrics;
 using System.Net;
 using Microsoft.Extensions.Options;
-using PresenceGrid.Runtime.Configuration;
 using PresenceGrid.Silo.Api;
 using PresenceGrid.Silo.Configuration;
 
@@ -97,6 +96,10 @@ public static partial class SiloApp
             }
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Orleans logs its configuration and every placement retry at Information: warnings and errors are what an
+        // operator needs from it by default.
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         // ASP.NET Core starts an Activity (and its execution-context copies) for every request while
         // this category can log at all; it only logs request start and finish, so it is switched off.
         // Unhandled request exceptions are still logged by Kestrel's own category.
@@ -107,39 +110,8 @@ public static partial class SiloApp
             o.TimestampFormat = "HH:mm:ss ";
         });
 
-        builder.UsePresenceGridSilo(silo =>
-        {
-            silo.AddGrainAssembly(PresenceGrains.Assembly).Configure<SiloOptions>(o => o.SiloName = config.SiloName);
-            if (config.Cluster is { } cluster)
-            {
-                // A member of a cluster: PostgreSQL for membership, directory and state; Kestrel between silos.
-                silo.UsePostgresClustering(
-                    o =>
-                    {
-                        o.ConnectionString = cluster.Postgres!;
-                        o.ClusterId = cluster.ClusterId!;
-                        o.ApplicationName = "pgrid-" + config.SiloName;
-                        o.GroupCommitWindow = TimeSpan.FromMilliseconds(cluster.GroupCommitMs);
-                    },
-                    o =>
-                    {
-                        o.LeaseTime = TimeSpan.FromMilliseconds(cluster.LeaseMs);
-                        o.HttpEndpoint = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
-                    });
-                silo.UseSiloTransport(t =>
-                {
-                    t.ClusterId = cluster.ClusterId!;
-                    t.Secret = cluster.Secret!;
-                    t.Host = cluster.SiloHost;
-                    t.Port = cluster.SiloPort;
-                });
-            }
-            else
-            {
-                silo.AddMemoryGrainStorage();
-            }
-        });
-        builder.Services.AddPresenceGrid(config.ConfigurePresence);
+        string httpEndpoint = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
+        builder.UseOrleans(silo => SiloCluster.Configure(silo, config, httpEndpoint));
         if (config.ModuleKeys.Count > 0)
         {
             try
@@ -156,7 +128,7 @@ public static partial class SiloApp
         {
             // Push the grid's meters over OTLP (HTTP/protobuf) to a collector.
             builder.Services.AddSingleton(_ => OpenTelemetry.Sdk.CreateMeterProviderBuilder()
-                .AddMeter("PresenceGrid.Runtime", "PresenceGrid.Presence", "PresenceGrid.Routing", "PresenceGrid.Postgres")
+                .AddMeter("Microsoft.Orleans", "PresenceGrid.Presence", "PresenceGrid.Routing", "PresenceGrid.Postgres")
                 .AddOtlpExporter((exporter, reader) =>
                 {
                     exporter.Endpoint = new Uri(otlp, "v1/metrics");
@@ -212,17 +184,6 @@ public static partial class SiloApp
         }));
         app.MapFallback(new UnmatchedRequests(app).WriteAsync);
 
-        Runtime.Hosting.Silo runtimeSilo = app.Services.GetRequiredService<Runtime.Hosting.Silo>();
-        _ = runtimeSilo.DeclaredDead.ContinueWith(
-            _ =>
-            {
-                // Declared dead by the cluster: stop at once (a supervisor restarts it as a new incarnation).
-                Environment.ExitCode = 3;
-                app.Lifetime.StopApplication();
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PresenceGrid.Silo");

@@ -368,48 +368,33 @@ internal static class PresenceApi
 
     private static async Task ClusterAsync(HttpContext context, PresenceService presence)
     {
-        Runtime.Hosting.Silo silo = context.RequestServices.GetRequiredService<Runtime.Hosting.Silo>();
-        IReadOnlyDictionary<Runtime.GrainDirectory.SiloAddress, long> activations = await silo.GetActivationCountsAsync(TimeSpan.FromSeconds(2), context.RequestAborted);
+        IServiceProvider services = context.RequestServices;
+        var membership = services.GetRequiredService<IClusterMembershipService>();
+        SiloAddress self = services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        IReadOnlyDictionary<SiloAddress, long> activations = await ActivationCountsAsync(services);
+        ClusterMembershipSnapshot snapshot = membership.CurrentSnapshot;
         await Json.WriteAsync(context.Response, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("silos");
-            if (silo.Membership is not { } membership)
+            foreach (ClusterMember member in snapshot.Members.Values.OrderBy(m => m.SiloAddress.Generation))
             {
                 w.WriteStartObject();
-                w.WriteString("name", silo.Name);
-                WriteAddress(w, silo.SiloAddress);
-                w.WriteString("status", "active");
-                w.WriteNumber("activations", silo.ActivationCount);
-                w.WriteBoolean("self", true);
-                w.WriteEndObject();
-            }
-            else
-            {
-                foreach (Runtime.Membership.SiloEntry entry in membership.Silos.OrderBy(e => e.Address.Generation))
+                w.WriteString("name", member.Name);
+                WriteAddress(w, member.SiloAddress);
+                w.WriteString("status", member.Status.ToString().ToLowerInvariant());
+                if (activations.TryGetValue(member.SiloAddress, out long count))
                 {
-                    bool self = entry.Address == silo.SiloAddress;
-                    w.WriteStartObject();
-                    w.WriteString("name", entry.Name);
-                    WriteAddress(w, entry.Address);
-                    w.WriteString("status", entry.Status.ToString().ToLowerInvariant());
-                    if (self)
-                    {
-                        w.WriteNumber("activations", silo.ActivationCount);
-                    }
-                    else if (activations.TryGetValue(entry.Address, out long count))
-                    {
-                        w.WriteNumber("activations", count);
-                    }
-
-                    if (entry.HttpEndpoint is not null)
-                    {
-                        w.WriteString("http_endpoint", entry.HttpEndpoint);
-                    }
-
-                    w.WriteBoolean("self", self);
-                    w.WriteEndObject();
+                    w.WriteNumber("activations", count);
                 }
+
+                if (HttpEndpoint(services, member.SiloAddress) is { } http)
+                {
+                    w.WriteString("http_endpoint", http);
+                }
+
+                w.WriteBoolean("self", member.SiloAddress.Equals(self));
+                w.WriteEndObject();
             }
 
             w.WriteEndArray();
@@ -417,33 +402,58 @@ internal static class PresenceApi
         });
     }
 
+    /// <summary>Each active silo's activation count (Orleans' management grain; a silo that does not answer within 2 s has none).</summary>
+    private static async Task<IReadOnlyDictionary<SiloAddress, long>> ActivationCountsAsync(IServiceProvider services)
+    {
+        try
+        {
+            IManagementGrain management = services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+            SiloAddress[] hosts = [.. (await management.GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(2))).Keys];
+            SiloRuntimeStatistics[] statistics = await management.GetRuntimeStatistics(hosts).WaitAsync(TimeSpan.FromSeconds(2));
+            var counts = new Dictionary<SiloAddress, long>();
+            for (int i = 0; i < hosts.Length && i < statistics.Length; i++)
+            {
+                counts[hosts[i]] = statistics[i].ActivationCount;
+            }
+
+            return counts;
+        }
+        catch (Exception exception) when (exception is TimeoutException or OrleansException)
+        {
+            return new Dictionary<SiloAddress, long>();
+        }
+    }
+
+    /// <summary>The HTTP endpoint a silo published in its silo metadata, if any.</summary>
+    private static string? HttpEndpoint(IServiceProvider services, SiloAddress silo) =>
+        services.GetService<Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache>()?.GetSiloMetadata(silo).Metadata.GetValueOrDefault(SiloCluster.HttpEndpointKey);
+
     /// <summary>
-    /// What a client needs to compute each user's owner silo exactly as the runtime places grains: the active silos of
+    /// What a client needs to compute each user's owner silo exactly as the silo places user grains: the active silos of
     /// this silo's cached membership view, in placement order, and the user grain's type. No peer is asked (unlike
     /// <c>/v1/admin/cluster</c>), so it answers at once even while a peer is unreachable.
     /// </summary>
     private static Task PlacementAsync(HttpContext context, PresenceService presence)
     {
-        Runtime.Hosting.Silo silo = context.RequestServices.GetRequiredService<Runtime.Hosting.Silo>();
-        Runtime.Membership.MembershipView? membership = silo.Membership;
-        IEnumerable<(Runtime.GrainDirectory.SiloAddress Address, string Name, string? HttpEndpoint)> active = membership is null
-            ? [(silo.SiloAddress, silo.Name, null)]
-            : membership.ActiveInPlacementOrder.Select(e => (e.Address, e.Name, e.HttpEndpoint));
+        IServiceProvider services = context.RequestServices;
+        ClusterMembershipSnapshot snapshot = services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot;
+        IEnumerable<ClusterMember> active = snapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .OrderBy(m => Placement.UserOwnerPlacementDirector.PlacementName(m.SiloAddress), StringComparer.Ordinal);
         return Json.WriteAsync(context.Response, w =>
         {
             w.WriteStartObject();
-            w.WriteNumber("version", membership?.Version ?? 0);
-            w.WriteString("user_grain_type", Invocation.GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType);
+            w.WriteNumber("version", snapshot.Version.Value);
+            w.WriteString("user_grain_type", UserPresenceGrain.GrainTypeName);
             w.WriteStartArray("silos");
-
-            foreach (var (address, name, httpEndpoint) in active)
+            foreach (ClusterMember member in active)
             {
                 w.WriteStartObject();
-                w.WriteString("name", name);
-                WriteAddress(w, address);
-                if (httpEndpoint is not null)
+                w.WriteString("name", member.Name);
+                WriteAddress(w, member.SiloAddress);
+                if (HttpEndpoint(services, member.SiloAddress) is { } http)
                 {
-                    w.WriteString("http_endpoint", httpEndpoint);
+                    w.WriteString("http_endpoint", http);
                 }
 
                 w.WriteEndObject();
@@ -455,10 +465,10 @@ internal static class PresenceApi
     }
 
     /// <summary>A silo's identity: <c>address</c> (<c>endpoint@generation</c>) and its two parts, which placement hashes.</summary>
-    private static void WriteAddress(Utf8JsonWriter w, Runtime.GrainDirectory.SiloAddress address)
+    private static void WriteAddress(Utf8JsonWriter w, SiloAddress address)
     {
-        w.WriteString("address", address.ToString());
-        w.WriteString("silo_endpoint", address.Endpoint);
+        w.WriteString("address", Placement.UserOwnerPlacementDirector.PlacementName(address));
+        w.WriteString("silo_endpoint", address.Endpoint.ToString());
         w.WriteNumber("generation", address.Generation);
     }
 }

@@ -34,7 +34,7 @@ public sealed class SiloConfigException : Exception
 public sealed class SiloConfigFile
 {
     private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics", "cluster", "use_presence"];
-    private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "secret", "lease_ms", "group_commit_ms"];
+    private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "gateway_port", "secret", "lease_ms", "group_commit_ms"];
     private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
 
     /// <summary>Frontend tokens shorter than this are accepted with a warning.</summary>
@@ -440,6 +440,14 @@ public sealed class SiloConfigFile
                     }
 
                     break;
+                case "gateway_port":
+                    cluster.GatewayPort = reader.Int(subValue, name);
+                    if (cluster.GatewayPort is < 0 or > 65535)
+                    {
+                        throw new SiloConfigException(path, name, $"must be 0 (pick a free port) to 65535; got {cluster.GatewayPort}.");
+                    }
+
+                    break;
                 case "secret":
                     cluster.Secret = reader.String(subValue, name);
                     if (cluster.Secret.Length < 16)
@@ -569,6 +577,9 @@ public sealed class ClusterSettings
 
     /// <summary>The silo-to-silo port (0 = a free port).</summary>
     public int SiloPort { get; set; } = 11111;
+
+    /// <summary>The port Orleans clients (the .NET SDK's Orleans transport) connect to (0 = a free port).</summary>
+    public int GatewayPort { get; set; } = 30000;
 
     /// <summary>The cluster secret silos authenticate each other with.</summary>
     public string? Secret { get; set; }

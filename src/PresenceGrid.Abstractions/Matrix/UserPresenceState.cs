@@ -98,5 +98,5 @@ public sealed record UserPresenceState(
     /// <param name="includeUserId">Whether to include <c>user_id</c>.</param>
     /// <returns>The UTF-8 encoded JSON object.</returns>
     public byte[] ToContentUtf8(long now, bool includeUserId = false) =>
-        Invocation.GrainJson.ToUtf8Bytes((State: this, now, includeUserId), static (writer, s) => s.State.WriteContent(writer, s.now, s.includeUserId));
+        JsonBytes.ToUtf8Bytes((State: this, now, includeUserId), static (writer, s) => s.State.WriteContent(writer, s.now, s.includeUserId));
 }

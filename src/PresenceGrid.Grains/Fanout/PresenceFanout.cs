@@ -113,7 +113,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     public long Position => Volatile.Read(ref _position);
 
     /// <summary>Sends notified changes to the other silos of a cluster (null for a single silo).</summary>
-    public PresenceReplication? Replication { get; set; }
+    public Replication.PresenceReplication? Replication { get; set; }
 
     /// <summary>States published so far.</summary>
     public long Published => Interlocked.Read(ref _published);

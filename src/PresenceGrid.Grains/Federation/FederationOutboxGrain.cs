@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using PresenceGrid.Concurrency;
+using Orleans.Concurrency;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
 using PresenceGrid.Presence;
@@ -8,13 +8,15 @@ namespace PresenceGrid.Federation;
 
 /// <summary>One outgoing <c>m.presence</c> EDU: at most <see cref="FederationOutboxGrain.MaxStatesPerEdu"/> states.</summary>
 /// <param name="Push">The states, oldest first; serialise each with <c>WriteContent(now, includeUserId: true)</c>.</param>
-public sealed record PresenceEdu(IReadOnlyList<UserPresenceState> Push);
+[GenerateSerializer, Immutable, Alias("pg.PresenceEdu")]
+public sealed record PresenceEdu([property: Id(0)] IReadOnlyList<UserPresenceState> Push);
 
 /// <summary>
 /// The presence waiting for one remote server (key: its server name): the latest state per user
 /// wins; the homeserver takes it as EDUs of at most 50 states. Unless presence is tracked
 /// (<c>presence.enabled</c> true), nothing is queued, as Synapse's federation sender returns at once.
 /// </summary>
+[Alias("pg.IFederationOutboxGrain")]
 public interface IFederationOutboxGrain : IGrainWithStringKey
 {
     /// <summary>Queues states for the destination (latest per user wins).</summary>
@@ -35,6 +37,7 @@ public interface IFederationOutboxGrain : IGrainWithStringKey
 }
 
 /// <inheritdoc cref="IFederationOutboxGrain"/>
+[GrainType("federation-outbox")]
 internal sealed class FederationOutboxGrain(PresenceMetrics metrics, IOptions<PresenceOptions> options) : Grain, IFederationOutboxGrain
 {
     /// <summary>Synapse's <c>MAX_PRESENCE_STATES_PER_EDU</c>.</summary>

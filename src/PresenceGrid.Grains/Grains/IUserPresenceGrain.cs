@@ -1,4 +1,4 @@
-using PresenceGrid.Concurrency;
+using Orleans.Concurrency;
 using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Grains;
@@ -6,7 +6,8 @@ namespace PresenceGrid.Grains;
 /// <summary>The outcome of a presence command.</summary>
 /// <param name="Outcome">What happened.</param>
 /// <param name="RetryAfterMs">For <see cref="PresenceCommandOutcome.RateLimited"/>: when to retry.</param>
-public sealed record PresenceCommandResult(PresenceCommandOutcome Outcome, long RetryAfterMs = 0)
+[GenerateSerializer, Immutable, Alias("pg.PresenceCommandResult")]
+public sealed record PresenceCommandResult([property: Id(0)] PresenceCommandOutcome Outcome, [property: Id(1)] long RetryAfterMs = 0)
 {
     /// <summary>Applied.</summary>
     public static PresenceCommandResult Applied { get; } = new(PresenceCommandOutcome.Applied);
@@ -16,6 +17,7 @@ public sealed record PresenceCommandResult(PresenceCommandOutcome Outcome, long 
 }
 
 /// <summary>What a presence command did.</summary>
+[GenerateSerializer, Alias("pg.PresenceCommandOutcome")]
 public enum PresenceCommandOutcome
 {
     /// <summary>Applied.</summary>
@@ -33,6 +35,7 @@ public enum PresenceCommandOutcome
 /// users; the federation-fed state for remote users. Changes that notify are published to the
 /// fan-out without waiting, so two users interested in each other never wait on each other.
 /// </summary>
+[Alias("pg.IUserPresenceGrain")]
 public interface IUserPresenceGrain : IGrainWithStringKey
 {
     /// <summary>PUT status: sets presence and status message (rate limited by <c>rc_presence</c>).</summary>

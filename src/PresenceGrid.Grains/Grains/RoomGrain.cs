@@ -1,10 +1,9 @@
 using Microsoft.Extensions.Options;
-using PresenceGrid.Concurrency;
+using Orleans.Concurrency;
 using PresenceGrid.Fanout;
 using PresenceGrid.Federation;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
-using PresenceGrid.Persistence;
 using PresenceGrid.Presence;
 
 namespace PresenceGrid.Grains;
@@ -13,6 +12,7 @@ namespace PresenceGrid.Grains;
 /// A room's memberships as the homeserver reports them (key: the room id). Joined members route
 /// presence and make it visible, unless the room is in <c>exclude_rooms_from_presence</c>.
 /// </summary>
+[Alias("pg.IRoomGrain")]
 public interface IRoomGrain : IGrainWithStringKey
 {
     /// <summary>Sets a user's membership: join, leave, invite, ban or knock.</summary>
@@ -28,26 +28,38 @@ public interface IRoomGrain : IGrainWithStringKey
 }
 
 /// <summary>The stored memberships of a room.</summary>
+[GenerateSerializer, Alias("pg.RoomRecord")]
 public sealed class RoomRecord
 {
     /// <summary>User → membership.</summary>
+    [Id(0)]
     public Dictionary<string, string> Members { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <inheritdoc cref="IRoomGrain"/>
+[GrainType(GrainTypeName)]
 internal sealed class RoomGrain(
-    [PersistentState("room")] IPersistentState<RoomRecord> record,
+    [PersistentState(RoomGrain.StateName)] IPersistentState<RoomRecord> record,
     RoomMembershipIndex index,
     PresenceFanout fanout,
     IOptions<PresenceOptions> options,
     TimeProvider timeProvider) : Grain, IRoomGrain
 {
+    /// <summary>The grain type's name (the storage key's type part).</summary>
+    public const string GrainTypeName = "room";
+
+    /// <summary>The persistent state's name.</summary>
+    public const string StateName = "room";
+
+    /// <summary>The grain type.</summary>
+    public static readonly GrainType GrainType = GrainType.Create(GrainTypeName);
+
     /// <summary>The memberships Matrix defines.</summary>
     public static readonly IReadOnlySet<string> Memberships = new HashSet<string>(StringComparer.Ordinal) { "join", "leave", "invite", "ban", "knock" };
 
     private readonly PresenceOptions _options = options.Value;
 
-    private string RoomId => GetPrimaryKeyString();
+    private string RoomId => this.GetPrimaryKeyString();
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -1,38 +1,50 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
-using PresenceGrid.Concurrency;
 using PresenceGrid.Fanout;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
-using PresenceGrid.Persistence;
 using PresenceGrid.Presence;
 
 namespace PresenceGrid.Grains;
 
 /// <summary>The stored part of a user's presence (the seven fields less the id). Immutable: each write stores a new record.</summary>
-[Immutable]
+[GenerateSerializer, Immutable, Alias("pg.PresenceRecord")]
 public sealed class PresenceRecord
 {
     /// <summary>The presence value's wire string.</summary>
+    [Id(0)]
     public string State { get; init; } = "offline";
 
     /// <summary>Last active, ms since the epoch.</summary>
+    [Id(1)]
     public long LastActiveTs { get; init; }
 
     /// <summary>Last federation update, ms since the epoch.</summary>
+    [Id(2)]
     public long LastFederationUpdateTs { get; init; }
 
     /// <summary>Last sync, ms since the epoch.</summary>
+    [Id(3)]
     public long LastUserSyncTs { get; init; }
 
     /// <summary>The status message.</summary>
+    [Id(4)]
     public string? StatusMsg { get; init; }
 
     /// <summary>Currently active.</summary>
+    [Id(5)]
     public bool CurrentlyActive { get; init; }
 
     /// <summary>The state was mirrored from the homeserver that owns it (<c>POST /v1/ingest/states</c>): no grid timer runs for it.</summary>
+    [Id(6)]
     public bool Mirrored { get; init; }
+
+    /// <summary>The user's state as stored, or null when the stored presence value is not one this silo knows.</summary>
+    /// <param name="userId">The user the record belongs to.</param>
+    /// <returns>The state.</returns>
+    public UserPresenceState? ToState(UserId userId) => PresenceStates.TryParse(State, busyEnabled: true, out PresenceState state)
+        ? new UserPresenceState(userId, state, LastActiveTs, LastFederationUpdateTs, LastUserSyncTs, StatusMsg, CurrentlyActive)
+        : null;
 }
 
 /// <summary>What the user grains of a silo share: one reference per grain instead of four.</summary>
@@ -52,10 +64,20 @@ internal sealed class UserPresenceServices(PresenceFanout fanout, UserTable user
 /// <inheritdoc cref="IUserPresenceGrain"/>
 /// <remarks>One activation per online user, so its fields are kept few: shared services sit behind one
 /// reference, and "no time" is <see cref="Never"/> rather than a nullable.</remarks>
+[GrainType(GrainTypeName), Placement.UserOwnerPlacement]
 internal sealed class UserPresenceGrain(
-    [PersistentState("presence")] IPersistentState<PresenceRecord> record,
+    [PersistentState(UserPresenceGrain.StateName)] IPersistentState<PresenceRecord> record,
     UserPresenceServices services) : Grain, IUserPresenceGrain
 {
+    /// <summary>The grain type's name (the storage key's type part).</summary>
+    public const string GrainTypeName = "user";
+
+    /// <summary>The persistent state's name.</summary>
+    public const string StateName = "presence";
+
+    /// <summary>The grain type.</summary>
+    public static readonly GrainType GrainType = GrainType.Create(GrainTypeName);
+
     private const long Never = long.MaxValue;
     private const uint LocalUserBit = 1u << 31;
     private const uint MirroredBit = 1u << 30;
@@ -106,16 +128,14 @@ internal sealed class UserPresenceGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        int index = services.Users.InternIndex(GetPrimaryKeyString());
+        int index = services.Users.InternIndex(this.GetPrimaryKeyString());
         UserTable.Entry user = services.Users[index];
         UserId userId = user.UserId;
         bool isMine = user.IsLocal;
         _user = (uint)index | (isMine ? LocalUserBit : 0);
         _rateLimits = PresenceRateLimits.Full(Now(), Timings);
-        if (record.RecordExists && PresenceStates.TryParse(record.State.State, busyEnabled: true, out PresenceState state))
+        if (record.RecordExists && record.State.ToState(userId) is { } stored)
         {
-            var stored = new UserPresenceState(
-                userId, state, record.State.LastActiveTs, record.State.LastFederationUpdateTs, record.State.LastUserSyncTs, record.State.StatusMsg, record.State.CurrentlyActive);
             Aggregate = UserPresenceAggregate.Restore(stored, isMine);
             if (Options.Mode == PresenceMode.Disabled && stored.State != PresenceState.Offline)
             {
@@ -349,7 +369,7 @@ internal sealed class UserPresenceGrain(
         TimeSpan due = TimeSpan.FromMilliseconds(Math.Max(0, at - Now()));
         if (_timer is null)
         {
-            _timer = RegisterGrainTimer(static (self, _) => self.OnTimerAsync(), this, new GrainTimerCreationOptions { DueTime = due, Period = Timeout.InfiniteTimeSpan });
+            _timer = this.RegisterGrainTimer(static (self, _) => self.OnTimerAsync(), this, new GrainTimerCreationOptions { DueTime = due, Period = Timeout.InfiniteTimeSpan });
         }
         else
         {

@@ -6,59 +6,57 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Fanout;
 using PresenceGrid.Grains;
-using PresenceGrid.Persistence;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
 using PresenceGrid.Modules;
 using PresenceGrid.Presence;
 using PresenceGrid.Routing;
+using PresenceGrid.Persistence;
+using PresenceGrid.Placement;
+using PresenceGrid.Replication;
 using PresenceGrid.Sync;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Adds the presence grid (grains and silo services) to a silo's services.</summary>
+/// <summary>Adds the presence grid (grains and silo services) to an Orleans silo.</summary>
 public static class PresenceServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds presence: the grains' services, fan-out, inboxes, sync, and <see cref="PresenceService"/>.
-    /// The silo must also know the grains' assembly (<c>silo.AddGrainAssembly(PresenceGrains.Assembly)</c>)
-    /// and a <c>Default</c> grain storage.
+    /// Adds presence to an Orleans silo: the grains' services (user table, room index, fan-out, inboxes, sync),
+    /// replication between silos (a grain service), the start-up stale flush, and <see cref="PresenceService"/>.
+    /// The silo also needs a <c>Default</c> grain storage; a storage that can list its records registers an
+    /// <see cref="IGrainStateScan"/> so that a starting silo rebuilds its presence view from it.
     /// </summary>
-    /// <param name="services">The silo's services.</param>
+    /// <param name="silo">The silo.</param>
     /// <param name="configure">Sets <see cref="PresenceOptions"/>; at least one server name.</param>
-    /// <returns>The services.</returns>
-    public static IServiceCollection AddPresenceGrid(this IServiceCollection services, Action<PresenceOptions> configure)
+    /// <returns>The silo.</returns>
+    public static ISiloBuilder AddPresenceGrid(this ISiloBuilder silo, Action<PresenceOptions> configure)
     {
-        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(silo);
+        IServiceCollection services = silo.Services;
         services.AddOptions<PresenceOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PresenceOptions>, PresenceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.Configure<GrainStateSerializerOptions>(o => o.JsonOptions.TypeInfoResolverChain.Insert(0, PresenceStateJsonContext.Default));
-        services.Configure<PresenceGrid.Invocation.GrainCallSerializerOptions>(o => o.JsonOptions.TypeInfoResolverChain.Insert(0, PresenceCallJsonContext.Default));
         services.TryAddSingleton<UserTable>();
         services.TryAddSingleton<RoomMembershipIndex>();
         services.TryAddSingleton(sp => new PresenceMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IPresenceRouting, NoPresenceRouting>();
-        services.TryAddSingleton(sp => new PresenceFanout(
-            sp.GetRequiredService<UserTable>(),
-            sp.GetRequiredService<RoomMembershipIndex>(),
-            sp.GetRequiredService<PresenceGrid.IGrainFactory>(),
-            sp.GetRequiredService<IPresenceRouting>(),
-            sp.GetRequiredService<IOptions<PresenceOptions>>(),
-            sp.GetService<ILogger<PresenceFanout>>() ?? Logging.Abstractions.NullLogger<PresenceFanout>.Instance,
-            sp.GetRequiredService<PresenceMetrics>()));
+        services.TryAddSingleton<PresenceFanout>();
         services.TryAddSingleton<PresenceSyncService>();
         services.TryAddSingleton<UserPresenceServices>();
         services.TryAddSingleton(sp => new PresenceService(
-            sp.GetRequiredService<PresenceGrid.IGrainFactory>(),
+            sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<PresenceSyncService>(),
             sp.GetRequiredService<RoomMembershipIndex>(),
             sp.GetRequiredService<PresenceFanout>(),
             sp.GetRequiredService<IPresenceRouting>(),
             sp.GetRequiredService<IOptions<PresenceOptions>>()));
-        services.AddHostedService(sp => new PresenceClusterStartup(sp));
-        services.AddHostedService(sp => new StalePresenceFlush(sp));
-        return services;
+        services.TryAddSingleton<PresenceReplicaClient>();
+        services.TryAddSingleton<PresenceReplication>();
+        services.AddGrainService<PresenceReplicaService>();
+        services.AddPlacementDirector<UserOwnerPlacement, UserOwnerPlacementDirector>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StalePresenceFlush>();
+        return silo;
     }
 
     /// <summary>

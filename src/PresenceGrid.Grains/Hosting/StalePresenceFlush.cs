@@ -1,9 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Grains;
-using PresenceGrid.Invocation;
 using PresenceGrid.Matrix;
 using PresenceGrid.Persistence;
 using PresenceGrid.Presence;
@@ -11,39 +8,43 @@ using PresenceGrid.Presence;
 namespace PresenceGrid.Hosting;
 
 /// <summary>
-/// With presence disabled, flushes every stored non-offline user offline when the silo starts (Synapse's
+/// With presence disabled, flushes every stored non-offline user offline when the silo becomes active (Synapse's
 /// <c>_mark_stale_presence_as_offline</c>, PR #19948), instead of waiting for each user's grain to activate: the
 /// grain does the flush when it activates, so this activates the grain of each such user the storage lists.
-/// A storage that cannot list its records (no <see cref="IGrainStorageScan"/>) leaves the flush to activation.
+/// A storage that cannot list its records (no <see cref="IGrainStateScan"/>) leaves the flush to activation.
 /// </summary>
-internal sealed partial class StalePresenceFlush(IServiceProvider services) : IHostedService
+internal sealed partial class StalePresenceFlush(
+    IOptions<PresenceOptions> options,
+    IGrainFactory grains,
+    ILogger<StalePresenceFlush> logger,
+    IGrainStateScan? scan = null) : ILifecycleParticipant<ISiloLifecycle>
 {
     // Activations in flight at once: enough to overlap the writes, few enough not to flood the silo at start.
     private const int Concurrency = 64;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(StalePresenceFlush), ServiceLifecycleStage.Active, FlushAsync, _ => Task.CompletedTask);
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
     {
-        if (services.GetRequiredService<IOptions<PresenceOptions>>().Value.Mode != PresenceMode.Disabled
-            || services.GetKeyedService<IGrainStorage>("Default") is not IGrainStorageScan scan)
+        if (options.Value.Mode != PresenceMode.Disabled || scan is null)
         {
             return;
         }
 
-        ILogger logger = services.GetService<ILogger<StalePresenceFlush>>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<StalePresenceFlush>.Instance;
         try
         {
-            IReadOnlyList<KeyValuePair<GrainId, PresenceRecord>> records = await scan.ReadAllAsync<PresenceRecord>(
-                "presence", GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<KeyValuePair<string, PresenceRecord>> records =
+                await scan.ReadAllAsync<PresenceRecord>(UserPresenceGrain.StateName, UserPresenceGrain.GrainType, cancellationToken).ConfigureAwait(false);
             var stale = new List<string>();
-            foreach ((GrainId user, PresenceRecord record) in records)
+            foreach ((string user, PresenceRecord record) in records)
             {
                 if (!PresenceStates.TryParse(record.State, busyEnabled: true, out PresenceState state) || state != PresenceState.Offline)
                 {
-                    stale.Add(user.Key);
+                    stale.Add(user);
                 }
             }
 
-            var grains = services.GetRequiredService<IGrainFactory>();
             for (int i = 0; i < stale.Count; i += Concurrency)
             {
                 await Task.WhenAll(stale.Skip(i).Take(Concurrency).Select(user => grains.GetGrain<IUserPresenceGrain>(user).GetPresence())).ConfigureAwait(false);
@@ -57,8 +58,6 @@ internal sealed partial class StalePresenceFlush(IServiceProvider services) : IH
             LogFlushFailed(logger, exception);
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(EventId = 3202, EventName = "StalePresenceFlushed", Level = LogLevel.Information,
         Message = "Presence is disabled: {UserCount} stored non-offline users were flushed offline at start-up")]

@@ -5,7 +5,8 @@ namespace PresenceGrid.Routing;
 /// <summary>What a user's presence interest is, per the routing modules: extra users, or ALL.</summary>
 /// <param name="All">True when a module answered <c>PRESENCE_ALL_USERS</c>.</param>
 /// <param name="Users">The extra users (empty when <paramref name="All"/>).</param>
-public sealed record PresenceInterest(bool All, IReadOnlySet<string> Users)
+[GenerateSerializer, Immutable, Alias("pg.PresenceInterest")]
+public sealed record PresenceInterest([property: Id(0)] bool All, [property: Id(1)] IReadOnlySet<string> Users)
 {
     /// <summary>No extra interest.</summary>
     public static PresenceInterest None { get; } = new(false, new HashSet<string>());

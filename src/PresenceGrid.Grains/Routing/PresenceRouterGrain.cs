@@ -1,4 +1,4 @@
-using PresenceGrid.Concurrency;
+using Orleans.Concurrency;
 using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Routing;
@@ -7,6 +7,7 @@ namespace PresenceGrid.Routing;
 /// The presence router: evaluates the routing modules' callbacks. A stateless worker, so every silo
 /// runs it locally and it never becomes a hot spot; the fan-out calls it once per batch of updates.
 /// </summary>
+[Alias("pg.IPresenceRouterGrain")]
 public interface IPresenceRouterGrain : IGrainWithStringKey
 {
     /// <summary>Merged <c>get_users_for_states</c> of the modules over a batch of states.</summary>
@@ -26,7 +27,7 @@ public interface IPresenceRouterGrain : IGrainWithStringKey
 }
 
 /// <summary>The router grain: a local stateless worker over the silo's module pipeline.</summary>
-[StatelessWorker]
+[StatelessWorker, Reentrant, GrainType("router")]
 internal sealed class PresenceRouterGrain(IPresenceRouting routing) : Grain, IPresenceRouterGrain
 {
     /// <summary>The key every caller uses.</summary>

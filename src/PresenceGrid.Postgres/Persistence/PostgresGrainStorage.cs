@@ -89,6 +89,36 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(OptionFormattingUtilities.Name<PostgresGrainStorage>(_name), ServiceLifecycleStage.ApplicationServices, StartAsync, StopAsync);
 
+    /// <summary>
+    /// Reads every stored (not cleared) state named <paramref name="stateName"/> of grains of <paramref name="grainType"/>
+    /// in this service: a starting silo rebuilds its presence view from them.
+    /// </summary>
+    /// <typeparam name="T">The state's type.</typeparam>
+    /// <param name="stateName">The state's name.</param>
+    /// <param name="grainType">The grain type.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <returns>Each grain's key and state.</returns>
+    public async Task<IReadOnlyList<KeyValuePair<string, T>>> ReadAllAsync<T>(string stateName, GrainType grainType, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = _dataSource.CreateCommand(
+            "SELECT grain_id, payload FROM presencegrid_grain_state WHERE service_id = $1 AND grain_type = $2 AND state_name = $3 AND payload IS NOT NULL");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = grainType.ToString()! });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
+        var states = new List<KeyValuePair<string, T>>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            T? state = _options.GrainStorageSerializer.Deserialize<T>(new BinaryData(reader.GetFieldValue<byte[]>(1)));
+            if (state is not null)
+            {
+                states.Add(new KeyValuePair<string, T>(reader.GetString(0), state));
+            }
+        }
+
+        return states;
+    }
+
     /// <inheritdoc />
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {

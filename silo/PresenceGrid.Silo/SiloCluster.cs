@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using PresenceGrid.Persistence;
+using PresenceGrid.Postgres.Hosting;
+using PresenceGrid.Postgres.Persistence;
+using PresenceGrid.Silo.Configuration;
+
+namespace PresenceGrid.Silo;
+
+/// <summary>
+/// The Orleans side of the silo, from the configuration file: with <c>cluster.postgres</c> a member of a cluster
+/// (membership and grain state in PostgreSQL, silo-to-silo and gateway endpoints from the <c>cluster</c> section);
+/// without it the embedded default, one silo with localhost clustering and in-memory grain state.
+/// </summary>
+internal static class SiloCluster
+{
+    /// <summary>The service id every PresenceGrid silo shares (grain state is keyed by it).</summary>
+    public const string ServiceId = "presencegrid";
+
+    /// <summary>The silo metadata key under which a silo publishes its HTTP endpoint (for owner routing).</summary>
+    public const string HttpEndpointKey = "http_endpoint";
+
+    public static void Configure(ISiloBuilder silo, SiloConfigFile config, string httpEndpoint)
+    {
+        silo.Configure<SiloOptions>(o => o.SiloName = config.SiloName);
+        silo.UseSiloMetadata(new Dictionary<string, string> { [HttpEndpointKey] = httpEndpoint });
+        if (config.Cluster is { } cluster)
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId!;
+                o.ServiceId = ServiceId;
+            });
+            silo.UsePostgresClustering(o => o.ConnectionString = cluster.Postgres!);
+            silo.AddPostgresGrainStorageAsDefault(o =>
+            {
+                o.ConnectionString = cluster.Postgres!;
+                o.GroupCommit = TimeSpan.FromMilliseconds(cluster.GroupCommitMs);
+            });
+            silo.Services.AddSingleton<IGrainStateScan>(sp => new PostgresStateScan(sp));
+            IPAddress address = cluster.SiloHost == "localhost" ? IPAddress.Loopback : IPAddress.Parse(cluster.SiloHost);
+            silo.ConfigureEndpoints(address, PortOrFree(cluster.SiloPort), PortOrFree(cluster.GatewayPort), listenOnAnyHostAddress: false);
+        }
+        else
+        {
+            // The embedded default: one silo, nothing to install. Its ports are picked free, so that several
+            // embedded silos (and tests) run side by side on one machine.
+            silo.UseLocalhostClustering(PortOrFree(0), PortOrFree(0), serviceId: ServiceId, clusterId: "embedded");
+            silo.AddMemoryGrainStorageAsDefault();
+        }
+
+        silo.AddPresenceGrid(config.ConfigurePresence);
+    }
+
+    /// <summary>The port, or a free one for 0.</summary>
+    private static int PortOrFree(int port)
+    {
+        if (port != 0)
+        {
+            return port;
+        }
+
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>Lists stored states through the PostgreSQL grain storage (the rebuild of a starting silo's view).</summary>
+    private sealed class PostgresStateScan(IServiceProvider services) : IGrainStateScan
+    {
+        public Task<IReadOnlyList<KeyValuePair<string, T>>> ReadAllAsync<T>(string stateName, GrainType grainType, CancellationToken cancellationToken) =>
+            ((PostgresGrainStorage)services.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>("Default"))
+                .ReadAllAsync<T>(stateName, grainType, cancellationToken);
+    }
+}

@@ -1,0 +1,54 @@
+using Orleans.Runtime.Services;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using PresenceGrid.Matrix;
+
+namespace PresenceGrid.Replication;
+
+/// <inheritdoc cref="IPresenceReplicaService"/>
+/// <remarks>
+/// When the silo becomes active it also rebuilds the presence view from grain storage (room memberships and stored
+/// states), then once more after <see cref="PresenceReplication.SecondScanDelay"/> for what peers stored before they
+/// saw this silo. Reentrant: every call only hands its payload to thread-safe silo services.
+/// </remarks>
+[Reentrant]
+internal sealed class PresenceReplicaService(GrainId grainId, Silo silo, ILoggerFactory loggerFactory, PresenceReplication replication)
+    : GrainService(grainId, silo, loggerFactory), IPresenceReplicaService
+{
+    public override async Task Start()
+    {
+        await base.Start();
+        await replication.BootstrapAsync(CancellationToken.None);
+        replication.ScheduleSecondScan();
+    }
+
+    public override async Task Stop()
+    {
+        replication.StopScans();
+        await base.Stop();
+    }
+
+    public Task ApplyStates(UserPresenceState[] states)
+    {
+        replication.OnStates(states);
+        return Task.CompletedTask;
+    }
+
+    public Task ApplyMembership(string roomId, UserId userId, bool joined)
+    {
+        replication.OnMembership(roomId, userId, joined);
+        return Task.CompletedTask;
+    }
+
+    public Task ApplyFullPresence(UserId[] users)
+    {
+        replication.OnFullPresence(users);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Addresses <see cref="IPresenceReplicaService"/> on a given silo.</summary>
+internal sealed class PresenceReplicaClient(IServiceProvider services) : GrainServiceClient<IPresenceReplicaService>(services)
+{
+    public IPresenceReplicaService On(SiloAddress silo) => GetGrainService(silo);
+}
