@@ -491,9 +491,10 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         Interlocked.Add(ref _roomRecipients, roomRecipients);
         _metrics.Deliveries(deliveries);
         _metrics.RoomRecipients(roomRecipients);
-        foreach ((string destination, List<UserPresenceState> states) in federation)
+        if (federation.Count > 0)
         {
-            _ = _grainFactory.GetGrain<IFederationOutboxGrain>(destination).Enqueue(states);
+            // One call per destination server per batch, awaited: the next batch's states queue behind this one's.
+            await Task.WhenAll(federation.Select(f => _grainFactory.GetGrain<IFederationOutboxGrain>(f.Key).Enqueue(f.Value))).ConfigureAwait(false);
         }
     }
 

@@ -112,5 +112,14 @@ internal sealed class UserTable
 
         /// <summary>The joined rooms (excluded ones included), copy-on-write under <see cref="RoomMembershipIndex"/>'s lock.</summary>
         public RoomMembershipIndex.Room[] Rooms = [];
+
+        /// <summary>When the user's grain wants its next wake-up (<see cref="Grains.PresenceWakeups"/>), ms since the epoch.</summary>
+        public long WakeAt = long.MaxValue;
+
+        /// <summary>The due time of the user's live entry in the wake-up heap (<see cref="long.MaxValue"/>: none).</summary>
+        public long QueuedAt = long.MaxValue;
+
+        /// <summary>What the user's grain keeps in memory only (devices, rate limits) while it is deactivated.</summary>
+        public Grains.ParkedPresence? Parked;
     }
 }

@@ -22,7 +22,6 @@ public interface IFederationOutboxGrain : IGrainWithStringKey
     /// <summary>Queues states for the destination (latest per user wins).</summary>
     /// <param name="states">Local users' states.</param>
     /// <returns>A task that completes when queued.</returns>
-    [OneWay]
     Task Enqueue(IReadOnlyList<UserPresenceState> states);
 
     /// <summary>Removes and returns up to <paramref name="maxEdus"/> EDUs, oldest states first.</summary>

@@ -97,4 +97,11 @@ public interface IUserPresenceGrain : IGrainWithStringKey
     /// <param name="state">The owner's state of this grain's user.</param>
     /// <returns>A task.</returns>
     Task Mirror(UserPresenceState state);
+
+    /// <summary>
+    /// The user's next timer fell due (called by the silo's wake-up timer, which lets an idle grain deactivate while
+    /// it waits): runs the presence timeouts and the lazy write that are due, and schedules the next wake-up.
+    /// </summary>
+    /// <returns>A task.</returns>
+    Task Wake();
 }

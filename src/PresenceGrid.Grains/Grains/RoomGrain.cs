@@ -109,7 +109,7 @@ internal sealed class RoomGrain(
 
         if (joined && !wasJoined && !index.IsExcluded(RoomId))
         {
-            OnJoined(user, hostsBefore);
+            await OnJoinedAsync(user, hostsBefore);
         }
         else if (membership is "invite" or "knock" && !index.IsExcluded(RoomId))
         {
@@ -126,7 +126,7 @@ internal sealed class RoomGrain(
     /// "newly joined" extras), and federation gets the join-time sends of Synapse's
     /// <c>_handle_state_delta</c> (the router is not consulted here, as in Synapse).
     /// </summary>
-    private void OnJoined(UserId joiner, HashSet<string> hostsBefore)
+    private async Task OnJoinedAsync(UserId joiner, HashSet<string> hostsBefore)
     {
         int joinerIndex = index.Users.GetOrAdd(joiner);
         UserPresenceState joinerState = fanout.LatestState(joinerIndex);
@@ -152,7 +152,7 @@ internal sealed class RoomGrain(
             // A local user joined: its state goes to every remote host in the room, offline included.
             foreach (string host in RemoteHosts())
             {
-                _ = GrainFactory.GetGrain<IFederationOutboxGrain>(host).Enqueue([joinerState]);
+                await GrainFactory.GetGrain<IFederationOutboxGrain>(host).Enqueue([joinerState]);
             }
         }
         else if (!hostsBefore.Contains(joiner.Server.ToString()))
@@ -166,7 +166,7 @@ internal sealed class RoomGrain(
                 .ToList();
             if (local.Count > 0)
             {
-                _ = GrainFactory.GetGrain<IFederationOutboxGrain>(joiner.Server.ToString()).Enqueue(local);
+                await GrainFactory.GetGrain<IFederationOutboxGrain>(joiner.Server.ToString()).Enqueue(local);
             }
         }
     }

@@ -48,8 +48,10 @@ public sealed class PresenceRecord
 }
 
 /// <summary>What the user grains of a silo share: one reference per grain instead of four.</summary>
-internal sealed class UserPresenceServices(PresenceFanout fanout, UserTable users, PresenceMetrics metrics, IOptions<PresenceOptions> options, TimeProvider timeProvider)
+internal sealed class UserPresenceServices(PresenceFanout fanout, UserTable users, PresenceWakeups wakeups, PresenceMetrics metrics, IOptions<PresenceOptions> options, TimeProvider timeProvider)
 {
+    public PresenceWakeups Wakeups { get; } = wakeups;
+
     public UserTable Users { get; } = users;
 
     public PresenceFanout Fanout { get; } = fanout;
@@ -61,10 +63,21 @@ internal sealed class UserPresenceServices(PresenceFanout fanout, UserTable user
     public TimeProvider TimeProvider { get; } = timeProvider;
 }
 
+/// <summary>
+/// What a deactivated user grain keeps in the silo's user table: the per-device states and the rate-limit buckets,
+/// which storage does not hold (as in Synapse, they live in memory), so that a grain deactivated while idle and woken
+/// by its timer or the next call carries on exactly where it stopped.
+/// </summary>
+/// <param name="State">The state the devices belong to (checked against storage on activation).</param>
+/// <param name="Devices">The devices.</param>
+/// <param name="RateLimits">The rc_presence buckets.</param>
+internal sealed record ParkedPresence(UserPresenceState State, ImmutableArray<DevicePresence> Devices, PresenceRateLimits RateLimits);
+
 /// <inheritdoc cref="IUserPresenceGrain"/>
-/// <remarks>One activation per online user, so its fields are kept few: shared services sit behind one
-/// reference, and "no time" is <see cref="Never"/> rather than a nullable.</remarks>
-[GrainType(GrainTypeName), Placement.UserOwnerPlacement]
+/// <remarks>One activation per active user, so its fields are kept few: shared services sit behind one reference, and
+/// "no time" is <see cref="Never"/> rather than a nullable. An idle grain deactivates after two minutes; its next
+/// timer stays with the silo's <see cref="PresenceWakeups"/> and its devices with the user table.</remarks>
+[GrainType(GrainTypeName), Placement.UserOwnerPlacement, CollectionAgeLimit(Minutes = 2)]
 internal sealed class UserPresenceGrain(
     [PersistentState(UserPresenceGrain.StateName)] IPersistentState<PresenceRecord> record,
     UserPresenceServices services) : Grain, IUserPresenceGrain
@@ -97,8 +110,7 @@ internal sealed class UserPresenceGrain(
     // field, so the grain's small fields still pack into 8 bytes.
     private uint _user;
 
-    // One timer per grain, due at the earlier of the presence wake-up and the lazy flush.
-    private IGrainTimer? _timer;
+    // One wake-up per grain (the silo's PresenceWakeups), due at the earlier of the presence wake-up and the lazy flush.
     private long _wakeAt = Never;
     private long _flushAt = Never; // a last_active-only change waits to be written until then (Never: nothing waits)
     private PresenceRateLimits _rateLimits; // rc_presence: the PUT and the sync buckets
@@ -134,9 +146,21 @@ internal sealed class UserPresenceGrain(
         bool isMine = user.IsLocal;
         _user = (uint)index | (isMine ? LocalUserBit : 0);
         _rateLimits = PresenceRateLimits.Full(Now(), Timings);
+        ParkedPresence? parked = user.Parked;
+        user.Parked = null;
         if (record.RecordExists && record.State.ToState(userId) is { } stored)
         {
-            Aggregate = UserPresenceAggregate.Restore(stored, isMine);
+            if (parked is not null && parked.State.Equals(stored))
+            {
+                // Deactivated while idle on this silo: the devices and buckets it had, not a restart's pseudo-device.
+                Aggregate = new UserPresenceAggregate(stored, parked.Devices, isMine);
+                _rateLimits = parked.RateLimits;
+            }
+            else
+            {
+                Aggregate = UserPresenceAggregate.Restore(stored, isMine);
+            }
+
             if (Options.Mode == PresenceMode.Disabled && stored.State != PresenceState.Offline)
             {
                 // Synapse #19948 (_mark_stale_presence_as_offline): with presence disabled, a stale stored state is
@@ -179,7 +203,15 @@ internal sealed class UserPresenceGrain(
         {
             await PersistAsync();
         }
+
+        if (!IsMirrored && !_devices.IsEmpty)
+        {
+            // Idle collection: the wake-up stays scheduled in the silo's PresenceWakeups and reactivates the grain.
+            services.Users[UserIndex].Parked = new ParkedPresence(_state, _devices, _rateLimits);
+        }
     }
+
+    public Task Wake() => OnTimerAsync();
 
     public Task<PresenceCommandResult> SetPresence(string? deviceId, PresenceState presence, string? statusMsg)
     {
@@ -357,28 +389,7 @@ internal sealed class UserPresenceGrain(
         }
     }
 
-    private void Reschedule()
-    {
-        long at = Math.Min(_wakeAt, _flushAt);
-        if (at == Never)
-        {
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            return;
-        }
-
-        TimeSpan due = TimeSpan.FromMilliseconds(Math.Max(0, at - Now()));
-        if (_timer is null)
-        {
-            _timer = this.RegisterGrainTimer(static (self, _) => self.OnTimerAsync(), this, new GrainTimerCreationOptions { DueTime = due, Period = Timeout.InfiniteTimeSpan });
-        }
-        else
-        {
-            _timer.Change(due, Timeout.InfiniteTimeSpan);
-        }
-
-        // A pending timer must outlive idle collection.
-        DelayDeactivation(due + TimeSpan.FromMinutes(1));
-    }
+    private void Reschedule() => services.Wakeups.Schedule(UserIndex, Math.Min(_wakeAt, _flushAt));
 
     private async Task PersistAsync()
     {

@@ -42,6 +42,7 @@ public sealed class PresenceService
     private readonly PresenceFanout _fanout;
     private readonly PresenceOptions _options;
     private readonly IPresenceRouting _routing;
+    private readonly PresenceWakeups _wakeups;
 
     internal PresenceService(
         IGrainFactory grains,
@@ -49,8 +50,10 @@ public sealed class PresenceService
         RoomMembershipIndex rooms,
         PresenceFanout fanout,
         IPresenceRouting routing,
+        PresenceWakeups wakeups,
         IOptions<PresenceOptions> options)
     {
+        _wakeups = wakeups;
         _grains = grains;
         _sync = sync;
         _rooms = rooms;
@@ -448,7 +451,11 @@ public sealed class PresenceService
     /// <summary>Waits until every published change has reached the inboxes (tests, benchmarks).</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task.</returns>
-    public Task DrainAsync(CancellationToken cancellationToken = default) => _fanout.DrainAsync(cancellationToken);
+    public async Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        await _wakeups.WhenIdleAsync(cancellationToken).ConfigureAwait(false);
+        await _fanout.DrainAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     private IPresenceRouterGrain Router => _grains.GetGrain<IPresenceRouterGrain>(PresenceRouterGrain.Key);
 

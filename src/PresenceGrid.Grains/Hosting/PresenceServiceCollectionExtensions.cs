@@ -43,6 +43,7 @@ public static class PresenceServiceCollectionExtensions
         services.TryAddSingleton<IPresenceRouting, NoPresenceRouting>();
         services.TryAddSingleton<PresenceFanout>();
         services.TryAddSingleton<PresenceSyncService>();
+        services.TryAddSingleton<PresenceWakeups>();
         services.TryAddSingleton<UserPresenceServices>();
         services.TryAddSingleton(sp => new PresenceService(
             sp.GetRequiredService<IGrainFactory>(),
@@ -50,6 +51,7 @@ public static class PresenceServiceCollectionExtensions
             sp.GetRequiredService<RoomMembershipIndex>(),
             sp.GetRequiredService<PresenceFanout>(),
             sp.GetRequiredService<IPresenceRouting>(),
+            sp.GetRequiredService<PresenceWakeups>(),
             sp.GetRequiredService<IOptions<PresenceOptions>>()));
         services.TryAddSingleton<PresenceReplicaClient>();
         services.TryAddSingleton<PresenceReplication>();

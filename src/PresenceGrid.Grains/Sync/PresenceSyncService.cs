@@ -38,6 +38,7 @@ internal sealed class PresenceSyncService
     private static HashSet<int>? t_seen;
 
     private readonly UserTable _users;
+    private readonly Comparer<int> _byRoomPosition;
     private readonly RoomMembershipIndex _rooms;
     private readonly PresenceFanout _fanout;
     private readonly IGrainFactory _grainFactory;
@@ -56,6 +57,7 @@ internal sealed class PresenceSyncService
         TimeProvider timeProvider)
     {
         _users = users;
+        _byRoomPosition = Comparer<int>.Create((a, b) => Volatile.Read(ref _users[a].RoomPosition).CompareTo(Volatile.Read(ref _users[b].RoomPosition)));
         _rooms = rooms;
         _fanout = fanout;
         _grainFactory = grainFactory;
@@ -225,7 +227,9 @@ internal sealed class PresenceSyncService
                     continue;
                 }
 
-                // A smaller room, or a log that does not reach back to the token: its members' positions tell.
+                // A smaller room, or a log that does not reach back to the token: its members' positions tell, and
+                // give the order the changes happened in (S12), whatever order the members joined in.
+                int firstOfRoom = senders.Count;
                 foreach (int member in room.Members)
                 {
                     long position = Volatile.Read(ref _users[member].RoomPosition);
@@ -233,6 +237,11 @@ internal sealed class PresenceSyncService
                     {
                         senders.Add(member);
                     }
+                }
+
+                if (senders.Count - firstOfRoom > 1)
+                {
+                    senders.Sort(firstOfRoom, senders.Count - firstOfRoom, _byRoomPosition);
                 }
             }
 

@@ -24,7 +24,7 @@ public sealed class BroadcastRoomTests
             tokens[member] = (await silo.Sync(member)).Token;
         }
 
-        var fanout = silo.Silo.Services.GetService(typeof(Fanout.PresenceFanout)) as Fanout.PresenceFanout;
+        var fanout = silo.Services.GetService(typeof(Fanout.PresenceFanout)) as Fanout.PresenceFanout;
         long deliveriesBefore = fanout!.Deliveries;
         await silo.Put("@a:test", PresenceState.Online, "to everyone");
         await silo.Presence.DrainAsync();

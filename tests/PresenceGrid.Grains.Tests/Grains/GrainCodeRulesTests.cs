@@ -33,19 +33,35 @@ public sealed class GrainCodeRulesTests
     }
 }
 
-public sealed class PresenceStateSerializationTests
+public sealed class PresenceSerializationTests
 {
     [Fact]
-    public async Task PresenceState_IsSerializedBySourceGeneratedJson()
+    public async Task GrainCallTypes_RoundTripThroughOrleansSerializer_AndMatrixTypesAreNotCopiedInsideASilo()
     {
         await using var silo = await PresenceTestSilo.StartAsync();
-        var options = (Microsoft.Extensions.Options.IOptions<PresenceGrid.Persistence.GrainStateSerializerOptions>)
-            silo.Silo.Services.GetService(typeof(Microsoft.Extensions.Options.IOptions<PresenceGrid.Persistence.GrainStateSerializerOptions>))!;
-        await silo.Put("@a:test", Matrix.PresenceState.Online);
+        var serializer = silo.Services.GetRequiredService<Orleans.Serialization.Serializer>();
+        var copier = silo.Services.GetRequiredService<Orleans.Serialization.DeepCopier>();
+        var state = new Matrix.UserPresenceState(Matrix.UserId.Parse("@a:test"), Matrix.PresenceState.Busy, 1, 2, 3, "hi", true);
+        var update = new Matrix.FederationPresenceUpdate(Matrix.UserId.Parse("@b:remote"), Matrix.PresenceState.Unavailable, 5, null, false);
+        var record = new PresenceRecord { State = "online", LastActiveTs = 7, StatusMsg = "s", Mirrored = true };
 
-        var info = options.Value.JsonOptions.GetTypeInfo(typeof(PresenceRecord));
+        Assert.Equal(state, serializer.Deserialize<Matrix.UserPresenceState>(serializer.SerializeToArray(state)));
+        Assert.Equal(update, serializer.Deserialize<Matrix.FederationPresenceUpdate>(serializer.SerializeToArray(update)));
+        Assert.Equal(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, 9), serializer.Deserialize<PresenceCommandResult>(serializer.SerializeToArray(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, 9))));
+        PresenceRecord back = serializer.Deserialize<PresenceRecord>(serializer.SerializeToArray(record))!;
+        Assert.Equal((record.State, record.LastActiveTs, record.StatusMsg, record.Mirrored), (back.State, back.LastActiveTs, back.StatusMsg, back.Mirrored));
+        Assert.Same(state, copier.Copy(state));
+        Assert.Same(state.UserId, copier.Copy(state.UserId));
+    }
 
-        Assert.Same(PresenceStateJsonContext.Default, info.OriginatingResolver);
-        Assert.Same(PresenceStateJsonContext.Default, options.Value.JsonOptions.GetTypeInfo(typeof(RoomRecord)).OriginatingResolver);
+    [Fact]
+    public async Task AStateFromANewerSilo_WithAnUnknownPresence_IsRefused()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        var serializer = silo.Services.GetRequiredService<Orleans.Serialization.Serializer>();
+        byte[] bytes = serializer.SerializeToArray(new Matrix.UserPresenceState(Matrix.UserId.Parse("@a:test"), (Matrix.PresenceState)9, 0, 0, 0, null, false));
+
+        Exception refused = Assert.ThrowsAny<Exception>(() => { _ = serializer.Deserialize<Matrix.UserPresenceState>(bytes); });
+        Assert.Contains("not a presence value", refused.ToString(), StringComparison.Ordinal);
     }
 }

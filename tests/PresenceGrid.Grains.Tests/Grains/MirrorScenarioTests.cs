@@ -1,8 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using PresenceGrid.Matrix;
-using PresenceGrid.Persistence;
 using PresenceGrid.Presence;
-using PresenceGrid.Runtime.Persistence;
 
 namespace PresenceGrid.Grains.Tests;
 
@@ -85,15 +82,15 @@ public sealed class MirrorScenarioTests
     public async Task AGridChange_HandsAMirroredUserBackToTheStateMachine_AndTheFlagIsStored()
     {
         await using var silo = await PresenceTestSilo.StartAsync();
-        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var storage = StoredPresence.Storage(silo.Services);
         await silo.Presence.MirrorStatesAsync([State(U1, PresenceState.Online, silo.NowMs, "mirrored", active: true)]);
         var mirrored = new StoredPresence();
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), mirrored);
+        await storage.ReadStateAsync("presence", GrainId.Create("user", U1), mirrored);
         Assert.True(mirrored.State.Mirrored);
 
         await silo.Put(U1, PresenceState.Online, "grid");
         var tracked = new StoredPresence();
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), tracked);
+        await storage.ReadStateAsync("presence", GrainId.Create("user", U1), tracked);
         Assert.False(tracked.State.Mirrored);
 
         // A PUT without a sync goes offline after 30 s (S33): the grid's timers run again.
@@ -105,7 +102,7 @@ public sealed class MirrorScenarioTests
     public async Task MirroringTheStateAGridUserHas_NotifiesNobody_ButStoresTheFlag_AndStopsTheTimers()
     {
         await using var silo = await PresenceTestSilo.StartAsync();
-        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var storage = StoredPresence.Storage(silo.Services);
         await silo.Join("!room:test", U1, U2);
         await silo.Put(U1, PresenceState.Online, "grid");
         var (_, token) = await silo.Sync(U2);
@@ -118,7 +115,7 @@ public sealed class MirrorScenarioTests
 
         Assert.Empty(none);
         var stored = new StoredPresence();
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), stored);
+        await storage.ReadStateAsync("presence", GrainId.Create("user", U1), stored);
         Assert.True(stored.State.Mirrored);
         await silo.AdvanceAsync(TimeSpan.FromDays(1));
         Assert.Equal(same, await silo.Get(U1));

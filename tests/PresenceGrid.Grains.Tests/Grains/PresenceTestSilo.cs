@@ -1,29 +1,35 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
-using PresenceGrid.Runtime.Configuration;
 using PresenceGrid.Testing;
 
 namespace PresenceGrid.Grains.Tests;
 
-/// <summary>One silo with presence on a manual clock, server name "test", rate limit off unless asked.</summary>
+/// <summary>
+/// One Orleans silo (TestingHost, in process) with presence on a manual clock, server name "test", rate limit off unless
+/// asked. The clock drives the grid's own timers (the user grains' wake-ups, sync waits); Orleans' background timers
+/// stay on real time.
+/// </summary>
 internal sealed class PresenceTestSilo : IAsyncDisposable
 {
-    private PresenceTestSilo(InProcessSilo silo, ManualTimeProvider clock)
+    private PresenceTestSilo(InProcessTestCluster cluster, ManualTimeProvider clock)
     {
-        Silo = silo;
+        Cluster = cluster;
         Clock = clock;
-        Presence = silo.Services.GetRequiredService<PresenceService>();
+        Services = cluster.Silos[0].ServiceProvider;
+        Presence = Services.GetRequiredService<PresenceService>();
     }
 
-    public InProcessSilo Silo { get; }
+    public InProcessTestCluster Cluster { get; }
+
+    public IServiceProvider Services { get; }
 
     public ManualTimeProvider Clock { get; }
 
     public PresenceService Presence { get; }
 
-    public IGrainFactory Grains => Silo.GrainFactory;
+    public IGrainFactory Grains => Services.GetRequiredService<IGrainFactory>();
 
     public long NowMs => Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -31,26 +37,30 @@ internal sealed class PresenceTestSilo : IAsyncDisposable
     public static Task<PresenceTestSilo> StartWithModulesAsync(IDictionary<string, string?> config, Action<PresenceOptions>? configure = null) =>
         StartAsync(configure, sc => sc.AddPresenceModules(new ConfigurationBuilder().AddInMemoryCollection(config).Build()));
 
-    public static async Task<PresenceTestSilo> StartAsync(Action<PresenceOptions>? configure = null, Action<IServiceCollection>? services = null)
+    /// <param name="configure">Presence options on top of the defaults.</param>
+    /// <param name="services">More services.</param>
+    /// <param name="store">The grain store (share one between silos to restart over the same state).</param>
+    public static async Task<PresenceTestSilo> StartAsync(Action<PresenceOptions>? configure = null, Action<IServiceCollection>? services = null, SharedGrainStore? store = null)
     {
         var clock = new ManualTimeProvider();
-        InProcessSilo silo = await InProcessSilo.StartAsync(
-            s => s.AddMemoryGrainStorage()
-                .AddGrainAssembly(PresenceGrains.Assembly)
-                .Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromDays(30))
-                .Configure<GrainCollectionOptions>(o => o.CollectionAge = TimeSpan.FromDays(10)),
-            clock,
-            sc =>
+        store ??= new SharedGrainStore();
+        InProcessTestCluster cluster = new InProcessTestClusterBuilder(1)
+            .ConfigureSilo((_, silo) =>
             {
-                sc.AddPresenceGrid(o =>
+                silo.Services.AddSingleton<TimeProvider>(clock);
+                silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+                store.AddTo(silo);
+                silo.AddPresenceGrid(o =>
                 {
                     o.ServerNames.Add("test");
                     o.Timings.RatelimitPerSecond = 0;
                     configure?.Invoke(o);
                 });
-                services?.Invoke(sc);
-            });
-        return new PresenceTestSilo(silo, clock);
+                services?.Invoke(silo.Services);
+            })
+            .Build();
+        await cluster.DeployAsync();
+        return new PresenceTestSilo(cluster, clock);
     }
 
     /// <summary>Moves the clock and lets every grain timer that fell due run before the next call.</summary>
@@ -76,5 +86,5 @@ internal sealed class PresenceTestSilo : IAsyncDisposable
         return ([.. result.Events], result.NextBatch);
     }
 
-    public ValueTask DisposeAsync() => Silo.DisposeAsync();
+    public ValueTask DisposeAsync() => Cluster.DisposeAsync();
 }

@@ -23,7 +23,7 @@ public sealed class RoomFanoutTests
             tokens[member] = (await silo.Sync(member)).Token;
         }
 
-        var fanout = (Fanout.PresenceFanout)silo.Silo.Services.GetService(typeof(Fanout.PresenceFanout))!;
+        var fanout = (Fanout.PresenceFanout)silo.Services.GetService(typeof(Fanout.PresenceFanout))!;
         long deliveriesBefore = fanout.Deliveries;
         long reachedBefore = fanout.RoomRecipients;
         await silo.Put("@a:test", PresenceState.Online, "to the room");
@@ -59,7 +59,7 @@ public sealed class RoomFanoutTests
         await using var silo = await PresenceTestSilo.StartAsync();
         await silo.Join("!quiet:test", "@a:test", "@b:test");
         var (_, token) = await silo.Sync("@a:test");
-        var index = (Fanout.RoomMembershipIndex)silo.Silo.Services.GetService(typeof(Fanout.RoomMembershipIndex))!;
+        var index = (Fanout.RoomMembershipIndex)silo.Services.GetService(typeof(Fanout.RoomMembershipIndex))!;
         Fanout.RoomMembershipIndex.Room room = Assert.Single(index.GetRooms(UserId.Parse("@a:test")));
         Assert.True(index.Users.TryGetIndex("@a:test", out int reader));
         Fanout.Inbox inbox = index.Users.InboxOf(reader)!;
@@ -137,7 +137,7 @@ public sealed class RoomFanoutTests
         await silo.Put("@c:test", PresenceState.Online, "once big");
         var (events, _) = await silo.Sync("@reader:test", token);
 
-        var fanout = (Fanout.PresenceFanout)silo.Silo.Services.GetService(typeof(Fanout.PresenceFanout))!;
+        var fanout = (Fanout.PresenceFanout)silo.Services.GetService(typeof(Fanout.PresenceFanout))!;
         Assert.True(fanout.RoomLogAppends >= 1, "the room keeps a log once it is big");
         Assert.Equal("while small", Assert.Single(events, e => e.UserId.ToString() == "@b:test").StatusMsg);
         Assert.Equal("once big", Assert.Single(events, e => e.UserId.ToString() == "@c:test").StatusMsg);

@@ -154,7 +154,7 @@ public sealed class RouterScenarioTests
         var config = AlwaysSendTo("modules", Gobbler);
         config["presence:router:module_callback_timeout"] = "2s";
         await using var silo = await PresenceTestSilo.StartWithModulesAsync(config);
-        var options = (Microsoft.Extensions.Options.IOptions<RouterOptions>)silo.Silo.Services.GetService(typeof(Microsoft.Extensions.Options.IOptions<RouterOptions>))!;
+        var options = (Microsoft.Extensions.Options.IOptions<RouterOptions>)silo.Services.GetService(typeof(Microsoft.Extensions.Options.IOptions<RouterOptions>))!;
         Assert.Equal(TimeSpan.FromSeconds(2), options.Value.ModuleCallbackTimeout);
 
         config["presence:router:module_callback_timeout"] = "soon";

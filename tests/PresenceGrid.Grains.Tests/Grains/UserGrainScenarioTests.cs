@@ -1,9 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using PresenceGrid.Matrix;
-using PresenceGrid.Persistence;
 using PresenceGrid.Presence;
-using PresenceGrid.Runtime.Persistence;
 
 namespace PresenceGrid.Grains.Tests;
 
@@ -140,12 +137,12 @@ public sealed class UserGrainScenarioTests
     {
         await using var silo = await PresenceTestSilo.StartAsync();
         long now = silo.NowMs;
-        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var storage = StoredPresence.Storage(silo.Services);
         var stored = new StoredPresence
         {
             State = new PresenceRecord { State = "online", LastActiveTs = now, LastFederationUpdateTs = now, LastUserSyncTs = now, CurrentlyActive = true },
         };
-        await storage.WriteStateAsync("presence", new GrainId("userpresence", U1), stored);
+        await storage.WriteStateAsync("presence", GrainId.Create("user", U1), stored);
 
         Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
         await silo.AdvanceAsync(TimeSpan.FromSeconds(31));
@@ -158,10 +155,10 @@ public sealed class UserGrainScenarioTests
     {
         await using var silo = await PresenceTestSilo.StartAsync();
         await silo.Put(U1, PresenceState.Unavailable, "persisted");
-        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var storage = StoredPresence.Storage(silo.Services);
         var read = new StoredPresence();
 
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), read);
+        await storage.ReadStateAsync("presence", GrainId.Create("user", U1), read);
 
         Assert.True(read.RecordExists);
         Assert.Equal("unavailable", read.State.State);
@@ -173,21 +170,21 @@ public sealed class UserGrainScenarioTests
     {
         await using var silo = await PresenceTestSilo.StartAsync();
         await silo.Put(U1, PresenceState.Online, "here");
-        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
+        var storage = StoredPresence.Storage(silo.Services);
         var before = new StoredPresence();
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), before);
+        await storage.ReadStateAsync("presence", GrainId.Create("user", U1), before);
 
         // A bump of an already active user changes last_active only: it does not notify and is not written yet.
         await silo.AdvanceAsync(TimeSpan.FromSeconds(5));
         await silo.Presence.BumpActiveAsync(U1, null);
         var soon = new StoredPresence();
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), soon);
+        await storage.ReadStateAsync("presence", GrainId.Create("user", U1), soon);
         Assert.Equal(before.State.LastActiveTs, soon.State.LastActiveTs);
 
         await silo.AdvanceAsync(UserPresenceGrain.DirtyFlushDelay);
         await silo.Get(U1);   // queued behind the flush tick on the grain's turn
         var later = new StoredPresence();
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), later);
+        await storage.ReadStateAsync("presence", GrainId.Create("user", U1), later);
         Assert.Equal(before.State.LastActiveTs + 5_000, later.State.LastActiveTs);
         Assert.Equal("here", later.State.StatusMsg);
     }
@@ -411,15 +408,15 @@ public sealed class SyncRateLimitAndDisabledTests
         const string Bob = "@bob:test";
         await silo.Join("!room:test", U1, Bob);
         var (_, token) = await silo.Sync(Bob);
-        var storage = silo.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
-        var stale = new StoredRecord { State = new PresenceRecord { State = "online", LastActiveTs = silo.NowMs, StatusMsg = "stale", CurrentlyActive = true } };
-        await storage.WriteStateAsync("presence", new GrainId("userpresence", U1), stale);
+        var storage = StoredPresence.Storage(silo.Services);
+        var stale = new StoredPresence { State = new PresenceRecord { State = "online", LastActiveTs = silo.NowMs, StatusMsg = "stale", CurrentlyActive = true } };
+        await storage.WriteStateAsync("presence", GrainId.Create("user", U1), stale);
 
         var state = await silo.Grains.GetGrain<IUserPresenceGrain>(U1).GetPresence();
 
         Assert.Equal((PresenceState.Offline, null, false), (state.State, state.StatusMsg, state.CurrentlyActive));
-        var read = new StoredRecord();
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", U1), read);
+        var read = new StoredPresence();
+        await storage.ReadStateAsync("presence", GrainId.Create("user", U1), read);
         Assert.Equal(("offline", null), (read.State.State, read.State.StatusMsg));
         var (events, next) = await silo.Sync(Bob, token);
         Assert.Equal((U1, PresenceState.Offline, null), (Assert.Single(events).UserId.ToString(), events[0].State, events[0].StatusMsg));
@@ -429,37 +426,23 @@ public sealed class SyncRateLimitAndDisabledTests
     [Fact]
     public async Task PresenceDisabled_AtStartUp_EveryStoredNonOfflineUserIsFlushed_WithoutItsGrainBeingCalled()
     {
-        IGrainStorage storage;
-        await using (var before = await PresenceTestSilo.StartAsync())
+        var store = new SharedGrainStore();
+        await using (var before = await PresenceTestSilo.StartAsync(store: store))
         {
             await before.Put(U1, PresenceState.Online, "here");
             await before.Put("@user2:test", PresenceState.Unavailable, "away");
             await before.Put("@user3:test", PresenceState.Offline, "kept");
-            storage = before.Silo.Services.GetRequiredKeyedService<IGrainStorage>(GrainStorageNames.Default);
         }
 
-        await using var silo = await PresenceTestSilo.StartAsync(
-            o => o.Mode = Presence.PresenceMode.Disabled,
-            sc => sc.AddKeyedSingleton(GrainStorageNames.Default, storage));
+        await using var silo = await PresenceTestSilo.StartAsync(o => o.Mode = Presence.PresenceMode.Disabled, store: store);
 
         foreach (string user in new[] { U1, "@user2:test" })
         {
-            var read = new StoredRecord();
-            await storage.ReadStateAsync("presence", new GrainId("userpresence", user), read);
+            var read = await StoredPresence.ReadAsync(silo.Services, user);
             Assert.Equal(("offline", null, false), (read.State.State, read.State.StatusMsg, read.State.CurrentlyActive));
         }
 
-        var offline = new StoredRecord();
-        await storage.ReadStateAsync("presence", new GrainId("userpresence", "@user3:test"), offline);
+        var offline = await StoredPresence.ReadAsync(silo.Services, "@user3:test");
         Assert.Equal(("offline", "kept"), (offline.State.State, offline.State.StatusMsg));
-    }
-
-    private sealed class StoredRecord : IGrainState<PresenceRecord>
-    {
-        public PresenceRecord State { get; set; } = new();
-
-        public string? ETag { get; set; }
-
-        public bool RecordExists { get; set; }
     }
 }
