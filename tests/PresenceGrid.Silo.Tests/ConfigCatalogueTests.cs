@@ -98,6 +98,7 @@ public sealed class ConfigCatalogueTests
         ["cluster bad connection string"] = (Good + "cluster:\n  postgres: \"Host\"\n", [], "file", "cluster.postgres", "not a valid connection string"),
         ["cluster host name"] = (Good + "cluster:\n  silo_host: grid.example.org\n", [], "file", "cluster.silo_host", "IP address"),
         ["cluster port too big"] = (Good + "cluster:\n  silo_port: 70000\n", [], "file", "cluster.silo_port", "65535"),
+        ["cluster gateway port negative"] = (Good + "cluster:\n  gateway_port: -1\n", [], "file", "cluster.gateway_port", "65535"),
         ["cluster lease too short"] = (Good + "cluster:\n  lease_ms: 100\n", [], "file", "cluster.lease_ms", "500 to 600000"),
         ["cluster group commit too long"] = (Good + "cluster:\n  group_commit_ms: 5000\n", [], "file", "cluster.group_commit_ms", "0 (commit at once) to 1000 ms"),
         ["cluster unknown key"] = (Good + "cluster:\n  members: 3\n", [], "file", "cluster.members", "unknown key"),

@@ -1,73 +1,57 @@
+using System.Net;
 using PresenceGrid.Client.Internal;
 using PresenceGrid.Grains;
-using PresenceGrid.Invocation;
-using PresenceGrid.Runtime.GrainDirectory;
-using PresenceGrid.Runtime.Membership;
+using PresenceGrid.Placement;
 
 namespace PresenceGrid.Silo.Tests;
 
-/// <summary>The client SDK's owner computation (owner routing) against the runtime's placement (ClusterView).</summary>
+/// <summary>The client SDK's owner computation (owner routing) against the silo's placement director (UserOwnerPlacement).</summary>
 public sealed class OwnerPlacementTests
 {
-    /// <summary>The grain type of a user's presence grain, as the runtime registered it.</summary>
-    internal static string UserGrainType
-    {
-        get
-        {
-            // The grain assembly's module initializer registers its grain types (a silo runs it when it starts).
-            System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(PresenceGrains.Assembly.ManifestModule.ModuleHandle);
-            return GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType;
-        }
-    }
+    /// <summary>The grain type of a user's presence grain.</summary>
+    internal static string UserGrainType => UserPresenceGrain.GrainTypeName;
 
     [Fact]
-    public void The_clients_owner_is_the_runtimes_owner_for_many_users_and_silo_sets()
+    public void The_clients_owner_is_the_silos_placement_for_many_users_and_silo_sets()
     {
-        string userType = UserGrainType;
         var random = new Random(20_260_611);
         string[] users = [.. Users(random, 150)];
-        SiloStatus[] statuses = [SiloStatus.Active, SiloStatus.Active, SiloStatus.Active, SiloStatus.Joining, SiloStatus.Leaving, SiloStatus.Dead];
         int compared = 0;
         for (int set = 0; set < 200; set++)
         {
-            var entries = new List<SiloEntry>();
+            var silos = new List<(SiloAddress Address, string Name, string Http)>();
             int count = 1 + random.Next(12);
             for (int i = 0; i < count; i++)
             {
-                // Restarts reuse an endpoint with a new generation: "h:1@12" sorts before "h:1@3", as the runtime orders them.
-                string endpoint = random.Next(3) switch
-                {
-                    0 => $"10.{random.Next(256)}.{random.Next(256)}.{random.Next(256)}:{random.Next(1, 65536)}",
-                    1 => $"silo-{random.Next(4)}.example:1111{random.Next(2)}",
-                    _ => $"[fd00::{random.Next(65536):x}]:{random.Next(1, 65536)}",
-                };
-                long generation = random.Next(2) == 0 ? random.Next(1, 30) : random.NextInt64(1, long.MaxValue);
-                if (entries.Any(e => e.Address == new SiloAddress(endpoint, generation)))
+                // Restarts reuse an endpoint with a new generation.
+                IPEndPoint endpoint = random.Next(2) == 0
+                    ? new IPEndPoint(new IPAddress([10, (byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)]), random.Next(1, 65536))
+                    : new IPEndPoint(IPAddress.Parse($"fd00::{random.Next(65536):x}"), random.Next(1, 65536));
+                int generation = random.Next(2) == 0 ? random.Next(1, 30) : random.Next(1, int.MaxValue);
+                var address = SiloAddress.New(endpoint, generation);
+                if (silos.Any(s => s.Address.Equals(address)))
                 {
                     continue; // A silo incarnation is unique in the membership table.
                 }
 
-                SiloStatus status = i == 0 ? SiloStatus.Active : statuses[random.Next(statuses.Length)];
-                entries.Add(new SiloEntry(new SiloAddress(endpoint, generation), $"s{set}-{i}", status, $"http://s{set}-{i}.test:8080"));
+                silos.Add((address, $"s{set}-{i}", $"http://s{set}-{i}.test:8080"));
             }
-
-            var runtime = new ClusterView(new MembershipView(set, entries));
 
             // What GET /v1/cluster/placement serves: the active silos; the client must not depend on their order.
             var answer = new PlacementResponse(
                 set,
-                userType,
-                [.. entries.Where(e => e.Status == SiloStatus.Active).OrderBy(_ => random.Next())
-                    .Select(e => new PlacementSilo(e.Name, e.Address.Endpoint, e.Address.Generation, e.HttpEndpoint))]);
+                UserGrainType,
+                [.. silos.OrderBy(_ => random.Next()).Select(s => new PlacementSilo(s.Name, s.Address.Endpoint.ToString(), s.Address.Generation, s.Http))]);
             PlacementView client = PlacementView.Create(answer);
+            SiloAddress[] active = [.. silos.Select(s => s.Address)];
 
-            Assert.Equal(runtime.Active.Select(a => a.ToString()), client.Silos);
+            Assert.Equal(active.Select(UserOwnerPlacementDirector.PlacementName).Order(StringComparer.Ordinal), client.Silos);
             foreach (string user in users)
             {
-                SiloAddress owner = runtime.Owner(new GrainId(userType, user))!;
+                SiloAddress owner = UserOwnerPlacementDirector.Owner(GrainId.Create(UserGrainType, user), active);
                 int index = client.OwnerIndex(user);
-                Assert.Equal(owner.ToString(), client.Silos[index]);
-                Assert.Equal(new Uri($"{entries.Single(e => e.Address == owner).HttpEndpoint}/"), client.OwnerOf(user));
+                Assert.Equal(UserOwnerPlacementDirector.PlacementName(owner), client.Silos[index]);
+                Assert.Equal(new Uri($"{silos.Single(s => s.Address.Equals(owner)).Http}/"), client.OwnerOf(user));
                 compared++;
             }
         }

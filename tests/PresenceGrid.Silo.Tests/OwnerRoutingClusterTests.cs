@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using PresenceGrid.Client;
-using PresenceGrid.Runtime.GrainDirectory;
-using PresenceGrid.Runtime.Membership;
+using System.Net;
+using PresenceGrid.Placement;
 using PresenceGrid.Testing;
 using Xunit.Abstractions;
 
@@ -27,8 +27,8 @@ public sealed class OwnerRoutingClusterTests(OwnerRoutingCluster cluster, ITestO
         JsonElement[] silos = [.. placement.RootElement.GetProperty("silos").EnumerateArray()];
 
         Assert.Equal(OwnerPlacementTests.UserGrainType, placement.RootElement.GetProperty("user_grain_type").GetString());
-        Assert.Equal(runtime.View.Active.Select(a => a.ToString()), silos.Select(s => $"{s.GetProperty("silo_endpoint").GetString()}@{s.GetProperty("generation").GetInt64()}"));
-        Assert.Equal(runtime.View.Active.Select(a => runtime.Api[a]), silos.Select(s => new Uri(s.GetProperty("http_endpoint").GetString()!)));
+        Assert.Equal(runtime.InPlacementOrder.Select(UserOwnerPlacementDirector.PlacementName), silos.Select(s => $"{s.GetProperty("silo_endpoint").GetString()}@{s.GetProperty("generation").GetInt64()}"));
+        Assert.Equal(runtime.InPlacementOrder.Select(a => runtime.Api[a]), silos.Select(s => new Uri(s.GetProperty("http_endpoint").GetString()!)));
     }
 
     [Fact]
@@ -255,35 +255,33 @@ public sealed class OwnerRoutingCluster : IAsyncLifetime
     }
 
     /// <summary>
-    /// The runtime's own placement (<see cref="ClusterView"/>) over the active silos that <c>/v1/admin/cluster</c> reports
-    /// on <paramref name="at"/>, with each silo's API endpoint.
+    /// The silo's own placement (<see cref="UserOwnerPlacementDirector"/>) over the active silos that <c>/v1/admin/cluster</c>
+    /// reports on <paramref name="at"/>, with each silo's API endpoint.
     /// </summary>
     internal async Task<Placement> RuntimePlacementAsync(SiloProcess at)
     {
         using JsonDocument status = JsonDocument.Parse(await at.SendAsync(Http, HttpMethod.Get, "/v1/admin/cluster"));
-        var entries = new List<SiloEntry>();
+        var api = new Dictionary<SiloAddress, Uri>();
         foreach (JsonElement silo in status.RootElement.GetProperty("silos").EnumerateArray())
         {
-            var address = new SiloAddress(silo.GetProperty("silo_endpoint").GetString()!, silo.GetProperty("generation").GetInt64());
-            Assert.Equal(address.ToString(), silo.GetProperty("address").GetString());
+            var address = SiloAddress.New(IPEndPoint.Parse(silo.GetProperty("silo_endpoint").GetString()!), (int)silo.GetProperty("generation").GetInt64());
+            Assert.Equal(UserOwnerPlacementDirector.PlacementName(address), silo.GetProperty("address").GetString());
             if (silo.GetProperty("status").GetString() == "active")
             {
-                entries.Add(new SiloEntry(address, silo.GetProperty("name").GetString()!, SiloStatus.Active, silo.GetProperty("http_endpoint").GetString()));
+                api[address] = new Uri(silo.GetProperty("http_endpoint").GetString()!);
             }
         }
 
-        return new Placement(
-            new ClusterView(new MembershipView(0, entries)),
-            entries.ToDictionary(e => e.Address, e => new Uri(e.HttpEndpoint!)));
+        return new Placement(api);
     }
 
-    /// <summary>Grain calls that crossed silos (<c>presencegrid.grain.calls.remote</c> + <c>.forwarded</c>), summed over <paramref name="silos"/>.</summary>
+    /// <summary>User grain calls that crossed silos (<c>presencegrid.presence.user_calls.remote</c>), summed over <paramref name="silos"/>.</summary>
     internal async Task<long> CrossSiloCallsAsync(IEnumerable<SiloProcess> silos)
     {
         long sum = 0;
         foreach (SiloProcess silo in silos)
         {
-            sum += await silo.MetricAsync(Http, "presencegrid_grain_calls_remote") + await silo.MetricAsync(Http, "presencegrid_grain_calls_forwarded");
+            sum += await silo.MetricAsync(Http, "presencegrid_presence_user_calls_remote");
         }
 
         return sum;
@@ -305,10 +303,13 @@ public sealed class OwnerRoutingCluster : IAsyncLifetime
         }
     }
 
-    /// <summary>The runtime's placement and the silos' API endpoints.</summary>
-    internal sealed record Placement(ClusterView View, IReadOnlyDictionary<SiloAddress, Uri> Api)
+    /// <summary>The active silos' API endpoints, which the silos' placement chooses among.</summary>
+    internal sealed record Placement(IReadOnlyDictionary<SiloAddress, Uri> Api)
     {
+        /// <summary>The active silos in placement order.</summary>
+        public IEnumerable<SiloAddress> InPlacementOrder => Api.Keys.OrderBy(UserOwnerPlacementDirector.PlacementName, StringComparer.Ordinal);
+
         /// <summary>The API endpoint of the silo that owns <paramref name="user"/>'s grain.</summary>
-        public Uri OwnerApi(string user) => Api[View.Owner(new GrainId(OwnerPlacementTests.UserGrainType, user))!];
+        public Uri OwnerApi(string user) => Api[UserOwnerPlacementDirector.Owner(GrainId.Create(OwnerPlacementTests.UserGrainType, user), [.. Api.Keys])];
     }
 }

@@ -48,6 +48,7 @@ internal sealed class SiloProcess : IDisposable
               cluster_id: {clusterId}
               postgres: "{postgres}"
               silo_port: 0
+              gateway_port: 0
               secret: "multi-process-cluster-secret"
               lease_ms: {leaseMs}
             """);

@@ -27,6 +27,7 @@ internal sealed class PresenceMetrics : IDisposable
     private readonly Histogram<double> _changeToDelivery;
 
     private readonly Counter<long> _replicationMessages;
+    private readonly Counter<long> _remoteUserCalls;
     private readonly Histogram<int> _replicationBatch;
 
     public PresenceMetrics(IMeterFactory? meterFactory = null)
@@ -44,6 +45,10 @@ internal sealed class PresenceMetrics : IDisposable
         _batchSize = _meter.CreateHistogram<int>("presencegrid.presence.fanout.batch_size", "{state}", "States fanned out together (one router call, one write per inbox).");
         _changeToDelivery = _meter.CreateHistogram<double>("presencegrid.presence.change_to_delivery", "s", "From a change's publication to its recipients' inboxes.");
         _replicationMessages = _meter.CreateCounter<long>("presencegrid.presence.replication.messages", "{message}", "Cross-silo messages carrying notified changes (one per peer silo per fan-out batch).");
+        _remoteUserCalls = _meter.CreateCounter<long>(
+            "presencegrid.presence.user_calls.remote",
+            "{call}",
+            "User grain calls a silo made for a user another silo owns (a frontend that routes to owners, as the SDK does, makes none).");
         _replicationBatch = _meter.CreateHistogram<int>("presencegrid.presence.replication.batch_size", "{state}", "Changes carried by one cross-silo replication message.");
         _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change: its inbox recipients plus the members of the rooms it marked.");
     }
@@ -74,6 +79,9 @@ internal sealed class PresenceMetrics : IDisposable
         _replicationMessages.Add(peers);
         _replicationBatch.Record(states);
     }
+
+    /// <summary>A request for a user that another silo owns: its grain call crosses silos.</summary>
+    public void RemoteUserCall() => _remoteUserCalls.Add(1);
 
     public void FederationOut(int states) => _federationOut.Add(states);
 

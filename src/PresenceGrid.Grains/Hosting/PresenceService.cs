@@ -43,6 +43,8 @@ public sealed class PresenceService
     private readonly PresenceOptions _options;
     private readonly IPresenceRouting _routing;
     private readonly PresenceWakeups _wakeups;
+    private readonly Placement.UserOwners _owners;
+    private readonly PresenceMetrics _metrics;
 
     internal PresenceService(
         IGrainFactory grains,
@@ -51,8 +53,12 @@ public sealed class PresenceService
         PresenceFanout fanout,
         IPresenceRouting routing,
         PresenceWakeups wakeups,
+        Placement.UserOwners owners,
+        PresenceMetrics metrics,
         IOptions<PresenceOptions> options)
     {
+        _owners = owners;
+        _metrics = metrics;
         _wakeups = wakeups;
         _grains = grains;
         _sync = sync;
@@ -461,7 +467,15 @@ public sealed class PresenceService
 
     private IUserPresenceGrain User(UserId userId) => User(userId.ToString());
 
-    private IUserPresenceGrain User(string localUserKey) => _grains.GetGrain<IUserPresenceGrain>(localUserKey);
+    private IUserPresenceGrain User(string localUserKey)
+    {
+        if (!_owners.IsLocal(localUserKey))
+        {
+            _metrics.RemoteUserCall();
+        }
+
+        return _grains.GetGrain<IUserPresenceGrain>(localUserKey);
+    }
 
     /// <summary>A local user's grain key: the MXID, checked to be valid and of a local server (no lookup, no allocation).</summary>
     private string LocalUserKey(string userId)

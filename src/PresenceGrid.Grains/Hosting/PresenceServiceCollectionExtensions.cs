@@ -52,7 +52,10 @@ public static class PresenceServiceCollectionExtensions
             sp.GetRequiredService<PresenceFanout>(),
             sp.GetRequiredService<IPresenceRouting>(),
             sp.GetRequiredService<PresenceWakeups>(),
+            sp.GetRequiredService<UserOwners>(),
+            sp.GetRequiredService<PresenceMetrics>(),
             sp.GetRequiredService<IOptions<PresenceOptions>>()));
+        services.TryAddSingleton<UserOwners>();
         services.TryAddSingleton<PresenceReplicaClient>();
         services.TryAddSingleton<PresenceReplication>();
         services.AddGrainService<PresenceReplicaService>();

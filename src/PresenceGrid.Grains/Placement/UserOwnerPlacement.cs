@@ -30,9 +30,12 @@ internal sealed class UserOwnerPlacementDirector : IPlacementDirector
     }
 
     /// <summary>The owner of <paramref name="grain"/> among <paramref name="silos"/>.</summary>
-    public static SiloAddress Owner(GrainId grain, IReadOnlyList<SiloAddress> silos)
+    public static SiloAddress Owner(GrainId grain, IReadOnlyList<SiloAddress> silos) =>
+        Owner(RendezvousHashing.HashGrain(grain.Type.ToString()!, grain.Key.ToString()!), silos);
+
+    /// <summary>The owner of the grain hashed to <paramref name="grainHash"/> among <paramref name="silos"/>.</summary>
+    public static SiloAddress Owner(ulong grainHash, IReadOnlyList<SiloAddress> silos)
     {
-        ulong grainHash = RendezvousHashing.HashGrain(grain.Type.ToString()!, grain.Key.ToString()!);
         SiloAddress best = silos[0];
         ulong bestScore = 0;
         bool first = true;
@@ -55,4 +58,36 @@ internal sealed class UserOwnerPlacementDirector : IPlacementDirector
 
     /// <summary>A silo's place in placement order: <c>endpoint@generation</c>.</summary>
     public static string PlacementName(SiloAddress silo) => $"{silo.Endpoint}@{silo.Generation}";
+}
+
+/// <summary>
+/// Whether this silo owns a user (places its grain), from the active silos of its membership view: the API counts the
+/// requests it serves for users other silos own, whose grain calls cross silos.
+/// </summary>
+internal sealed class UserOwners(IClusterMembershipService membership, ILocalSiloDetails self)
+{
+    private static readonly ulong UserTypePrefix = RendezvousHashing.GrainTypePrefix(Grains.UserPresenceGrain.GrainTypeName);
+
+    private View _view = new(MembershipVersion.MinValue, []);
+
+    public bool IsLocal(string user)
+    {
+        SiloAddress[] active = Active();
+        return active.Length <= 1 || UserOwnerPlacementDirector.Owner(RendezvousHashing.HashGrain(UserTypePrefix, user), active).Equals(self.SiloAddress);
+    }
+
+    private SiloAddress[] Active()
+    {
+        ClusterMembershipSnapshot snapshot = membership.CurrentSnapshot;
+        View view = Volatile.Read(ref _view);
+        if (view.Version != snapshot.Version)
+        {
+            view = new View(snapshot.Version, [.. snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress)]);
+            Volatile.Write(ref _view, view);
+        }
+
+        return view.Active;
+    }
+
+    private sealed record View(MembershipVersion Version, SiloAddress[] Active);
 }
