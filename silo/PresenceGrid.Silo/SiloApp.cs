@@ -184,6 +184,8 @@ public static partial class SiloApp
         }));
         app.MapFallback(new UnmatchedRequests(app).WriteAsync);
 
+        app.Lifetime.ApplicationStopped.Register(() =>
+            LogStopped(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PresenceGrid.Silo"), config.SiloName));
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PresenceGrid.Silo");
@@ -336,6 +338,9 @@ public static partial class SiloApp
     [LoggerMessage(EventId = 100, EventName = "SiloUp", Level = LogLevel.Information,
         Message = "PresenceGrid silo is up: listening on {Urls}; config {ConfigFile}; server names {ServerNames}; modules: {Modules}. Ctrl+C stops it.")]
     private static partial void LogUp(ILogger logger, string urls, string configFile, string serverNames, string modules);
+
+    [LoggerMessage(EventId = 104, EventName = "SiloStopped", Level = LogLevel.Information, Message = "Silo {SiloName} stopped.")]
+    private static partial void LogStopped(ILogger logger, string siloName);
 
     [LoggerMessage(EventId = 101, EventName = "LoopbackOnly", Level = LogLevel.Warning,
         Message = "No frontend_tokens are configured: the API accepts unauthenticated requests, so the silo listens on loopback only.")]

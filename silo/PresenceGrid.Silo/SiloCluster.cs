@@ -25,9 +25,10 @@ internal static class SiloCluster
     public static void Configure(ISiloBuilder silo, SiloConfigFile config, string httpEndpoint)
     {
         silo.Configure<SiloOptions>(o => o.SiloName = config.SiloName);
-        silo.UseSiloMetadata(new Dictionary<string, string> { [HttpEndpointKey] = httpEndpoint });
         if (config.Cluster is { } cluster)
         {
+            // Each silo tells the others (and, through /v1/cluster/placement, the SDK) where its HTTP API listens.
+            silo.UseSiloMetadata(new Dictionary<string, string> { [HttpEndpointKey] = httpEndpoint });
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId!;

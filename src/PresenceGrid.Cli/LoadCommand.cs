@@ -96,10 +96,10 @@ internal static class LoadCommand
         return command;
     }
 
-    /// <summary>The runtime's counters of grain calls that crossed silos (presencegrid.grain.calls.remote / .forwarded).</summary>
-    private const string RemoteCalls = "presencegrid_grain_calls_remote";
+    /// <summary>User grain calls a silo made for a user another silo owns (presencegrid.presence.user_calls.remote).</summary>
+    private const string RemoteCalls = "presencegrid_presence_user_calls_remote";
 
-    private const string ForwardedCalls = "presencegrid_grain_calls_forwarded";
+    private const string ForwardedCalls = "orleans_messaging_processing_dispatcher_forwarded";
 
     private sealed class LoadRun(
         PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs, bool routeToOwner, bool h2c,

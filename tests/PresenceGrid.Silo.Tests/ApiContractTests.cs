@@ -193,7 +193,7 @@ public sealed class ApiContractTests : IAsyncLifetime
         Assert.False(placed.TryGetProperty("http_endpoint", out _), "a silo without a cluster advertises no http_endpoint");
         Assert.Equal("ok", (await Get("/healthz")).Body.GetProperty("status").GetString());
         string metrics = await _silo.Http.GetStringAsync("/metrics");
-        Assert.Contains("presencegrid_grain_activations_active", metrics);
+        Assert.Contains("orleans_catalog_activations", metrics);
         AssertError(await Get("/v1/nothing-here"), 404, "M_NOT_FOUND", "/v1/nothing-here");
     }
 

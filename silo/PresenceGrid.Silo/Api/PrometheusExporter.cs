@@ -23,6 +23,9 @@ internal sealed class PrometheusExporter : IDisposable
     /// <summary>.NET's own meter: garbage collections and their pause time, thread-pool queue, JIT.</summary>
     private const string RuntimeMeter = "System.Runtime";
 
+    /// <summary>Orleans' own meter: activations, messaging, membership, directory, storage.</summary>
+    private const string OrleansMeter = "Microsoft.Orleans";
+
     [ThreadStatic]
     private static StringBuilder? t_labels;
 
@@ -33,7 +36,7 @@ internal sealed class PrometheusExporter : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name.StartsWith("PresenceGrid.", StringComparison.Ordinal) || instrument.Meter.Name == RuntimeMeter)
+            if (instrument.Meter.Name.StartsWith("PresenceGrid.", StringComparison.Ordinal) || instrument.Meter.Name is RuntimeMeter or OrleansMeter)
             {
                 string name = Sanitize(instrument.Name);
                 listener.EnableMeasurementEvents(instrument, _instruments.GetOrAdd(name, static (n, i) => new InstrumentSeries(n, KindOf(i), i.IsObservable), instrument));
