@@ -22,6 +22,7 @@ PG_PORT=${PG_PORT:-55432}
 HTTP_BASE=${HTTP_BASE:-8787}
 H2C_BASE=${H2C_BASE:-8887}
 SILO_BASE=${SILO_BASE:-11111}
+GATEWAY_BASE=${GATEWAY_BASE:-30000}
 LEASE_MS=${LEASE_MS:-5000}
 GROUP_COMMIT_MS=${GROUP_COMMIT_MS:-2}
 DIR=${PGRID_CLUSTER_DIR:-/tmp/pgrid-cluster}
@@ -75,6 +76,7 @@ cluster:
   cluster_id: $CLUSTER_ID
   postgres: "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
   silo_port: $((SILO_BASE + i))
+  gateway_port: $((GATEWAY_BASE + i))
   secret: "$CLUSTER_SECRET"
   lease_ms: $LEASE_MS
   group_commit_ms: $GROUP_COMMIT_MS
