@@ -58,7 +58,11 @@ public static class ClusterSecretExtensions
     public static IClientBuilder UseClusterSecret(this IClientBuilder builder, string secret) =>
         builder.UseClusterSecret(secret, DefaultHandshakeTimeout);
 
-    /// <summary>Runs the cluster-secret handshake on this client's gateway connections.</summary>
+    /// <summary>
+    /// Runs the cluster-secret handshake on this client's gateway connections. A refused handshake
+    /// ends the client's start-up at once instead of being retried (other connection failures go
+    /// to the retry filter registered before this call).
+    /// </summary>
     /// <param name="builder">The client builder.</param>
     /// <param name="secret"><c>cluster.secret</c>, the same as the silos'.</param>
     /// <param name="handshakeTimeout">How long a gateway has to complete the handshake (over 0, at most one minute).</param>
@@ -70,6 +74,7 @@ public static class ClusterSecretExtensions
         Validate(secret, handshakeTimeout);
         builder.Services.PostConfigure<ClientConnectionOptions>(options =>
             options.ConfigureConnection(connection => connection.UseClusterSecretHandshake(HandshakeRole.Initiator, secret, handshakeTimeout)));
+        ClusterSecretRetryFilter.Register(builder.Services);
         return builder;
     }
 

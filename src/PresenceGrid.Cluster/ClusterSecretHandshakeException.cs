@@ -15,6 +15,16 @@ public sealed class ClusterSecretHandshakeException : Exception
         Failure = failure;
     }
 
+    /// <summary>Creates the exception with a cause.</summary>
+    /// <param name="failure">Why the handshake failed.</param>
+    /// <param name="message">A message naming the peer and the reason (never the secret).</param>
+    /// <param name="innerException">The failure Orleans reported for the connection.</param>
+    public ClusterSecretHandshakeException(HandshakeFailure failure, string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Failure = failure;
+    }
+
     /// <summary>Creates the exception with a default message.</summary>
     public ClusterSecretHandshakeException()
         : this(HandshakeFailure.WrongProof, "The cluster-secret handshake failed.")

@@ -29,7 +29,8 @@ internal static class ClusterSecretConnectionBuilderExtensions
             new ClusterSecretProof(secret, clusterId),
             timeout,
             timeProvider,
-            loggerFactory.CreateLogger<ClusterSecretHandshake>());
+            loggerFactory.CreateLogger<ClusterSecretHandshake>(),
+            services.GetService<ClusterSecretRefusals>());
         builder.Use(next => context => handshake.OnConnectionAsync(context, next));
     }
 }
