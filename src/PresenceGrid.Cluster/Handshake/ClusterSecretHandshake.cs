@@ -71,14 +71,21 @@ internal sealed class ClusterSecretHandshake
             {
                 failure = HandshakeFailure.Timeout;
             }
-            catch (Exception exception) when (exception is IOException or ConnectionAbortedException)
+            catch (IOException)
             {
+                // A reset by the peer. (A ConnectionAbortedException is this side's own abort,
+                // e.g. Orleans' connection-open timeout: it is not a refusal and propagates.)
                 failure = HandshakeFailure.ClosedByPeer;
             }
 
             if (failure is { } refused)
             {
-                throw Refuse(context, refused);
+                ClusterSecretHandshakeException refusal = Refuse(context, refused);
+
+                // Close this side at once, so the peer learns of the refusal now rather than at
+                // its own deadline (the exception alone leaves the transport to Orleans' teardown).
+                await context.Transport.Output.CompleteAsync();
+                throw refusal;
             }
         }
 
@@ -171,7 +178,7 @@ internal sealed class ClusterSecretHandshake
         HandshakeFailure.NotAHandshake => "the peer did not start the handshake (it has no cluster.secret configured, or is not a PresenceGrid peer)",
         HandshakeFailure.UnsupportedVersion => "the peer speaks another version of the handshake",
         HandshakeFailure.WrongProof => "the peer's proof is wrong (another cluster.secret, or another cluster id)",
-        HandshakeFailure.ClosedByPeer => "the peer closed the connection during the handshake (it refused this side's secret, or has none configured)",
+        HandshakeFailure.ClosedByPeer => "the peer closed the connection during the handshake (it refused this side's secret, has none configured, or expects TLS)",
         HandshakeFailure.Timeout => $"the peer did not complete the handshake within {_timeout.TotalMilliseconds:0} ms",
         _ => throw new UnreachableException(),
     };

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Runtime.Messaging;
 using Orleans.TestingHost;
 
 namespace PresenceGrid.Cluster.Tests.Infrastructure;
@@ -34,6 +35,9 @@ public sealed class TestClusterSettings
 
     public NetworkPartition? Partition { get; set; }
 
+    /// <summary>More configuration for the next silo.</summary>
+    public Action<Orleans.Hosting.ISiloBuilder>? ConfigureSilo { get; set; }
+
     public InProcessTestCluster Build(short initialSilos)
     {
         var builder = new InProcessTestClusterBuilder(initialSilos);
@@ -60,15 +64,26 @@ public sealed class TestClusterSettings
             }
 
             Partition?.Apply(silo);
+            ConfigureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client =>
         {
             AddLogs(client.Services);
             client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = ResponseTimeout);
-            if (!ClientRetries)
+            // Without retries the client gives up at its first failed connection. With them, it
+            // also waits out the moment (seen under load) when the first silo's gateway is not
+            // listed yet: Orleans' default filter does not retry SiloUnavailableException.
+            int attempts = 0;
+            client.UseConnectionRetryFilter(async (error, cancellation) =>
             {
-                client.UseConnectionRetryFilter((_, _) => Task.FromResult(false));
-            }
+                if (!ClientRetries || ++attempts > 20 || error is not (SiloUnavailableException or ConnectionFailedException))
+                {
+                    return false;
+                }
+
+                await Task.Delay(50, cancellation);
+                return true;
+            });
 
             if (ClientSecret is { } secret)
             {
