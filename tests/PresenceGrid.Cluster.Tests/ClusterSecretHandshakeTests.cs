@@ -4,9 +4,9 @@ using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using PresenceGrid.Cluster.Handshake;
 using PresenceGrid.Cluster.Tests.Infrastructure;
-using PresenceGrid.Testing;
 
 namespace PresenceGrid.Cluster.Tests;
 
@@ -83,7 +83,7 @@ public sealed class ClusterSecretHandshakeTests
     [Fact]
     public async Task SilentPeer_IsRefusedAtTheDeadline()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var (_, acceptor) = PipePair.Create();
         var acceptorSide = Handshake(HandshakeRole.Acceptor, Secret, ClusterId, clock).OnConnectionAsync(acceptor, Unreachable);
 

@@ -9,9 +9,8 @@ public interface IWhereGrain : IGrainWithIntegerKey
     Task<SiloAddress> GetSiloAddressOf(long otherKey);
 }
 
-// Orleans.Grain spelled out: inside PresenceGrid.* namespaces the simple name finds the home-made PresenceGrid.Grain first.
 [Orleans.Placement.RandomPlacement]
-public sealed class WhereGrain(ILocalSiloDetails silo) : Orleans.Grain, IWhereGrain
+public sealed class WhereGrain(ILocalSiloDetails silo) : Grain, IWhereGrain
 {
     public Task<SiloAddress> GetSiloAddress() => Task.FromResult(silo.SiloAddress);
 

@@ -36,7 +36,7 @@ public sealed class TestClusterSettings
     public NetworkPartition? Partition { get; set; }
 
     /// <summary>More configuration for the next silo.</summary>
-    public Action<Orleans.Hosting.ISiloBuilder>? ConfigureSilo { get; set; }
+    public Action<ISiloBuilder>? ConfigureSilo { get; set; }
 
     public InProcessTestCluster Build(short initialSilos)
     {
