@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using PresenceGrid.Cluster.Tests.Infrastructure;
+
+namespace PresenceGrid.Cluster.Tests;
+
+/// <summary>cluster.lease_ms → Orleans' failure detection.</summary>
+public sealed class ClusterLeaseTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(3);
+
+    [Fact]
+    public void LeaseOfThreeSeconds_SetsFailureDetectionOnSiloAndClient()
+    {
+        var silo = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        silo.UseOrleans(builder => builder.UseLocalhostClustering().UseLeaseTime(Lease));
+        using IHost siloHost = silo.Build();
+        ClusterMembershipOptions membership = siloHost.Services.GetRequiredService<IOptions<ClusterMembershipOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromSeconds(1), membership.ProbeTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), membership.MaxProbeTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), membership.MinProbeTimeout);
+        Assert.Equal(2, membership.NumMissedProbesLimit);
+        Assert.Equal(TimeSpan.FromSeconds(9), membership.DeathVoteExpirationTimeout);
+        Assert.Equal(Lease, membership.TableRefreshTimeout);
+        Assert.Equal(Lease, membership.IAmAliveTablePublishTimeout);
+
+        var client = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        client.UseOrleansClient(builder => builder.UseLocalhostClustering().UseLeaseTime(Lease));
+        using IHost clientHost = client.Build();
+        Assert.Equal(Lease, clientHost.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.GatewayListRefreshPeriod);
+    }
+
+    [Theory]
+    [InlineData(499)]
+    [InlineData(600_001)]
+    public void LeaseOutOfRange_IsRejectedNamingTheKey(int leaseMs)
+    {
+        TimeSpan lease = TimeSpan.FromMilliseconds(leaseMs);
+        Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true }).UseOrleans(silo =>
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => silo.UseLeaseTime(lease));
+            Assert.Contains("cluster.lease_ms must be between 500 and 600000", error.Message, StringComparison.Ordinal);
+        });
+        Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true }).UseOrleansClient(client =>
+            Assert.Throws<ArgumentOutOfRangeException>(() => client.UseLeaseTime(lease)));
+    }
+
+    /// <summary>
+    /// A silo cut off the network (its process alive, so nothing marks it dead but failure
+    /// detection) is declared dead, and a grain that lived there answers from a survivor, within
+    /// two leases. Three silos, so the cut-off one cannot gather the two votes it would need to
+    /// declare a survivor dead. With Orleans' defaults (5 s probes, 3 missed) this takes over 10 s.
+    /// </summary>
+    [Fact]
+    public async Task PartitionedSilo_IsDeclaredDead_AndItsGrainAnswersFromASurvivor_WithinTwoLeases()
+    {
+        var settings = new TestClusterSettings { Lease = Lease };
+        await using var cluster = settings.Build(2);
+        await cluster.DeployAsync();
+        var partition = new NetworkPartition();
+        settings.Partition = partition;
+        var cutOff = await cluster.StartAdditionalSiloAsync();
+        settings.Partition = null;
+        long key = await ClusterProbe.FindGrainOn(cluster.Client, cutOff.SiloAddress);
+        IWhereGrain grain = cluster.Client.GetGrain<IWhereGrain>(key);
+
+        var sinceCut = Stopwatch.StartNew();
+        partition.Cut();
+        TimeSpan deadline = 2 * Lease;
+        SiloAddress? answeredFrom = null;
+        while (sinceCut.Elapsed < deadline)
+        {
+            try
+            {
+                answeredFrom = await grain.GetSiloAddress();
+                if (!answeredFrom.Equals(cutOff.SiloAddress))
+                {
+                    break;
+                }
+            }
+            catch (Exception error) when (error is OrleansException or TimeoutException)
+            {
+                // Calls to the cut-off silo fail until it is declared dead.
+            }
+
+            await Task.Delay(50);
+        }
+
+        TimeSpan answered = sinceCut.Elapsed;
+        Assert.True(answered < deadline, $"the grain still answered from the cut-off silo (or not at all) {answered.TotalMilliseconds:0} ms after the cut");
+        Assert.NotNull(answeredFrom);
+        Assert.NotEqual(cutOff.SiloAddress, answeredFrom);
+        // The survivors' membership view (read in process: no grain call to time out under load).
+        Assert.All(cluster.Silos.Where(s => !s.SiloAddress.Equals(cutOff.SiloAddress)), survivor => Assert.Equal(
+            SiloStatus.Dead,
+            survivor.ServiceProvider.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.GetSiloStatus(cutOff.SiloAddress)));
+    }
+}
