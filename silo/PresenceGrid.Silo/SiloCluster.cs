@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Orleans.Configuration;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using PresenceGrid.Cluster;
 using PresenceGrid.Persistence;
 using PresenceGrid.Postgres.Hosting;
 using PresenceGrid.Postgres.Persistence;
@@ -41,6 +42,13 @@ internal static class SiloCluster
                 o.GroupCommit = TimeSpan.FromMilliseconds(cluster.GroupCommitMs);
             });
             silo.Services.AddSingleton<IGrainStateScan>(sp => new PostgresStateScan(sp));
+            silo.UseClusterSecret(cluster.Secret!);
+            silo.UseLeaseTime(TimeSpan.FromMilliseconds(cluster.LeaseMs));
+            if (cluster.TlsCertificate is { } certificate)
+            {
+                silo.UseClusterTls(new ClusterTlsOptions { CertificatePath = certificate, CertificatePassword = cluster.TlsCertificatePassword });
+            }
+
             IPAddress address = cluster.SiloHost == "localhost" ? IPAddress.Loopback : IPAddress.Parse(cluster.SiloHost);
             silo.ConfigureEndpoints(address, PortOrFree(cluster.SiloPort), PortOrFree(cluster.GatewayPort), listenOnAnyHostAddress: false);
         }

@@ -34,7 +34,7 @@ public sealed class SiloConfigException : Exception
 public sealed class SiloConfigFile
 {
     private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics", "cluster", "use_presence"];
-    private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "gateway_port", "secret", "lease_ms", "group_commit_ms"];
+    private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "gateway_port", "secret", "lease_ms", "group_commit_ms", "tls_certificate", "tls_certificate_password"];
     private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
 
     /// <summary>Frontend tokens shorter than this are accepted with a warning.</summary>
@@ -456,6 +456,17 @@ public sealed class SiloConfigFile
                     }
 
                     break;
+                case "tls_certificate":
+                    cluster.TlsCertificate = reader.String(subValue, name);
+                    if (!File.Exists(cluster.TlsCertificate))
+                    {
+                        throw new SiloConfigException(path, name, $"no such file: '{cluster.TlsCertificate}' (a PKCS#12 .pfx with the certificate and its private key).");
+                    }
+
+                    break;
+                case "tls_certificate_password":
+                    cluster.TlsCertificatePassword = reader.String(subValue, name);
+                    break;
                 case "lease_ms":
                     cluster.LeaseMs = reader.Int(subValue, name);
                     if (cluster.LeaseMs is < 500 or > 600_000)
@@ -584,7 +595,13 @@ public sealed class ClusterSettings
     /// <summary>The cluster secret silos authenticate each other with.</summary>
     public string? Secret { get; set; }
 
-    /// <summary>The membership lease in milliseconds.</summary>
+    /// <summary>A PKCS#12 file with this silo's TLS certificate and key: silo and gateway connections use TLS (null: plain TCP).</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The password of <see cref="TlsCertificate"/>, if any.</summary>
+    public string? TlsCertificatePassword { get; set; }
+
+    /// <summary>Failure detection: a silo that stops answering is declared dead within about this many milliseconds.</summary>
     public int LeaseMs { get; set; } = 10_000;
 
     /// <summary>How long a silo's state writes gather before one transaction commits them, in milliseconds.</summary>
