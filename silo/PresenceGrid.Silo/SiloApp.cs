@@ -1,7 +1,7 @@
-using OpenTelemetry.Metrics;
 using System.Net;
 using Microsoft.Extensions.Options;
 using PresenceGrid.Silo.Api;
+using Orleans.Dashboard;
 using PresenceGrid.Silo.Configuration;
 
 namespace PresenceGrid.Silo;
@@ -81,6 +81,10 @@ public static partial class SiloApp
             }
         }
 
+        // The Orleans Dashboard: unless dashboard.enabled says otherwise, only on a silo that listens on loopback alone. With
+        // frontend_tokens it asks for the same bearer token as /v1 (docs/configuration.md).
+        bool dashboard = config.DashboardEnabled ?? $"{urls};{h2cUrls}".Split(';', StringSplitOptions.RemoveEmptyEntries).All(IsLoopback);
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = Json.MaxBodyBytes;
@@ -111,7 +115,14 @@ public static partial class SiloApp
         });
 
         string httpEndpoint = urls.Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
-        builder.UseOrleans(silo => SiloCluster.Configure(silo, config, httpEndpoint));
+        builder.UseOrleans(silo =>
+        {
+            SiloCluster.Configure(silo, config, httpEndpoint);
+            if (dashboard)
+            {
+                silo.AddDashboard();
+            }
+        });
         if (config.ModuleKeys.Count > 0)
         {
             try
@@ -124,23 +135,8 @@ public static partial class SiloApp
             }
         }
 
-        if (config.OtlpEndpoint is { } otlp)
-        {
-            // Push the grid's meters over OTLP (HTTP/protobuf) to a collector.
-            builder.Services.AddSingleton(_ => OpenTelemetry.Sdk.CreateMeterProviderBuilder()
-                .AddMeter("Microsoft.Orleans", "PresenceGrid.Presence", "PresenceGrid.Routing", "PresenceGrid.Postgres")
-                .AddOtlpExporter((exporter, reader) =>
-                {
-                    exporter.Endpoint = new Uri(otlp, "v1/metrics");
-                    exporter.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
-                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)config.OtlpInterval.TotalMilliseconds;
-                })
-                .Build());
-            builder.Services.AddHostedService<OtlpStartup>();
-        }
-
+        SiloMetrics.Add(builder.Services, config);
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton<PrometheusExporter>();
 
         WebApplication app = builder.Build();
         try
@@ -157,7 +153,8 @@ public static partial class SiloApp
         RequestLimits.Use(app);
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments("/v1") && config.FrontendTokens.Count > 0)
+            if (config.FrontendTokens.Count > 0
+                && (context.Request.Path.StartsWithSegments("/v1") || (dashboard && context.Request.Path.StartsWithSegments(config.DashboardPath))))
             {
                 if (!BearerToken.TryRead(context.Request.Headers.Authorization.ToString(), out string token))
                 {
@@ -177,11 +174,12 @@ public static partial class SiloApp
         });
         PresenceApi.Map(app);
         RouterApi.Map(app);
-        app.MapGet("/metrics", (RequestDelegate)(async context =>
+        SiloMetrics.Map(app);
+        if (dashboard)
         {
-            context.Response.ContentType = "text/plain; version=0.0.4";
-            await context.Response.WriteAsync(context.RequestServices.GetRequiredService<PrometheusExporter>().Scrape());
-        }));
+            app.MapOrleansDashboard(config.DashboardPath);
+        }
+
         app.MapFallback(new UnmatchedRequests(app).WriteAsync);
 
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -203,20 +201,12 @@ public static partial class SiloApp
             }
 
             LogHowTo(logger, HowTo(app.Urls.FirstOrDefault() ?? DefaultUrl, config));
+            if (dashboard)
+            {
+                LogDashboard(logger, $"{app.Urls.FirstOrDefault() ?? DefaultUrl}{config.DashboardPath}/", config.FrontendTokens.Count > 0 ? " (with a bearer token from frontend_tokens)" : string.Empty);
+            }
         });
         return app;
-    }
-
-    /// <summary>Creates the OTLP meter provider when the host starts (it lives until the host is disposed).</summary>
-    private sealed class OtlpStartup(IServiceProvider services) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            _ = services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>The keys the command line takes; everything else belongs in the config file.</summary>
@@ -348,6 +338,9 @@ public static partial class SiloApp
 
     [LoggerMessage(EventId = 102, EventName = "HowTo", Level = LogLevel.Information, Message = "Try: {Commands}")]
     private static partial void LogHowTo(ILogger logger, string commands);
+
+    [LoggerMessage(EventId = 105, EventName = "Dashboard", Level = LogLevel.Information, Message = "Orleans Dashboard: {Url}{Auth}")]
+    private static partial void LogDashboard(ILogger logger, string url, string auth);
 
     [LoggerMessage(EventId = 103, EventName = "ConfigWarning", Level = LogLevel.Warning, Message = "Configuration: {Warning}")]
     private static partial void LogConfigWarning(ILogger logger, string warning);

@@ -96,11 +96,6 @@ internal static class LoadCommand
         return command;
     }
 
-    /// <summary>User grain calls a silo made for a user another silo owns (presencegrid.presence.user_calls.remote).</summary>
-    private const string RemoteCalls = "presencegrid_presence_user_calls_remote";
-
-    private const string ForwardedCalls = "orleans_messaging_processing_dispatcher_forwarded";
-
     private sealed class LoadRun(
         PresenceGridClient[] clients, Uri[] metricsBases, string server, int userCount, int roomSize, int concurrency, int watcherCount, bool syncs, bool routeToOwner, bool h2c,
         int rate, int reportEvery, int syncerCount)
@@ -302,15 +297,15 @@ internal static class LoadCommand
 
         private async Task<Counters> CountersAsync(HttpClient http) => new(
             await DeliveriesAsync(http),
-            await MetricAsync(http, "presencegrid_transport_frames_sent"),
-            await MetricAsync(http, "presencegrid_transport_flushes"),
-            await MetricAsync(http, "presencegrid_presence_replication_messages"),
-            await MetricAsync(http, "presencegrid_presence_room_recipients"),
-            await MetricAsync(http, "presencegrid_postgres_state_transactions"),
-            await MetricAsync(http, "presencegrid_postgres_state_rows"),
-            await MetricAsync(http, RemoteCalls),
-            await MetricAsync(http, ForwardedCalls),
-            await MetricAsync(http, "dotnet_process_cpu_time", everySeries: true));
+            await MetricAsync(http, "presencegrid_transport_frames_sent_total"),
+            await MetricAsync(http, "presencegrid_transport_flushes_total"),
+            await MetricAsync(http, SiloMetricNames.ReplicationMessages),
+            await MetricAsync(http, SiloMetricNames.RoomRecipients),
+            await MetricAsync(http, "presencegrid_postgres_state_transactions_total"),
+            await MetricAsync(http, "presencegrid_postgres_state_rows_total"),
+            await MetricAsync(http, SiloMetricNames.RemoteUserCalls),
+            await MetricAsync(http, SiloMetricNames.ForwardedMessages),
+            await MetricAsync(http, SiloMetricNames.CpuSeconds, everySeries: true));
 
         private async Task SendAsync(int worker, TimeSpan duration, CancellationToken cancellationToken)
         {
@@ -436,8 +431,8 @@ internal static class LoadCommand
         private async Task ReportAsync(HttpClient http, ReportMark report, TimeSpan elapsed, long accepted)
         {
             const double MiB = 1024 * 1024;
-            double heap = await MetricAsync(http, "dotnet_gc_last_collection_heap_size", everySeries: true);
-            double workingSet = await MetricAsync(http, "dotnet_process_memory_working_set", everySeries: true);
+            double heap = await MetricAsync(http, SiloMetricNames.HeapBytes, everySeries: true);
+            double workingSet = await MetricAsync(http, SiloMetricNames.WorkingSetBytes, everySeries: true);
             (double seconds, long updates, long failed) = report.Take(elapsed, accepted, _failures.Count);
             Console.WriteLine($"\r[{elapsed.TotalSeconds,5:F0} s] {(syncs ? "syncs" : "updates")}/s {updates / seconds,8:N0}  "
                 + $"{(syncs ? "GET sync" : "PUT")} p99 {_requestsThisReport.PercentileMs(99),6:F2} ms  "
@@ -481,7 +476,7 @@ internal static class LoadCommand
             }
         }
 
-        private Task<double> DeliveriesAsync(HttpClient http) => MetricAsync(http, "presencegrid_presence_deliveries");
+        private Task<double> DeliveriesAsync(HttpClient http) => MetricAsync(http, SiloMetricNames.Deliveries);
 
         /// <summary>
         /// How the requests were routed, from the silos' counters: a status update that reaches a silo other than its user's
@@ -510,15 +505,7 @@ internal static class LoadCommand
             {
                 try
                 {
-                    string metrics = await http.GetStringAsync(new Uri(silo, "/metrics"));
-                    foreach (string line in metrics.Split('\n'))
-                    {
-                        if (line.StartsWith(name + " ", StringComparison.Ordinal)
-                            || (everySeries && line.StartsWith(name + "{", StringComparison.Ordinal)))
-                        {
-                            sum += double.Parse(line.AsSpan(line.LastIndexOf(' ') + 1), CultureInfo.InvariantCulture);
-                        }
-                    }
+                    sum += SiloMetricNames.Read(await http.GetStringAsync(new Uri(silo, "/metrics")), name, everySeries);
                 }
                 catch (HttpRequestException)
                 {

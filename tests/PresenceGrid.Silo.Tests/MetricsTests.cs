@@ -1,59 +1,72 @@
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using PresenceGrid.Cli;
-using PresenceGrid.Silo.Api;
 
 namespace PresenceGrid.Silo.Tests;
 
-/// <summary>The silo's <c>/metrics</c> text and the load generator's latency histogram.</summary>
+/// <summary>The silo's <c>/metrics</c> (OpenTelemetry's Prometheus exporter) and the load generator's latency histogram.</summary>
 public sealed class MetricsTests
 {
     [Fact]
-    public void Scrape_SumsCounters_PerLabelSet_ReportsHistogramsAndObservedValues_AndTheRuntimeMeter()
+    public async Task Metrics_ServeTheGridsOrleansAndRuntimeSeries_InPrometheusText_UnderTheNamesPgridLoadReads()
     {
-        string meterName = $"PresenceGrid.MetricsTests.{Guid.NewGuid():N}";
-        using var exporter = new PrometheusExporter();
-        using var meter = new Meter(meterName);
+        await using RunningSilo silo = await RunningSilo.StartAsync();
         string prefix = "t" + Guid.NewGuid().ToString("N")[..8];
-        Counter<long> plain = meter.CreateCounter<long>($"{prefix}.plain");
-        Counter<long> tagged = meter.CreateCounter<long>($"{prefix}.tagged");
-        Histogram<double> latency = meter.CreateHistogram<double>($"{prefix}.latency");
-        long observed = 7;
-        meter.CreateObservableGauge($"{prefix}.observed", () => observed);
+        using var grid = new Meter($"PresenceGrid.MetricsTests.{prefix}");
+        using var other = new Meter($"Other.MetricsTests.{prefix}");
+        grid.CreateCounter<long>($"{prefix}.things", "{thing}").Add(5);
+        other.CreateCounter<long>($"{prefix}.outside").Add(1);
 
-        plain.Add(2);
-        plain.Add(3);
-        tagged.Add(1, new KeyValuePair<string, object?>("reason", "a\"b"));
-        tagged.Add(4, new KeyValuePair<string, object?>("reason", "c"));
-        tagged.Add(5, new KeyValuePair<string, object?>("reason", "c"));
-        latency.Record(0.25);
-        latency.Record(0.5);
-        string first = exporter.Scrape();
-        observed = 11;
-        string second = exporter.Scrape();
+        // @bob shares a room with @alice, so her change reaches him through the room (presencegrid_presence_room_recipients).
+        foreach (string member in new[] { "@alice:test", "@bob:test" })
+        {
+            await silo.SendAsync(HttpMethod.Put, $"/v1/rooms/{Uri.EscapeDataString("!metrics:test")}/members/{Uri.EscapeDataString(member)}", """{"membership":"join"}""");
+        }
 
-        Assert.Contains($"# TYPE {prefix}_plain counter\n{prefix}_plain 5\n", first);
-        Assert.Contains($"{prefix}_tagged{{reason=\"a\\\"b\"}} 1\n", first);
-        Assert.Contains($"{prefix}_tagged{{reason=\"c\"}} 9\n", first);
-        Assert.Contains($"# TYPE {prefix}_latency summary\n{prefix}_latency_count 2\n{prefix}_latency_sum 0.75\n", first);
-        Assert.Contains($"# TYPE {prefix}_observed gauge\n{prefix}_observed 7\n", first);
-        Assert.Contains($"{prefix}_observed 11\n", second);
-        Assert.DoesNotContain($"{prefix}_observed 18", second);
+        await silo.SendAsync(HttpMethod.Put, $"/v1/presence/{Uri.EscapeDataString("@alice:test")}/status", """{"presence":"online"}""");
+        string text = await silo.Http.GetStringAsync("/metrics");
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((SiloMetricNames.Read(text, SiloMetricNames.RoomRecipients) < 2 || SiloMetricNames.Read(text, "presencegrid_presence_change_to_delivery_seconds_count") == 0)
+            && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            text = await silo.Http.GetStringAsync("/metrics");
+        }
 
-        // .NET's runtime meter rides along: the process CPU that pgrid load puts against a run's work.
-        string cpuLine = second.Split('\n').Single(l => l.StartsWith("dotnet_process_cpu_time{cpu_mode=\"user\"} ", StringComparison.Ordinal));
-        Assert.True(double.Parse(cpuLine.AsSpan(cpuLine.LastIndexOf(' ') + 1), CultureInfo.InvariantCulture) > 0, cpuLine);
-        Assert.Contains("# TYPE dotnet_gc_collections counter\n", second);
+        // The grid's meters: counters end in _total, histograms have buckets (in seconds, bounds made for presence latencies).
+        Assert.Contains($"# TYPE {SiloMetricNames.Deliveries} counter\n", text);
+        Assert.Contains($"# TYPE {SiloMetricNames.RoomRecipients} counter\n", text);
+
+        // At least: silos of other tests in this process count into the same meters.
+        Assert.True(SiloMetricNames.Read(text, SiloMetricNames.RoomRecipients) >= 2, text);
+        Assert.True(SiloMetricNames.Read(text, "presencegrid_presence_updates_total") >= 1, text);
+        Assert.Contains("# TYPE presencegrid_presence_change_to_delivery_seconds histogram\n", text);
+        Assert.Contains("presencegrid_presence_change_to_delivery_seconds_bucket{le=\"0.0005\"} ", text);
+        Assert.True(SiloMetricNames.Read(text, "presencegrid_presence_change_to_delivery_seconds_count") >= 1, text);
+        Assert.Equal(5, SiloMetricNames.Read(text, $"{prefix}_things_total"));
+        Assert.DoesNotContain($"{prefix}_outside", text);
+
+        // Orleans' own meter, and .NET's runtime meter: what pgrid load puts against a run's work.
+        Assert.Contains("# TYPE orleans_catalog_activations gauge\n", text);
+        Assert.Contains($"# TYPE {SiloMetricNames.ForwardedMessages} counter\n", text);
+        Assert.True(SiloMetricNames.Read(text, SiloMetricNames.CpuSeconds, everySeries: true) > 0, text);
+        Assert.Contains($"{SiloMetricNames.CpuSeconds}{{cpu_mode=\"user\"}} ", text);
+        Assert.True(SiloMetricNames.Read(text, SiloMetricNames.HeapBytes, everySeries: true) > 0, text);
+        Assert.True(SiloMetricNames.Read(text, SiloMetricNames.WorkingSetBytes, everySeries: true) > 0, text);
+        Assert.Contains("# TYPE dotnet_gc_collections_total counter\n", text);
     }
 
     [Fact]
-    public void Scrape_IgnoresMetersOutsideTheGrid()
+    public async Task Metrics_NegotiateOpenMetrics_AsAPrometheusServerAsksForIt()
     {
-        using var exporter = new PrometheusExporter();
-        using var meter = new Meter($"Other.{Guid.NewGuid():N}");
-        string name = "t" + Guid.NewGuid().ToString("N")[..8];
-        meter.CreateCounter<long>(name).Add(1);
-        Assert.DoesNotContain(name, exporter.Scrape());
+        await using RunningSilo silo = await RunningSilo.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0; charset=utf-8");
+        using HttpResponseMessage response = await silo.Http.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal("application/openmetrics-text", response.Content.Headers.ContentType?.MediaType);
+        Assert.EndsWith("# EOF\n", text);
+        Assert.Contains("# TYPE orleans_catalog_activations gauge\n", text);
     }
 
     [Fact]

@@ -281,7 +281,7 @@ public sealed class OwnerRoutingCluster : IAsyncLifetime
         long sum = 0;
         foreach (SiloProcess silo in silos)
         {
-            sum += await silo.MetricAsync(Http, "presencegrid_presence_user_calls_remote");
+            sum += await silo.MetricAsync(Http, PresenceGrid.Cli.SiloMetricNames.RemoteUserCalls);
         }
 
         return sum;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -96,19 +95,9 @@ internal sealed class SiloProcess : IDisposable
         return body;
     }
 
-    /// <summary>An unlabelled counter from this silo's <c>/metrics</c>; 0 until it was first counted.</summary>
-    public async Task<long> MetricAsync(HttpClient http, string name)
-    {
-        foreach (string line in (await SendAsync(http, HttpMethod.Get, "/metrics")).Split('\n'))
-        {
-            if (line.StartsWith(name + " ", StringComparison.Ordinal))
-            {
-                return (long)double.Parse(line.AsSpan(name.Length + 1), CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
+    /// <summary>An unlabelled counter from this silo's <c>/metrics</c> (read as <c>pgrid load</c> reads it); 0 until it was first counted.</summary>
+    public async Task<long> MetricAsync(HttpClient http, string name) =>
+        (long)PresenceGrid.Cli.SiloMetricNames.Read(await SendAsync(http, HttpMethod.Get, "/metrics"), name);
 
     /// <summary>kill -9: no shutdown, no goodbye.</summary>
     public void Kill() => _process.Kill(entireProcessTree: false);

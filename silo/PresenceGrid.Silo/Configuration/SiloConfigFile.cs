@@ -31,9 +31,9 @@ public sealed class SiloConfigException : Exception
 /// <c>presence:</c>, <c>modules:</c>, <c>exclude_rooms_from_presence</c>, <c>rc_presence</c>,
 /// <c>experimental_features</c>. Unknown keys are errors (typos must not pass silently).
 /// </summary>
-public sealed class SiloConfigFile
+public sealed partial class SiloConfigFile
 {
-    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics", "cluster", "use_presence"];
+    private static readonly HashSet<string> TopLevel = ["server_name", "silo_name", "frontend_tokens", "presence", "modules", "exclude_rooms_from_presence", "rc_presence", "experimental_features", "metrics", "dashboard", "cluster", "use_presence"];
     private static readonly HashSet<string> ClusterKeys = ["cluster_id", "postgres", "silo_host", "silo_port", "gateway_port", "secret", "lease_ms", "group_commit_ms", "tls_certificate", "tls_certificate_password"];
     private static readonly HashSet<string> PresenceKeys = ["enabled", "include_offline_users_on_sync", "presence_router", "router", "last_active_granularity", "sync_online_timeout", "idle_timeout", "broadcast_room_threshold", "max_sync_timeout"];
 
@@ -57,6 +57,15 @@ public sealed class SiloConfigFile
 
     /// <summary><c>metrics.otlp_interval</c>: how often metrics are pushed. Default 10 s.</summary>
     public TimeSpan OtlpInterval { get; private set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// <c>dashboard.enabled</c>: whether the silo serves the Orleans Dashboard; null (not given) serves it when every address
+    /// the silo listens on is loopback.
+    /// </summary>
+    public bool? DashboardEnabled { get; private set; }
+
+    /// <summary><c>dashboard.path</c>: where the Orleans Dashboard is served. Default <c>/dashboard</c>.</summary>
+    public string DashboardPath { get; private set; } = "/dashboard";
 
     /// <summary>Applies the presence settings to presence options.</summary>
     public Action<PresenceOptions> ConfigurePresence { get; private set; } = _ => { };
@@ -194,6 +203,9 @@ public sealed class SiloConfigFile
                         }
                     }
 
+                    break;
+                case "dashboard":
+                    ReadDashboard(reader, value, path, config);
                     break;
                 case "cluster":
                     config.Cluster = ReadCluster(reader, value, path);
@@ -395,6 +407,46 @@ public sealed class SiloConfigFile
             moduleKeys[$"presence:router:{sub}"] = reader.String(subValue, name);
         }
     }
+
+    /// <summary>
+    /// <c>dashboard</c>: <c>enabled</c> (true or false) and <c>path</c>, an absolute path of plain segments that leaves the
+    /// API, <c>/healthz</c> and <c>/metrics</c> alone.
+    /// </summary>
+    private static void ReadDashboard(Reader reader, YamlNode value, string path, SiloConfigFile config)
+    {
+        foreach ((string sub, YamlNode subValue) in reader.Mapping(value, "dashboard"))
+        {
+            string name = $"dashboard.{sub}";
+            switch (sub)
+            {
+                case "enabled":
+                    config.DashboardEnabled = reader.Bool(subValue, name);
+                    break;
+                case "path":
+                    string dashboardPath = reader.String(subValue, name);
+                    if (!DashboardPathSyntax().IsMatch(dashboardPath))
+                    {
+                        throw new SiloConfigException(path, name, $"must be an absolute path such as /dashboard: segments of letters, digits, '.', '_', '~' and '-' (not '.' or '..'), no trailing '/'; got '{dashboardPath}'.");
+                    }
+
+                    if (ReservedPaths.FirstOrDefault(reserved => new PathString(dashboardPath).StartsWithSegments(reserved, StringComparison.OrdinalIgnoreCase)) is { } taken)
+                    {
+                        throw new SiloConfigException(path, name, $"'{dashboardPath}' is under {taken}, which the silo serves itself; choose another path such as /dashboard.");
+                    }
+
+                    config.DashboardPath = dashboardPath;
+                    break;
+                default:
+                    throw new SiloConfigException(path, name, "unknown key; known keys: enabled, path.");
+            }
+        }
+    }
+
+    /// <summary>The paths the silo serves itself, which the dashboard must not take.</summary>
+    private static readonly string[] ReservedPaths = ["/v1", "/healthz", "/metrics"];
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(/(?!\.+(/|$))[A-Za-z0-9._~-]+)+$")]
+    private static partial System.Text.RegularExpressions.Regex DashboardPathSyntax();
 
     private static ClusterSettings? ReadCluster(Reader reader, YamlNode value, string path)
     {
