@@ -20,8 +20,8 @@ internal sealed class BenchmarkOptions
         with PostgreSQL on loopback, PresenceGrid's PostgresGrainStorage against Orleans'
         AdoNetGrainStorage (Microsoft.Orleans.Persistence.AdoNet, invariant "Npgsql"), alternating.
 
-        Each run starts a silo with one storage, writes every grain once (activation + first
-        write, untimed), warms up, then for the measured window counts the writes whose
+        Each run empties both storage tables and checkpoints, starts a silo with one storage,
+        writes every grain once (activation + first write, untimed), warms up, then for the measured window counts the writes whose
         WriteStateAsync completed (after the database commit: synchronous_commit stays on), with
         their p50/p99 latency, and prints one line.
 
@@ -37,6 +37,9 @@ internal sealed class BenchmarkOptions
           --group-commit MS      PostgresGrainStorage's group commit window (default: the provider's, 2)
           --committers N         PostgresGrainStorage's committers (default: the provider's, 2)
           --pool N               Npgsql 'Maximum Pool Size' for both storages (default 40)
+          --adonet-no-reset      AdoNet's connections with 'No Reset On Close=true' (Npgsql's default
+                                 resets a pooled connection with DISCARD ALL, which also drops the
+                                 cached plans of its writetostorage function)
           --help                 this text
         """;
 
@@ -58,6 +61,8 @@ internal sealed class BenchmarkOptions
 
     public int PoolSize { get; private set; } = 40;
 
+    public bool AdoNetNoResetOnClose { get; private set; }
+
     public bool ShowHelp { get; private set; }
 
     /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> naming the bad option.</summary>
@@ -70,6 +75,12 @@ internal sealed class BenchmarkOptions
             if (name is "--help" or "-h")
             {
                 options.ShowHelp = true;
+                continue;
+            }
+
+            if (name == "--adonet-no-reset")
+            {
+                options.AdoNetNoResetOnClose = true;
                 continue;
             }
 

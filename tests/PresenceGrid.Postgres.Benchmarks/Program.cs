@@ -33,6 +33,7 @@ internal static class Program
             if (options.ConnectionString is { } given)
             {
                 connectionString = given;
+                postmasterPid = await LocalPostmasterPidAsync(given).ConfigureAwait(false);
             }
             else
             {
@@ -44,7 +45,7 @@ internal static class Program
             await AdoNetSchema.ApplyAsync(connectionString).ConfigureAwait(false);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"# grains={options.Grains} callers={options.Callers} warmup={options.Warmup.TotalSeconds}s duration={options.Duration.TotalSeconds}s pool={options.PoolSize} group-commit={(options.GroupCommit is { } g ? $"{g.TotalMilliseconds}ms" : "default")} committers={(options.Committers is { } n ? n.ToString(CultureInfo.InvariantCulture) : "default")} nproc={Environment.ProcessorCount} postgres={(server is null ? "given" : "private, fsync=off, synchronous_commit=on")}"));
+                $"# grains={options.Grains} callers={options.Callers} warmup={options.Warmup.TotalSeconds}s duration={options.Duration.TotalSeconds}s pool={options.PoolSize} adonet-no-reset={options.AdoNetNoResetOnClose} group-commit={(options.GroupCommit is { } g ? $"{g.TotalMilliseconds}ms" : "default")} committers={(options.Committers is { } n ? n.ToString(CultureInfo.InvariantCulture) : "default")} nproc={Environment.ProcessorCount} postgres={(server is null ? "given" : "private, fsync=off, synchronous_commit=on")}"));
 
             var results = new List<RunResult>();
             var run = new WriteRun(options, connectionString, postmasterPid);
@@ -65,6 +66,23 @@ internal static class Program
                 await server.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The server's postmaster, when it runs on this machine (a backend's parent); else 0 (its CPU is then not reported).</summary>
+    private static async Task<int> LocalPostmasterPidAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new Npgsql.NpgsqlCommand("SELECT pg_backend_pid()", connection);
+        int backend = (int)(await command.ExecuteScalarAsync().ConfigureAwait(false))!;
+        string stat = Path.Combine("/proc", backend.ToString(CultureInfo.InvariantCulture), "stat");
+        if (!File.Exists(stat))
+        {
+            return 0;
+        }
+
+        string text = await File.ReadAllTextAsync(stat).ConfigureAwait(false);
+        return int.Parse(text[(text.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
     }
 
     private static void PrintSummary(List<RunResult> results)

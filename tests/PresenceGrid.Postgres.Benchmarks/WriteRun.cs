@@ -30,7 +30,10 @@ internal sealed record RunResult(
         CultureInfo.InvariantCulture,
         $"run={Run} storage={Name(Storage)} writes/s={WritesPerSecond:F0} p50={P50Ms:F2}ms p99={P99Ms:F2}ms writes={Writes} seconds={Elapsed.TotalSeconds:F1} errors={Errors} " +
         $"commits/s={Commits / Elapsed.TotalSeconds:F0} writes/commit={(Commits == 0 ? 0 : (double)Writes / Commits):F1} wal-bytes/write={(Writes == 0 ? 0 : (double)WalBytes / Writes):F0} " +
-        $"cores: machine={Cores.Machine:F2} silo={Cores.ThisProcess:F2} postgres={Cores.Postgres:F2} load1={LoadAverage:F2}");
+        $"cores: machine={Cores.Machine:F2} silo={Cores.ThisProcess:F2} postgres={Cores.Postgres:F2} cpu-us/write={CpuMicrosecondsPerWrite:F1} load1={LoadAverage:F2}");
+
+    /// <summary>CPU the silo and PostgreSQL spent per acknowledged write (what neighbours on a shared machine change least).</summary>
+    public double CpuMicrosecondsPerWrite => Writes == 0 ? 0 : (Cores.ThisProcess + Cores.Postgres) * 1e6 / WritesPerSecond;
 
     public static string Name(StorageKind storage) => storage == StorageKind.Postgres ? "PostgresGrainStorage" : "AdoNetGrainStorage";
 }
@@ -44,8 +47,14 @@ internal sealed class WriteRun(BenchmarkOptions options, string connectionString
 
     public async Task<RunResult> RunAsync(int run, StorageKind storage)
     {
-        string pooled = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = options.PoolSize }.ConnectionString;
-        using IHost host = BuildSilo(run, storage, pooled);
+        await ResetDatabaseAsync().ConfigureAwait(false);
+        var pooled = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = options.PoolSize };
+        if (storage == StorageKind.AdoNet && options.AdoNetNoResetOnClose)
+        {
+            pooled.NoResetOnClose = true;
+        }
+
+        using IHost host = BuildSilo(run, storage, pooled.ConnectionString);
         await host.StartAsync().ConfigureAwait(false);
         try
         {
@@ -178,6 +187,27 @@ internal sealed class WriteRun(BenchmarkOptions options, string connectionString
                 round++;
             }
         }
+    }
+
+    /// <summary>Every run starts alike: both storage tables empty (no bloat from the runs before), a checkpoint behind.</summary>
+    private async Task ResetDatabaseAsync()
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(
+            """
+            DO $$
+            BEGIN
+                IF to_regclass('presencegrid_grain_state') IS NOT NULL THEN
+                    TRUNCATE presencegrid_grain_state;
+                END IF;
+                TRUNCATE orleansstorage;
+            END
+            $$;
+            CHECKPOINT;
+            """,
+            connection);
+        await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
     private async Task<(long Commits, long WalBytes)> DatabaseCountersAsync()
