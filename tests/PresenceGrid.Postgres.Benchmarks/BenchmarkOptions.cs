@@ -21,7 +21,7 @@ internal sealed class BenchmarkOptions
         AdoNetGrainStorage (Microsoft.Orleans.Persistence.AdoNet, invariant "Npgsql"), alternating.
 
         Each run empties both storage tables and checkpoints, starts a silo with one storage,
-        writes every grain once (activation + first write, untimed), warms up, then for the measured window counts the writes whose
+        writes every grain once (activation + first write, untimed), analyzes the table, warms up, then for the measured window counts the writes whose
         WriteStateAsync completed (after the database commit: synchronous_commit stays on), with
         their p50/p99 latency, and prints one line.
 
