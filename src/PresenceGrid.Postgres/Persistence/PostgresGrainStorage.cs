@@ -73,7 +73,7 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
         }
     }
 
-    /// <summary>Transactions the group committer has committed.</summary>
+    /// <summary>Transactions the group committers have committed.</summary>
     internal long Transactions => Interlocked.Read(ref _transactions);
 
     /// <summary>Writes those transactions carried (stored or refused).</summary>
