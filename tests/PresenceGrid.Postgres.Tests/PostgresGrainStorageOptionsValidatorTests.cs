@@ -33,12 +33,23 @@ public sealed class PostgresGrainStorageOptionsValidatorTests
         Assert.Contains("GroupCommit must be between 0 and 1000 ms", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65)]
+    public void A_committer_count_out_of_range_is_refused(int committers)
+    {
+        OrleansConfigurationException error = Assert.Throws<OrleansConfigurationException>(
+            () => Validate(new PostgresGrainStorageOptions { ConnectionString = Valid, Committers = committers }));
+        Assert.Contains($"Committers must be between 1 and 64, not {committers}", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_defaults_with_a_connection_string_are_accepted()
     {
         var options = new PostgresGrainStorageOptions { ConnectionString = Valid };
         Validate(options);
         Assert.Equal(TimeSpan.FromMilliseconds(2), options.GroupCommit);
+        Assert.Equal(2, options.Committers);
     }
 
     private static void Validate(PostgresGrainStorageOptions options) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Orleans.TestingHost;
@@ -70,6 +71,27 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture)
         Assert.Equal(2, reread.State!.Value);
         Assert.Equal(second.ETag, reread.ETag);
         Assert.NotEqual(staleEtag, reread.ETag);
+    }
+
+    [Fact]
+    public async Task Queued_writes_of_one_grain_state_commit_in_the_order_they_came_across_committers()
+    {
+        await using TestCluster cluster = await DeployAsync("storage_order", silos: 1);
+        IGrainStorage storage = StorageOf(cluster.Silos[0]);
+        Orleans.Runtime.GrainId grainId = TestGrainId("order");
+        long etag = long.Parse((await WriteNewAsync(storage, grainId, 0)).ETag!, CultureInfo.InvariantCulture);
+
+        // Each write names the ETag the one before it leaves, so it succeeds only if committed after
+        // it; other grains' writes keep every committer busy meanwhile.
+        Task[] others = Enumerable.Range(0, 64).Select(i => (Task)WriteNewAsync(storage, TestGrainId($"other{i}"), i)).ToArray();
+        Task[] chain = Enumerable.Range(1, 20)
+            .Select(i => storage.WriteStateAsync(StateName, grainId, new Orleans.GrainState<CounterState>(new CounterState { Value = i }, (etag + i - 1).ToString(CultureInfo.InvariantCulture))))
+            .ToArray();
+        await Task.WhenAll(chain.Concat(others));
+
+        Orleans.GrainState<CounterState> stored = await ReadAsync(storage, grainId);
+        Assert.Equal(20, stored.State!.Value);
+        Assert.Equal((etag + 20).ToString(CultureInfo.InvariantCulture), stored.ETag);
     }
 
     [Fact]

@@ -21,5 +21,11 @@ internal sealed class PostgresGrainStorageOptionsValidator(PostgresGrainStorageO
             throw new OrleansConfigurationException(
                 $"Invalid {prefix}: {nameof(PostgresGrainStorageOptions.GroupCommit)} must be between 0 and {PostgresGrainStorageOptions.MaxGroupCommit.TotalMilliseconds} ms, not {options.GroupCommit.TotalMilliseconds} ms.");
         }
+
+        if (options.Committers is < 1 or > PostgresGrainStorageOptions.MaxCommitters)
+        {
+            throw new OrleansConfigurationException(
+                $"Invalid {prefix}: {nameof(PostgresGrainStorageOptions.Committers)} must be between 1 and {PostgresGrainStorageOptions.MaxCommitters}, not {options.Committers}.");
+        }
     }
 }

@@ -17,9 +17,10 @@ namespace PresenceGrid.Postgres.Persistence;
 
 /// <summary>
 /// Orleans grain storage in PostgreSQL (<c>presencegrid_grain_state</c>) with ETag compare-and-swap
-/// and group commit: a write is queued, one loop gathers the writes of many grains for
-/// <see cref="PostgresGrainStorageOptions.GroupCommit"/>, commits them in one transaction, and
-/// completes each caller after that commit.
+/// and group commit: a write is queued to one of <see cref="PostgresGrainStorageOptions.Committers"/>
+/// loops (always the same one for a grain state, so its writes commit in order); each loop gathers
+/// the writes of many grains, commits them in one transaction, and completes each caller after that
+/// commit. While one loop waits for its commit another gathers and sends the next batch.
 /// </summary>
 /// <remarks>
 /// A write whose ETag is stale changes nothing and fails alone with
@@ -38,8 +39,8 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
     private readonly IActivatorProvider _activators;
     private readonly ILogger<PostgresGrainStorage> _logger;
     private readonly NpgsqlDataSource _dataSource;
-    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
-    private Task _committer = Task.CompletedTask;
+    private readonly Channel<PendingWrite>[] _queues;
+    private Task[] _committers = [];
     private long _transactions;
     private long _committedWrites;
 
@@ -65,9 +66,14 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
         _activators = activators;
         _logger = logger;
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString!);
+        _queues = new Channel<PendingWrite>[options.Committers];
+        for (int i = 0; i < _queues.Length; i++)
+        {
+            _queues[i] = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+        }
     }
 
-    /// <summary>Transactions the group committer has committed.</summary>
+    /// <summary>Transactions the group committers have committed.</summary>
     internal long Transactions => Interlocked.Read(ref _transactions);
 
     /// <summary>Writes those transactions carried (stored or refused).</summary>
@@ -146,7 +152,8 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
         long? expected = ParseEtag("write", stateName, grainId, grainState.ETag);
         byte[] payload = _options.GrainStorageSerializer.Serialize(grainState.State).ToArray();
         var write = new PendingWrite(grainId, stateName, expected, payload);
-        if (!_queue.Writer.TryWrite(write))
+        // A grain state always goes to the same committer, so its writes commit in the order they came.
+        if (!_queues[(write.Key.GetHashCode() & int.MaxValue) % _queues.Length].Writer.TryWrite(write))
         {
             throw new ObjectDisposedException(nameof(PostgresGrainStorage), $"Grain storage '{_name}' is stopped; state '{stateName}' of grain {grainId} was not written.");
         }
@@ -187,14 +194,18 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         await PostgresSchemaApplier.ApplyAndLogAsync(ct => PostgresSchema.ApplyAsync(_dataSource, ct), _logger, cancellationToken).ConfigureAwait(false);
-        _committer = Task.Run(RunCommitterAsync, CancellationToken.None);
+        _committers = Array.ConvertAll(_queues, queue => Task.Run(() => RunCommitterAsync(queue.Reader), CancellationToken.None));
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
         // Writes already queued still commit; later ones are refused.
-        _queue.Writer.TryComplete();
-        await _committer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (Channel<PendingWrite> queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
+
+        await Task.WhenAll(_committers).WaitAsync(cancellationToken).ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -207,15 +218,16 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
 
     private T CreateDefault<T>() => _activators.GetActivator<T>().Create();
 
-    private async Task RunCommitterAsync()
+    private async Task RunCommitterAsync(ChannelReader<PendingWrite> reader)
     {
-        ChannelReader<PendingWrite> reader = _queue.Reader;
+        bool backlog = false;
         var batch = new List<PendingWrite>();
         var deferred = new List<PendingWrite>();
         var keys = new HashSet<(GrainId, string)>();
         while (deferred.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            if (deferred.Count == 0 && _options.GroupCommit > TimeSpan.Zero)
+            // The window opens only after an idle wait: writes that queued while the last batch committed go at once.
+            if (deferred.Count == 0 && !backlog && _options.GroupCommit > TimeSpan.Zero)
             {
                 await Task.Delay(_options.GroupCommit, _timeProvider).ConfigureAwait(false);
             }
@@ -246,6 +258,8 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
                 LogBatchFailed(_logger, ex, _name, batch.Count);
                 batch.ForEach(write => write.Completion.TrySetException(ex));
             }
+
+            backlog = reader.TryPeek(out _);
         }
     }
 
@@ -253,10 +267,11 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
     private async Task CommitAsync(List<PendingWrite> batch)
     {
         // Sorted, so that silos committing the same rows lock them in the same order.
-        batch.Sort(static (a, b) => string.CompareOrdinal(a.OrderKey, b.OrderKey));
+        batch.Sort(static (a, b) => PendingWrite.CompareLockOrder(a, b));
         List<PendingWrite> updates = batch.FindAll(static w => w.Expected is not null);
         List<PendingWrite> inserts = batch.FindAll(static w => w.Expected is null);
-        var stored = new Dictionary<(string GrainType, string GrainKey, string StateName), long>(batch.Count);
+        long[] storedUpdates = new long[updates.Count];
+        long[] storedInserts = new long[inserts.Count];
 
         await using (NpgsqlConnection connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false))
         await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync().ConfigureAwait(false))
@@ -266,15 +281,15 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
                 await ExecuteBatchStatementAsync(
                     """
                     UPDATE presencegrid_grain_state AS s SET payload = u.payload, etag = s.etag + 1, updated_at = now()
-                      FROM unnest($2, $3, $4, $5, $6) AS u(grain_type, grain_id, state_name, payload, etag)
+                      FROM unnest($2, $3, $4, $5, $6) WITH ORDINALITY AS u(grain_type, grain_id, state_name, payload, etag, ordinal)
                      WHERE s.service_id = $1 AND s.grain_type = u.grain_type AND s.grain_id = u.grain_id
                        AND s.state_name = u.state_name AND s.etag = u.etag AND s.payload IS NOT NULL
-                    RETURNING s.grain_type, s.grain_id, s.state_name, s.etag
+                    RETURNING u.ordinal, s.etag
                     """,
                     updates,
                     connection,
                     transaction,
-                    stored).ConfigureAwait(false);
+                    storedUpdates).ConfigureAwait(false);
             }
 
             if (inserts.Count > 0)
@@ -282,18 +297,20 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
                 // A first write inserts, or revives a tombstone; a live row is a conflict (no row back).
                 await ExecuteBatchStatementAsync(
                     """
-                    INSERT INTO presencegrid_grain_state AS s (service_id, grain_type, grain_id, state_name, payload, etag)
-                    SELECT $1, u.grain_type, u.grain_id, u.state_name, u.payload, 1
-                      FROM unnest($2, $3, $4, $5) AS u(grain_type, grain_id, state_name, payload)
-                    ON CONFLICT (service_id, grain_type, grain_id, state_name)
-                    DO UPDATE SET payload = excluded.payload, etag = s.etag + 1, updated_at = now()
-                     WHERE s.payload IS NULL
-                    RETURNING s.grain_type, s.grain_id, s.state_name, s.etag
+                    WITH u AS (SELECT * FROM unnest($2, $3, $4, $5) WITH ORDINALITY AS u(grain_type, grain_id, state_name, payload, ordinal)),
+                    w AS (
+                        INSERT INTO presencegrid_grain_state AS s (service_id, grain_type, grain_id, state_name, payload, etag)
+                        SELECT $1, u.grain_type, u.grain_id, u.state_name, u.payload, 1 FROM u
+                        ON CONFLICT (service_id, grain_type, grain_id, state_name)
+                        DO UPDATE SET payload = excluded.payload, etag = s.etag + 1, updated_at = now()
+                         WHERE s.payload IS NULL
+                        RETURNING s.grain_type, s.grain_id, s.state_name, s.etag)
+                    SELECT u.ordinal, w.etag FROM w JOIN u USING (grain_type, grain_id, state_name)
                     """,
                     inserts,
                     connection,
                     transaction,
-                    stored).ConfigureAwait(false);
+                    storedInserts).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync().ConfigureAwait(false);
@@ -301,15 +318,22 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
 
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _committedWrites, batch.Count);
-        foreach (PendingWrite write in batch)
+        await CompleteAsync(updates, storedUpdates).ConfigureAwait(false);
+        await CompleteAsync(inserts, storedInserts).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives each write its new ETag, or (none stored: 0) its refusal.</summary>
+    private async Task CompleteAsync(List<PendingWrite> writes, long[] stored)
+    {
+        for (int i = 0; i < writes.Count; i++)
         {
-            if (stored.TryGetValue((write.GrainType, write.GrainKey, write.StateName), out long etag))
+            if (stored[i] > 0)
             {
-                write.Completion.TrySetResult(etag);
+                writes[i].Completion.TrySetResult(stored[i]);
             }
             else
             {
-                write.Completion.TrySetException(await ConflictAsync("write", write).ConfigureAwait(false));
+                writes[i].Completion.TrySetException(await ConflictAsync("write", writes[i]).ConfigureAwait(false));
             }
         }
     }
@@ -319,8 +343,9 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
         List<PendingWrite> writes,
         NpgsqlConnection connection,
         NpgsqlTransaction transaction,
-        Dictionary<(string GrainType, string GrainKey, string StateName), long> stored)
+        long[] stored)
     {
+        // Each statement returns (ordinal in writes, 1-based; new etag) for the rows it stored.
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = writes.ConvertAll(static w => w.GrainType).ToArray() });
@@ -332,10 +357,13 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = writes.ConvertAll(static w => w.Expected!.Value).ToArray() });
         }
 
+        // Prepared once per physical connection (Npgsql keeps it across pool rentals): no parse or plan per batch.
+        await command.PrepareAsync().ConfigureAwait(false);
+
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
         while (await reader.ReadAsync().ConfigureAwait(false))
         {
-            stored[(reader.GetString(0), reader.GetString(1), reader.GetString(2))] = reader.GetInt64(3);
+            stored[reader.GetInt64(0) - 1] = reader.GetInt64(1);
         }
     }
 
@@ -402,7 +430,12 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecyclePa
         public (GrainId, string) Key => (GrainId, StateName);
 
         /// <summary>The order rows are locked in: the same on every silo.</summary>
-        public string OrderKey => string.Join('\0', GrainType, GrainKey, StateName);
+        public static int CompareLockOrder(PendingWrite a, PendingWrite b)
+        {
+            int order = string.CompareOrdinal(a.GrainType, b.GrainType);
+            order = order != 0 ? order : string.CompareOrdinal(a.GrainKey, b.GrainKey);
+            return order != 0 ? order : string.CompareOrdinal(a.StateName, b.StateName);
+        }
 
         public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
