@@ -58,18 +58,16 @@ public sealed class ClusterLeaseTests
     [Fact]
     public async Task PartitionedSilo_IsDeclaredDead_AndItsGrainAnswersFromASurvivor_WithinTwoLeases()
     {
-        var settings = new TestClusterSettings { Lease = Lease };
-        await using var cluster = settings.Build(2);
-        await cluster.DeployAsync();
         var partition = new NetworkPartition();
-        settings.Partition = partition;
-        var cutOff = await cluster.StartAdditionalSiloAsync();
-        settings.Partition = null;
+        var settings = new TestClusterSettings { Lease = Lease, Partition = partition };
+        await using var cluster = settings.Build(3);
+        await cluster.DeployAsync();
+        var cutOff = cluster.Silos[2];
         long key = await ClusterProbe.FindGrainOn(cluster.Client, cutOff.SiloAddress);
         IWhereGrain grain = cluster.Client.GetGrain<IWhereGrain>(key);
 
         var sinceCut = Stopwatch.StartNew();
-        partition.Cut();
+        partition.Cut(cutOff.Name);
         TimeSpan deadline = 2 * Lease;
         SiloAddress? answeredFrom = null;
         while (sinceCut.Elapsed < deadline)

@@ -29,8 +29,7 @@ internal static class ClusterSecretConnectionBuilderExtensions
             new ClusterSecretProof(secret, clusterId),
             timeout,
             timeProvider,
-            loggerFactory.CreateLogger<ClusterSecretHandshake>(),
-            services.GetService<ClusterSecretRefusals>());
+            loggerFactory.CreateLogger<ClusterSecretHandshake>());
         builder.Use(next => context => handshake.OnConnectionAsync(context, next));
     }
 }

@@ -34,7 +34,6 @@ internal sealed class ClusterSecretHandshake
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly ClusterSecretRefusals? _refusals;
 
     /// <summary>Creates the middleware for one side of a kind of connection.</summary>
     /// <param name="role">Whether this side opens (initiator) or accepts (acceptor) the connections.</param>
@@ -42,10 +41,8 @@ internal sealed class ClusterSecretHandshake
     /// <param name="timeout">The deadline for the whole handshake.</param>
     /// <param name="timeProvider">The clock of the deadline.</param>
     /// <param name="logger">Where refusals are logged.</param>
-    /// <param name="refusals">On a client: where refusals are recorded for its retry filter.</param>
-    public ClusterSecretHandshake(HandshakeRole role, ClusterSecretProof proof, TimeSpan timeout, TimeProvider timeProvider, ILogger logger, ClusterSecretRefusals? refusals = null)
+    public ClusterSecretHandshake(HandshakeRole role, ClusterSecretProof proof, TimeSpan timeout, TimeProvider timeProvider, ILogger logger)
     {
-        _refusals = refusals;
         _role = role;
         _proof = proof;
         _timeout = timeout;
@@ -162,15 +159,9 @@ internal sealed class ClusterSecretHandshake
         }
 
         string direction = _role == HandshakeRole.Acceptor ? "from" : "to";
-        var refusal = new ClusterSecretHandshakeException(
+        return new ClusterSecretHandshakeException(
             failure,
             $"Cluster-secret handshake {direction} {context.RemoteEndPoint?.ToString() ?? "an unknown peer"} refused: {reason}");
-        if (failure != HandshakeFailure.Timeout)
-        {
-            _refusals?.Record(refusal);
-        }
-
-        return refusal;
     }
 
     private string Describe(HandshakeFailure failure) => failure switch

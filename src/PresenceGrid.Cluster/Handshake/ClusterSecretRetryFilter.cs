@@ -11,29 +11,20 @@ namespace PresenceGrid.Cluster.Handshake;
 /// </summary>
 internal sealed class ClusterSecretRetryFilter : IClientConnectionRetryFilter
 {
-    private readonly ClusterSecretRefusals _refusals;
     private readonly IClientConnectionRetryFilter? _inner;
 
-    private ClusterSecretRetryFilter(ClusterSecretRefusals refusals, IClientConnectionRetryFilter? inner)
+    private ClusterSecretRetryFilter(IClientConnectionRetryFilter? inner)
     {
-        _refusals = refusals;
         _inner = inner;
     }
 
-    /// <summary>Registers the refusal record and wraps the retry filter registered so far in <paramref name="services"/>.</summary>
+    /// <summary>Wraps the retry filter registered so far in <paramref name="services"/>.</summary>
     /// <param name="services">The client's services.</param>
     public static void Register(IServiceCollection services)
     {
-        if (services.Any(d => d.ServiceType == typeof(ClusterSecretRefusals)))
-        {
-            return;
-        }
-
-        services.AddSingleton<ClusterSecretRefusals>();
         ServiceDescriptor? previous = services.LastOrDefault(d => d.ServiceType == typeof(IClientConnectionRetryFilter));
         services.RemoveAll<IClientConnectionRetryFilter>();
         services.AddSingleton<IClientConnectionRetryFilter>(provider => new ClusterSecretRetryFilter(
-            provider.GetRequiredService<ClusterSecretRefusals>(),
             previous switch
             {
                 null => null,
@@ -47,7 +38,7 @@ internal sealed class ClusterSecretRetryFilter : IClientConnectionRetryFilter
     /// <exception cref="ClusterSecretHandshakeException">A gateway refused the handshake.</exception>
     public Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
     {
-        if (_refusals.Take() is { } refusal)
+        if (FindRefusal(exception) is { } refusal)
         {
             throw new ClusterSecretHandshakeException(
                 refusal.Failure,
@@ -56,5 +47,19 @@ internal sealed class ClusterSecretRetryFilter : IClientConnectionRetryFilter
         }
 
         return _inner?.ShouldRetryConnectionAttempt(exception, cancellationToken) ?? Task.FromResult(false);
+    }
+
+    /// <summary>The handshake refusal Orleans' connection failure wraps (a timeout is not one: it may heal).</summary>
+    private static ClusterSecretHandshakeException? FindRefusal(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is ClusterSecretHandshakeException { Failure: not HandshakeFailure.Timeout } refusal)
+            {
+                return refusal;
+            }
+        }
+
+        return null;
     }
 }

@@ -12,6 +12,21 @@ public sealed class LogCollector : ILoggerProvider
 
     public IReadOnlyList<LogEntry> WithEventId(int eventId) => [.. _entries.Where(e => e.EventId == eventId)];
 
+    /// <summary>The first entry with <paramref name="eventId"/>, waiting for it (bounded polling): another host may log it a moment after the test saw the effect.</summary>
+    public async Task<LogEntry> WaitFor(int eventId, TimeSpan bound)
+    {
+        using var deadline = new CancellationTokenSource(bound);
+        while (true)
+        {
+            if (WithEventId(eventId) is [var first, ..])
+            {
+                return first;
+            }
+
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()

@@ -11,42 +11,53 @@ namespace PresenceGrid.Cluster.Tests.Infrastructure;
 /// </summary>
 public sealed class NetworkPartition
 {
-    private readonly ConcurrentDictionary<ConnectionContext, byte> _open = new();
-    private volatile bool _cut;
+    private readonly ConcurrentDictionary<string, Silo> _silos = new();
 
-    /// <summary>Routes all the silo's connections (silo in and out, gateway) through the partition.</summary>
-    public void Apply(ISiloBuilder silo) => silo.Configure<SiloConnectionOptions>(options =>
+    /// <summary>Routes all the connections of the silo named <paramref name="siloName"/> (silo in and out, gateway) through the partition.</summary>
+    public void Apply(ISiloBuilder silo, string siloName)
     {
-        options.ConfigureSiloInboundConnection(Use);
-        options.ConfigureSiloOutboundConnection(Use);
-        options.ConfigureGatewayInboundConnection(Use);
-    });
-
-    public void Cut()
-    {
-        _cut = true;
-        foreach (ConnectionContext connection in _open.Keys)
+        Silo state = _silos.GetOrAdd(siloName, _ => new Silo());
+        silo.Configure<SiloConnectionOptions>(options =>
         {
-            connection.Abort(new ConnectionAbortedException("Network partition (test)."));
-        }
+            options.ConfigureSiloInboundConnection(state.Use);
+            options.ConfigureSiloOutboundConnection(state.Use);
+            options.ConfigureGatewayInboundConnection(state.Use);
+        });
     }
 
-    private void Use(IConnectionBuilder builder) => builder.Use(next => async context =>
-    {
-        _open[context] = 0;
-        try
-        {
-            if (_cut)
-            {
-                context.Abort(new ConnectionAbortedException("Network partition (test)."));
-                throw new ConnectionAbortedException("Network partition (test).");
-            }
+    public void Cut(string siloName) => _silos[siloName].Cut();
 
-            await next(context);
-        }
-        finally
+    private sealed class Silo
+    {
+        private readonly ConcurrentDictionary<ConnectionContext, byte> _open = new();
+        private volatile bool _cut;
+
+        public void Cut()
         {
-            _open.TryRemove(context, out _);
+            _cut = true;
+            foreach (ConnectionContext connection in _open.Keys)
+            {
+                connection.Abort(new ConnectionAbortedException("Network partition (test)."));
+            }
         }
-    });
+
+        public void Use(IConnectionBuilder builder) => builder.Use(next => async context =>
+        {
+            _open[context] = 0;
+            try
+            {
+                if (_cut)
+                {
+                    context.Abort(new ConnectionAbortedException("Network partition (test)."));
+                    throw new ConnectionAbortedException("Network partition (test).");
+                }
+
+                await next(context);
+            }
+            finally
+            {
+                _open.TryRemove(context, out _);
+            }
+        });
+    }
 }

@@ -42,7 +42,7 @@ public sealed class TestClusterSettings
     {
         var builder = new InProcessTestClusterBuilder(initialSilos);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((_, silo) =>
+        builder.ConfigureSilo((options, silo) =>
         {
             AddLogs(silo.Services);
             silo.Configure<SiloMessagingOptions>(options => options.ResponseTimeout = ResponseTimeout);
@@ -63,7 +63,7 @@ public sealed class TestClusterSettings
                 silo.UseLeaseTime(lease);
             }
 
-            Partition?.Apply(silo);
+            Partition?.Apply(silo, options.SiloName);
             ConfigureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client =>
