@@ -46,7 +46,15 @@ internal static class SiloCluster
             silo.UseLeaseTime(TimeSpan.FromMilliseconds(cluster.LeaseMs));
             if (cluster.TlsCertificate is { } certificate)
             {
-                silo.UseClusterTls(new ClusterTlsOptions { CertificatePath = certificate, CertificatePassword = cluster.TlsCertificatePassword });
+                try
+                {
+                    // The certificate is loaded here: a bad file or password is a configuration error, not a failure at start.
+                    silo.UseClusterTls(new ClusterTlsOptions { CertificatePath = certificate, CertificatePassword = cluster.TlsCertificatePassword });
+                }
+                catch (ArgumentException exception)
+                {
+                    throw new SiloConfigException(config.Path, "cluster.tls_certificate", exception.Message);
+                }
             }
 
             IPAddress address = cluster.SiloHost == "localhost" ? IPAddress.Loopback : IPAddress.Parse(cluster.SiloHost);

@@ -12,10 +12,10 @@ public sealed class ClusterTlsOptions
     /// <summary>A certificate already loaded, with its private key.</summary>
     public X509Certificate2? Certificate { get; set; }
 
-    /// <summary><c>cluster.tls.certificate_path</c>: a PKCS#12 (.pfx) file with the private key.</summary>
+    /// <summary><c>cluster.tls_certificate</c>: a PKCS#12 (.pfx) file with the private key.</summary>
     public string? CertificatePath { get; set; }
 
-    /// <summary><c>cluster.tls.certificate_password</c>: the password of <see cref="CertificatePath"/>, if any.</summary>
+    /// <summary><c>cluster.tls_certificate_password</c>: the password of <see cref="CertificatePath"/>, if any.</summary>
     public string? CertificatePassword { get; set; }
 
     /// <summary><c>cluster.tls.store_subject</c>: the subject name of a certificate in an X.509 store.</summary>

@@ -108,6 +108,7 @@ public sealed class ConfigCatalogueTests
         ["cluster bad connection string"] = (Good + "cluster:\n  postgres: \"Host\"\n", [], "file", "cluster.postgres", "not a valid connection string"),
         ["cluster host name"] = (Good + "cluster:\n  silo_host: grid.example.org\n", [], "file", "cluster.silo_host", "IP address"),
         ["cluster port too big"] = (Good + "cluster:\n  silo_port: 70000\n", [], "file", "cluster.silo_port", "65535"),
+        ["cluster tls certificate not pkcs12"] = (Good + "cluster:\n  cluster_id: c\n  postgres: \"Host=127.0.0.1\"\n  secret: \"0123456789abcdef\"\n  tls_certificate: /etc/hostname\n", [], "file", "cluster.tls_certificate", "PKCS#12"),
         ["cluster tls certificate missing"] = (Good + "cluster:\n  tls_certificate: /nonexistent/silo.pfx\n", [], "file", "cluster.tls_certificate", "no such file"),
         ["cluster gateway port too big"] = (Good + "cluster:\n  gateway_port: 70000\n", [], "file", "cluster.gateway_port", "65535"),
         ["cluster gateway port negative"] = (Good + "cluster:\n  gateway_port: -1\n", [], "file", "cluster.gateway_port", "whole number"),

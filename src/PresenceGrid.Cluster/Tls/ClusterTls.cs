@@ -20,7 +20,7 @@ internal static class ClusterTls
         if (sources != 1)
         {
             throw new ArgumentException(
-                "TLS needs exactly one certificate source: cluster.tls.certificate_path (with cluster.tls.certificate_password if any) or cluster.tls.store_subject.",
+                "TLS needs exactly one certificate source: cluster.tls_certificate (with cluster.tls_certificate_password if any) or a certificate store subject (ClusterTlsOptions.StoreSubject).",
                 nameof(options));
         }
 
@@ -34,7 +34,7 @@ internal static class ClusterTls
             catch (Exception exception) when (exception is CryptographicException or IOException or UnauthorizedAccessException)
             {
                 throw new ArgumentException(
-                    $"cluster.tls.certificate_path: cannot load '{options.CertificatePath}' as PKCS#12 ({exception.Message}); check the file and cluster.tls.certificate_password.",
+                    $"cluster.tls_certificate: cannot load '{options.CertificatePath}' as PKCS#12 ({exception.Message}); check the file and cluster.tls_certificate_password.",
                     nameof(options),
                     exception);
             }
@@ -43,7 +43,7 @@ internal static class ClusterTls
         if (certificate is { HasPrivateKey: false })
         {
             throw new ArgumentException(
-                $"cluster.tls.certificate_path: the certificate {certificate.Subject} has no private key.",
+                $"cluster.tls_certificate: the certificate {certificate.Subject} has no private key.",
                 nameof(options));
         }
 
