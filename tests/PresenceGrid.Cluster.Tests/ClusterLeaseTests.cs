@@ -80,7 +80,7 @@ public sealed class ClusterLeaseTests
                     break;
                 }
             }
-            catch (Exception error) when (error is OrleansException or TimeoutException)
+            catch (Exception error) when (error is OrleansException or TimeoutException or OperationCanceledException)
             {
                 // Calls to the cut-off silo fail until it is declared dead.
             }
