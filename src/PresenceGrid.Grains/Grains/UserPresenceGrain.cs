@@ -202,6 +202,9 @@ internal sealed class UserPresenceGrain(
         if (HasUnwrittenChange)
         {
             await PersistAsync();
+
+            // The lazy write is done: only the presence wake-up stays scheduled (else the flush's would wake the grain for nothing).
+            Reschedule();
         }
 
         if (!IsMirrored && !_devices.IsEmpty)

@@ -166,6 +166,36 @@ public sealed class UserGrainScenarioTests
     }
 
     [Fact]
+    public async Task AnIdleGrain_Deactivates_WithItsDevicesParked_AndWakesOnlyForItsPresenceTimer()
+    {
+        await using var silo = await PresenceTestSilo.StartAsync();
+        await silo.Presence.SetSyncingAsync(U1, "phone", start: true);
+        await silo.Presence.SetSyncingAsync(U1, "laptop", start: true);
+        await silo.AdvanceAsync(TimeSpan.FromSeconds(5));
+        await silo.Presence.BumpActiveAsync(U1, "phone");   // last_active only: written lazily, within a minute
+        var users = silo.Services.GetRequiredService<Fanout.UserTable>();
+        Assert.True(users.TryGetIndex(U1, out int index));
+        long flushAt = users[index].WakeAt;
+
+        IUserPresenceGrain grain = silo.Grains.GetGrain<IUserPresenceGrain>(U1);
+        await silo.Cluster.DeactivateAsync(grain);
+        await silo.Cluster.WaitForDeactivationAsync(grain);
+
+        // Deactivation wrote the change, so the next wake-up is the presence timer (idle), not the written flush.
+        Assert.Equal(silo.NowMs + 60_000, flushAt);
+        Assert.True(users[index].WakeAt > flushAt, $"wakes at {users[index].WakeAt}, the written flush was due at {flushAt}");
+        Assert.NotNull(users[index].Parked);
+        Assert.Equal(2, users[index].Parked!.Devices.Length);
+
+        // Reactivated, it carries on with both devices (not a restart's single pseudo-device): one device stopping
+        // leaves the user online.
+        await silo.Presence.SetSyncingAsync(U1, "laptop", start: false);
+        await silo.AdvanceAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(PresenceState.Online, (await silo.Get(U1)).State);
+        Assert.Null(users[index].Parked);
+    }
+
+    [Fact]
     public async Task LastActiveOnlyChanges_AreWrittenWithinAMinute_NotAtOnce()
     {
         await using var silo = await PresenceTestSilo.StartAsync();
