@@ -97,7 +97,7 @@ public sealed class PgridLogicTests
     [Fact]
     public void WatchReconnects_SaysItRetries_AndGivesUpOnceTheNextTryWouldPassTheLimit()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         using var output = new StringWriter();
         int stops = 0;
         var reconnects = new WatchReconnects(clock, TimeSpan.FromSeconds(1), output, () => stops++);
@@ -121,7 +121,7 @@ public sealed class PgridLogicTests
     [Fact]
     public void WatchReconnects_ABatchOrAConnectedStream_StartsTheCountAgain_AndForeverNeverGivesUp()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         int stops = 0;
         var resetByBatches = new WatchReconnects(clock, TimeSpan.FromSeconds(1), TextWriter.Null, () => stops++);
         var resetByStreams = new WatchReconnects(clock, TimeSpan.FromSeconds(1), TextWriter.Null, () => stops++);

@@ -13,7 +13,7 @@ namespace PresenceGrid.Grains.Tests;
 /// </summary>
 internal sealed class PresenceTestSilo : IAsyncDisposable
 {
-    private PresenceTestSilo(InProcessTestCluster cluster, ManualTimeProvider clock)
+    private PresenceTestSilo(InProcessTestCluster cluster, FakeTimeProvider clock)
     {
         Cluster = cluster;
         Clock = clock;
@@ -25,7 +25,7 @@ internal sealed class PresenceTestSilo : IAsyncDisposable
 
     public IServiceProvider Services { get; }
 
-    public ManualTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
     public PresenceService Presence { get; }
 
@@ -42,7 +42,7 @@ internal sealed class PresenceTestSilo : IAsyncDisposable
     /// <param name="store">The grain store (share one between silos to restart over the same state).</param>
     public static async Task<PresenceTestSilo> StartAsync(Action<PresenceOptions>? configure = null, Action<IServiceCollection>? services = null, SharedGrainStore? store = null)
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         store ??= new SharedGrainStore();
         InProcessTestCluster cluster = new InProcessTestClusterBuilder(1)
             .ConfigureSilo((_, silo) =>

@@ -23,7 +23,7 @@ internal sealed class RouterHarness : IDisposable
         Loader = new ModuleLoader(Pipeline, Host);
     }
 
-    public ManualTimeProvider Clock { get; } = new();
+    public CountingFakeTimeProvider Clock { get; } = new();
 
     public CapturingLoggerFactory Logs { get; } = new();
 
@@ -57,5 +57,43 @@ internal sealed class RouterHarness : IDisposable
         Host.Dispose();
         Pipeline.Dispose();
         _meterFactory.Dispose();
+    }
+}
+
+/// <summary>A fake clock that also counts its live timers (created and not yet disposed), so tests see a timeout's timer go.</summary>
+internal sealed class CountingFakeTimeProvider() : FakeTimeProvider(TestClock.Start)
+{
+    private int _active;
+
+    /// <summary>Timers created and not disposed.</summary>
+    public int ActiveTimerCount => Volatile.Read(ref _active);
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        Interlocked.Increment(ref _active);
+        return new Counted(base.CreateTimer(callback, state, dueTime, period), this);
+    }
+
+    private sealed class Counted(ITimer inner, CountingFakeTimeProvider owner) : ITimer
+    {
+        private int _disposed;
+
+        public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner._active);
+            }
+
+            inner.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
     }
 }
