@@ -1,8 +1,7 @@
 namespace PresenceGrid.Postgres.Benchmarks;
 
 /// <summary>A user-like grain whose every presence change is a durable write of its state.</summary>
-// Orleans.IGrainWithStringKey spelled out: PresenceGrid.Testing brings the home-made runtime's one.
-public interface IPresenceWriterGrain : Orleans.IGrainWithStringKey
+public interface IPresenceWriterGrain : IGrainWithStringKey
 {
     /// <summary>Records a presence change and returns once the storage has acknowledged it.</summary>
     /// <param name="presence">"online", "unavailable" or "offline".</param>
@@ -35,9 +34,8 @@ public sealed class PresenceRecord
     public bool CurrentlyActive { get; set; }
 }
 
-// Orleans.Grain spelled out: inside PresenceGrid.* namespaces the simple name finds the home-made PresenceGrid.Grain first.
 public sealed class PresenceWriterGrain(
-    [PersistentState("presence", PresenceWriterGrain.StorageName)] IPersistentState<PresenceRecord> state) : Orleans.Grain, IPresenceWriterGrain
+    [PersistentState("presence", PresenceWriterGrain.StorageName)] IPersistentState<PresenceRecord> state) : Grain, IPresenceWriterGrain
 {
     /// <summary>The storage the benchmark registers, as either provider.</summary>
     public const string StorageName = "bench";

@@ -57,9 +57,9 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture)
     {
         await using TestCluster cluster = await DeployAsync("storage_stale", silos: 1);
         IGrainStorage storage = StorageOf(cluster.Silos[0]);
-        Orleans.Runtime.GrainId grainId = TestGrainId("stale");
-        Orleans.GrainState<CounterState> first = await WriteNewAsync(storage, grainId, 1);
-        Orleans.GrainState<CounterState> second = await ReadAsync(storage, grainId);
+        GrainId grainId = TestGrainId("stale");
+        GrainState<CounterState> first = await WriteNewAsync(storage, grainId, 1);
+        GrainState<CounterState> second = await ReadAsync(storage, grainId);
         second.State!.Value = 2;
         await storage.WriteStateAsync(StateName, grainId, second);
 
@@ -67,7 +67,7 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture)
         first.State!.Value = 3;
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, grainId, first));
 
-        Orleans.GrainState<CounterState> reread = await ReadAsync(storage, grainId);
+        GrainState<CounterState> reread = await ReadAsync(storage, grainId);
         Assert.Equal(2, reread.State!.Value);
         Assert.Equal(second.ETag, reread.ETag);
         Assert.NotEqual(staleEtag, reread.ETag);
@@ -78,18 +78,18 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture)
     {
         await using TestCluster cluster = await DeployAsync("storage_order", silos: 1);
         IGrainStorage storage = StorageOf(cluster.Silos[0]);
-        Orleans.Runtime.GrainId grainId = TestGrainId("order");
+        GrainId grainId = TestGrainId("order");
         long etag = long.Parse((await WriteNewAsync(storage, grainId, 0)).ETag!, CultureInfo.InvariantCulture);
 
         // Each write names the ETag the one before it leaves, so it succeeds only if committed after
         // it; other grains' writes keep every committer busy meanwhile.
         Task[] others = Enumerable.Range(0, 64).Select(i => (Task)WriteNewAsync(storage, TestGrainId($"other{i}"), i)).ToArray();
         Task[] chain = Enumerable.Range(1, 20)
-            .Select(i => storage.WriteStateAsync(StateName, grainId, new Orleans.GrainState<CounterState>(new CounterState { Value = i }, (etag + i - 1).ToString(CultureInfo.InvariantCulture))))
+            .Select(i => storage.WriteStateAsync(StateName, grainId, new GrainState<CounterState>(new CounterState { Value = i }, (etag + i - 1).ToString(CultureInfo.InvariantCulture))))
             .ToArray();
         await Task.WhenAll(chain.Concat(others));
 
-        Orleans.GrainState<CounterState> stored = await ReadAsync(storage, grainId);
+        GrainState<CounterState> stored = await ReadAsync(storage, grainId);
         Assert.Equal(20, stored.State!.Value);
         Assert.Equal((etag + 20).ToString(CultureInfo.InvariantCulture), stored.ETag);
     }
@@ -101,31 +101,29 @@ public sealed class PostgresGrainStorageTests(PostgresFixture fixture)
         IStatefulGrain grain = cluster.Client.GetGrain<IStatefulGrain>(5);
         await grain.Set(5);
         IGrainStorage storage = StorageOf(cluster.Silos[0]);
-        Orleans.GrainState<CounterState> stored = await ReadAsync(storage, grain.GetGrainId());
+        GrainState<CounterState> stored = await ReadAsync(storage, grain.GetGrainId());
         Assert.Equal(5, stored.State!.Value);
 
         await storage.ClearStateAsync(StateName, grain.GetGrainId(), stored);
-        Orleans.GrainState<CounterState> reread = await ReadAsync(storage, grain.GetGrainId());
+        GrainState<CounterState> reread = await ReadAsync(storage, grain.GetGrainId());
 
         Assert.Equal(0, reread.State!.Value);
         Assert.False(reread.RecordExists);
         Assert.Null(reread.ETag);
     }
+    private static GrainId TestGrainId(string key) => GrainId.Create("test", key);
 
-    // Orleans' types spelled out: inside PresenceGrid.* the simple names find the home-made runtime's first.
-    private static Orleans.Runtime.GrainId TestGrainId(string key) => Orleans.Runtime.GrainId.Create("test", key);
-
-    private static async Task<Orleans.GrainState<CounterState>> WriteNewAsync(IGrainStorage storage, Orleans.Runtime.GrainId grainId, int value)
+    private static async Task<GrainState<CounterState>> WriteNewAsync(IGrainStorage storage, GrainId grainId, int value)
     {
-        var state = new Orleans.GrainState<CounterState>(new CounterState { Value = value });
+        var state = new GrainState<CounterState>(new CounterState { Value = value });
         await storage.WriteStateAsync(StateName, grainId, state);
         return state;
     }
 
     /// <summary>Reads into a state object that starts non-default, so a read that leaves it alone shows.</summary>
-    private static async Task<Orleans.GrainState<CounterState>> ReadAsync(IGrainStorage storage, Orleans.Runtime.GrainId grainId)
+    private static async Task<GrainState<CounterState>> ReadAsync(IGrainStorage storage, GrainId grainId)
     {
-        var state = new Orleans.GrainState<CounterState>(new CounterState { Value = 99 });
+        var state = new GrainState<CounterState>(new CounterState { Value = 99 });
         await storage.ReadStateAsync(StateName, grainId, state);
         return state;
     }

@@ -6,8 +6,7 @@ public interface ISiloAddressGrain : IGrainWithIntegerKey
     Task<SiloAddress> GetSiloAddress();
 }
 
-// Orleans.Grain spelled out: inside PresenceGrid.* namespaces the simple name finds the home-made PresenceGrid.Grain first.
-public sealed class SiloAddressGrain(ILocalSiloDetails silo) : Orleans.Grain, ISiloAddressGrain
+public sealed class SiloAddressGrain(ILocalSiloDetails silo) : Grain, ISiloAddressGrain
 {
     public Task<SiloAddress> GetSiloAddress() => Task.FromResult(silo.SiloAddress);
 }
@@ -31,7 +30,7 @@ public sealed class CounterState
 
 public sealed class StatefulGrain(
     [PersistentState("counter", ClusterConfigurators.StorageName)] IPersistentState<CounterState> state,
-    ILocalSiloDetails silo) : Orleans.Grain, IStatefulGrain
+    ILocalSiloDetails silo) : Grain, IStatefulGrain
 {
     public Task Set(int value)
     {

@@ -27,8 +27,8 @@ namespace PresenceGrid.Postgres.Persistence;
 /// <see cref="InconsistentStateException"/>; the rest of its batch commits. A clear keeps the row as
 /// a tombstone with its ETag advanced, so an ETag is never issued twice for the same grain state
 /// (a writer still holding one from before the clear is refused). Clears and reads go straight to
-/// the database. The home-made runtime's provider also fences on its grain directory; under Orleans
-/// the single-activation guarantee and the ETag check play that part.
+/// the database. Orleans' single-activation guarantee and the ETag check keep a stale activation from
+/// overwriting a newer state.
 /// </remarks>
 internal sealed partial class PostgresGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
