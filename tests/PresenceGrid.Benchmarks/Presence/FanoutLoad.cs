@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Metadata;
 using Orleans.Serialization;
 using Orleans.Storage;
 using PresenceGrid.Fanout;
@@ -22,9 +23,10 @@ namespace PresenceGrid.Benchmarks.Presence;
 /// presence. Reports updates/s, deliveries/s, memory per online user (with the user grains active, then after Orleans
 /// collected the idle ones) and the cost of an incremental sync that returns 1,000 changes; then the same load through
 /// a naive Orleans fan-out (<see cref="NaiveUserGrain"/>: one grain call per recipient), awaited and one-way.
-/// Run: <c>dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates] [--router] [--naive=N] [--hold]</c>
+/// Run: <c>dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates] [--router] [--naive=N] [--storage=memory|memory-json|dictionary] [--alloc] [--hold]</c>
 /// (<c>--router</c>: the "always send to" router with one ALL user; <c>--naive=N</c>: N updates in each naive mode,
-/// default 20,000, 0 skips them).
+/// default 20,000, 0 skips them; <c>--storage</c>: the grain storage, see <see cref="StartSiloAsync"/>; <c>--alloc</c>:
+/// allocation samples by type during the load).
 /// </summary>
 internal static class FanoutLoad
 {
@@ -36,19 +38,22 @@ internal static class FanoutLoad
         bool router = args.Contains("--router");
         // --hold: after the syncs, wait for Enter so a heap dump can be taken (dotnet-gcdump collect -p PID).
         bool hold = args.Contains("--hold");
+        // --alloc: sample allocations by type during the load (GCAllocationTick events).
+        bool alloc = args.Contains("--alloc");
         int naiveUpdates = args.FirstOrDefault(a => a.StartsWith("--naive=", StringComparison.Ordinal)) is { } naive
             ? int.Parse(naive["--naive=".Length..], CultureInfo.InvariantCulture)
             : 20_000;
-        string storage = args.FirstOrDefault(a => a.StartsWith("--storage=", StringComparison.Ordinal))?["--storage=".Length..] ?? "memory";
+        string storage = args.FirstOrDefault(a => a.StartsWith("--storage=", StringComparison.Ordinal))?["--storage=".Length..] ?? "dictionary";
         args = [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))];
         int users = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
         int updates = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 400_000;
         using IHost host = await StartSiloAsync(router, storage);
-        await RunAsync(host.Services, users, updates, router, naiveUpdates, hold);
+        using AllocationSampler? sampler = alloc ? new AllocationSampler() : null;
+        await RunAsync(host.Services, users, updates, router, naiveUpdates, hold, sampler);
         await host.StopAsync();
     }
 
-    private static async Task RunAsync(IServiceProvider services, int users, int updates, bool router, int naiveUpdates, bool hold)
+    private static async Task RunAsync(IServiceProvider services, int users, int updates, bool router, int naiveUpdates, bool hold, AllocationSampler? sampler)
     {
         var presence = services.GetRequiredService<PresenceService>();
         var index = services.GetRequiredService<RoomMembershipIndex>();
@@ -110,6 +115,8 @@ internal static class FanoutLoad
         long onlineBytes = LiveHeapBytes();
         Console.WriteLine($"memory per online user beyond room edges: {(onlineBytes - roomEdgesBytes) / (double)users:F0} B (includes its inbox after {fanout.Deliveries} deliveries; {await management.GetTotalActivationCount():N0} activations)");
 
+        ReferenceCosts(services, ids);
+
         // Load: random users change presence, up to MaxInFlight calls in flight.
         long deliveriesBefore = fanout.Deliveries;
         long logAppendsBefore = fanout.RoomLogAppends;
@@ -118,15 +125,20 @@ internal static class FanoutLoad
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         int gen0Before = GC.CollectionCount(0);
         TimeSpan pausedBefore = GC.GetTotalPauseDuration();
+        TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        sampler?.Start();
         await LoadAsync(users, updates, (user, request) => presence.SetPresenceAsync(ids[user].ToString(), request));
         double accepted = stopwatch.Elapsed.TotalSeconds;
         await presence.DrainAsync();
         double elapsed = stopwatch.Elapsed.TotalSeconds;
+        double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         long deliveries = fanout.Deliveries - deliveriesBefore;
         double oursPerSecond = updates / elapsed;
-        Console.WriteLine($"updates: {updates} in {elapsed:F2} s (grain calls done in {accepted:F2} s) = {oursPerSecond:N0} updates/s");
+        Console.WriteLine($"updates: {updates} in {elapsed:F2} s (grain calls done in {accepted:F2} s) = {oursPerSecond:N0} updates/s; "
+            + $"process CPU {cpu:F1} s = {cpu * 1e6 / updates:F1} µs per update ({cpu / elapsed:F2} cores busy)");
         Console.WriteLine($"allocated: {(GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / (double)updates:N0} B per update; {GC.CollectionCount(0) - gen0Before} collections, "
             + $"paused {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:N0} ms in all");
+        sampler?.Report(updates);
         long appends = fanout.RoomLogAppends - logAppendsBefore;
         long roomRecipients = fanout.RoomRecipients - roomRecipientsBefore;
         Console.WriteLine($"inbox deliveries: {deliveries:N0} = {deliveries / elapsed:N0}/s ({deliveries / (double)updates:F0} per update)");
@@ -229,6 +241,7 @@ internal static class FanoutLoad
             long sentBefore = counters.Sent;
             long deliveredBefore = counters.Delivered;
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+            TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             stopwatch.Restart();
             await LoadAsync(users, updates, async (user, request) =>
             {
@@ -246,16 +259,55 @@ internal static class FanoutLoad
             }
 
             double elapsed = stopwatch.Elapsed.TotalSeconds;
+            double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
             long delivered = counters.Delivered - deliveredBefore;
             double perSecond = updates / elapsed;
             Console.WriteLine($"naive ({(awaited ? "awaited" : "[OneWay]")} call per recipient): {updates:N0} updates in {elapsed:F2} s = {perSecond:N0} updates/s; "
                 + $"{delivered:N0} grain calls = {delivered / elapsed:N0}/s ({(counters.Sent - sentBefore) / (double)updates:F0} per update); "
-                + $"allocated {(GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / (double)delivered:N0} B per call; ours is {oursPerSecond / perSecond:F1}x faster");
+                + $"process CPU {cpu * 1e6 / updates:F0} µs per update ({cpu / elapsed:F2} cores busy); allocated {(GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / (double)delivered:N0} B per call; ours is {oursPerSecond / perSecond:F1}x faster");
         }
 
         if (await grains.GetGrain<INaiveInboxGrain>(counters.AllUser >= 0 ? counters.AllUser : keys[0]).Latest() is null)
         {
             throw new InvalidOperationException("the naive fan-out delivered nothing");
+        }
+    }
+
+    /// <summary>
+    /// What making a user grain's reference costs: <c>GetGrain&lt;T&gt;(string)</c> (what <see cref="PresenceService"/> does per
+    /// call) resolves the interface's <see cref="GrainInterfaceType"/> by reflection each time; with the interface and grain
+    /// types resolved once, <c>GetGrain(GrainId, GrainInterfaceType)</c> does not.
+    /// </summary>
+    private static void ReferenceCosts(IServiceProvider services, UserId[] ids)
+    {
+        IGrainFactory grains = services.GetRequiredService<IGrainFactory>();
+        GrainInterfaceType interfaceType = services.GetRequiredService<GrainInterfaceTypeResolver>().GetGrainInterfaceType(typeof(Grains.IUserPresenceGrain));
+        string[] keys = [.. ids.Take(100_000).Select(id => id.ToString())];
+        for (int round = 0; round < 2; round++)
+        {
+            // The second round is the one printed (the first warms both paths up).
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
+            long start = Stopwatch.GetTimestamp();
+            foreach (string key in keys)
+            {
+                _ = grains.GetGrain<Grains.IUserPresenceGrain>(key);
+            }
+
+            double generic = Stopwatch.GetElapsedTime(start).TotalMicroseconds / keys.Length;
+            long genericBytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / keys.Length;
+            allocated = GC.GetAllocatedBytesForCurrentThread();
+            start = Stopwatch.GetTimestamp();
+            foreach (string key in keys)
+            {
+                _ = (Grains.IUserPresenceGrain)grains.GetGrain(GrainId.Create(Grains.UserPresenceGrain.GrainType, key), interfaceType);
+            }
+
+            double resolved = Stopwatch.GetElapsedTime(start).TotalMicroseconds / keys.Length;
+            long resolvedBytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / keys.Length;
+            if (round == 1)
+            {
+                Console.WriteLine($"a user grain's reference: GetGrain<T>(string) {generic:F2} µs, {genericBytes} B; GetGrain(GrainId, GrainInterfaceType) {resolved:F2} µs, {resolvedBytes} B");
+            }
         }
     }
 
@@ -274,6 +326,7 @@ internal static class FanoutLoad
             [.. Enumerable.Range(0, 6).Select(i => new PresenceStatusRequest(i % 2 == 0 ? PresenceState.Unavailable : PresenceState.Online, i % 3 == 0 ? "busy" : null))];
         int sent = -1;
         int failed = 0;
+        Exception? firstFailure = null;
         async Task SendAsync(int worker)
         {
             var mine = new Random(worker);
@@ -283,8 +336,9 @@ internal static class FanoutLoad
                 {
                     await send(mine.Next(users), requests[i % 6]);
                 }
-                catch (Exception)
+                catch (Exception exception)
                 {
+                    Interlocked.CompareExchange(ref firstFailure, exception, null);
                     Interlocked.Increment(ref failed);
                 }
             }
@@ -293,7 +347,7 @@ internal static class FanoutLoad
         await Task.WhenAll(Enumerable.Range(0, MaxInFlight).Select(SendAsync));
         if (failed > 0)
         {
-            throw new InvalidOperationException($"{failed} presence updates failed");
+            throw new InvalidOperationException($"{failed} presence updates failed", firstFailure);
         }
     }
 
@@ -306,6 +360,9 @@ internal static class FanoutLoad
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort: FreePort(), gatewayPort: FreePort());
+            // The naive awaited mode queues hundreds of thousands of calls at 512 updates in flight: measure its
+            // throughput rather than time its calls out after Orleans' default 30 s.
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(10));
             switch (storage)
             {
                 case "memory-json":
