@@ -23,10 +23,10 @@ namespace PresenceGrid.Benchmarks.Presence;
 /// presence. Reports updates/s, deliveries/s, memory per online user (with the user grains active, then after Orleans
 /// collected the idle ones) and the cost of an incremental sync that returns 1,000 changes; then the same load through
 /// a naive Orleans fan-out (<see cref="NaiveUserGrain"/>: one grain call per recipient), awaited and one-way.
-/// Run: <c>dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates] [--router] [--naive=N] [--storage=memory|memory-json|dictionary] [--alloc] [--hold]</c>
+/// Run: <c>dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates] [--router] [--naive=N] [--storage=memory|memory-json|dictionary] [--alloc] [--stay-online] [--hold]</c>
 /// (<c>--router</c>: the "always send to" router with one ALL user; <c>--naive=N</c>: N updates in each naive mode,
 /// default 20,000, 0 skips them; <c>--storage</c>: the grain storage, see <see cref="StartSiloAsync"/>; <c>--alloc</c>:
-/// allocation samples by type during the load).
+/// allocation samples by type during the load; <c>--stay-online</c>: see below).
 /// </summary>
 internal static class FanoutLoad
 {
@@ -40,6 +40,10 @@ internal static class FanoutLoad
         bool hold = args.Contains("--hold");
         // --alloc: sample allocations by type during the load (GCAllocationTick events).
         bool alloc = args.Contains("--alloc");
+        // --stay-online: sync_online_timeout and the idle timeout of an hour, so no user times out during the run: the
+        // memory after idle collection is then of online users whose grains all sleep (by default users that PUT online
+        // and never sync go offline after 30 s, and that timer wakes their grains again).
+        bool stayOnline = args.Contains("--stay-online");
         int naiveUpdates = args.FirstOrDefault(a => a.StartsWith("--naive=", StringComparison.Ordinal)) is { } naive
             ? int.Parse(naive["--naive=".Length..], CultureInfo.InvariantCulture)
             : 20_000;
@@ -47,7 +51,7 @@ internal static class FanoutLoad
         args = [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))];
         int users = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
         int updates = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 400_000;
-        using IHost host = await StartSiloAsync(router, storage);
+        using IHost host = await StartSiloAsync(router, storage, stayOnline);
         using AllocationSampler? sampler = alloc ? new AllocationSampler() : null;
         await RunAsync(host.Services, users, updates, router, naiveUpdates, hold, sampler);
         await host.StopAsync();
@@ -352,7 +356,7 @@ internal static class FanoutLoad
     }
 
     /// <summary>One silo (localhost clustering on free ports, Orleans' in-memory grain storage) with presence and the naive grains.</summary>
-    private static async Task<IHost> StartSiloAsync(bool router, string storage)
+    private static async Task<IHost> StartSiloAsync(bool router, string storage, bool stayOnline)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // Warnings, less the scheduler's "took longer than 1 s" for the naive grains' long turns (a busy 2-core box).
@@ -387,6 +391,11 @@ internal static class FanoutLoad
             {
                 o.ServerNames.Add("bench");
                 o.Timings.RatelimitPerSecond = 0;
+                if (stayOnline)
+                {
+                    o.Timings.SyncOnlineTimeout = TimeSpan.FromHours(1);
+                    o.Timings.IdleTimeout = TimeSpan.FromHours(1);
+                }
             });
             silo.Services.AddSingleton<NaiveFanoutCounters>();
         });
