@@ -1,32 +1,19 @@
-using BenchmarkDotNet.Running;
-
-// dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- --filter '*' --inProcess --job short
-// dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates]
-// dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- transport [window] [seconds]
-// dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- cluster [silos] [seconds] [inFlight]
+// dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- fanout [users] [updates] [--router] [--naive=N] [--storage=memory|memory-json|dictionary] [--alloc] [--stay-online] [--hold]
+// dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- cluster [silos] [seconds] [inFlight] [--owner]
 // dotnet run -c Release --project tests/PresenceGrid.Benchmarks -- ingest URL [batch] [seconds] [concurrency] [users] [server_name] [token]
-if (args.Length > 0 && args[0] == "transport")
+switch (args.Length > 0 ? args[0] : null)
 {
-    await PresenceGrid.Benchmarks.Networking.TransportLoad.RunAsync(args);
-    return;
+    case "fanout":
+        await PresenceGrid.Benchmarks.Presence.FanoutLoad.RunAsync(args);
+        break;
+    case "cluster":
+        await PresenceGrid.Benchmarks.Cluster.ClusterLoad.RunAsync(args);
+        break;
+    case "ingest":
+        await PresenceGrid.Benchmarks.Presence.IngestLoad.RunAsync(args);
+        break;
+    default:
+        Console.Error.WriteLine("usage: fanout [users] [updates] [--router] [--naive=N] [--storage=memory|memory-json|dictionary] [--alloc] [--stay-online] [--hold] | cluster [silos] [seconds] [inFlight] [--owner] | ingest URL [batch] [seconds] [concurrency] [users] [server_name] [token]");
+        Environment.ExitCode = 2;
+        break;
 }
-
-if (args.Length > 0 && args[0] == "cluster")
-{
-    await PresenceGrid.Benchmarks.Cluster.ClusterLoad.RunAsync(args);
-    return;
-}
-
-if (args.Length > 0 && args[0] == "ingest")
-{
-    await PresenceGrid.Benchmarks.Presence.IngestLoad.RunAsync(args);
-    return;
-}
-
-if (args.Length > 0 && args[0] == "fanout")
-{
-    await PresenceGrid.Benchmarks.Presence.FanoutLoad.RunAsync(args);
-    return;
-}
-
-BenchmarkSwitcher.FromAssembly(typeof(PresenceGrid.Benchmarks.BenchmarkConfig).Assembly).Run(args, new PresenceGrid.Benchmarks.BenchmarkConfig());

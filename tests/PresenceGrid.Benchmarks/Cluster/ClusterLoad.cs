@@ -1,19 +1,20 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 using PresenceGrid.Grains;
 using PresenceGrid.Hosting;
-using PresenceGrid.Invocation;
 using PresenceGrid.Matrix;
-using PresenceGrid.Testing;
+using PresenceGrid.Placement;
 
 namespace PresenceGrid.Benchmarks.Cluster;
 
 /// <summary>
-/// <c>cluster [silos] [seconds] [inFlight] [--owner]</c>: presence updates through an in-process
-/// cluster of N silos on the Kestrel transport (in-memory membership and storage), each update
-/// entering at a random silo as a frontend call would, or with <c>--owner</c> at the user's owner
-/// silo as the SDK's owner routing sends it. Separates the runtime's cross-silo cost from
-/// PostgreSQL and from several processes competing for the cores.
+/// <c>cluster [silos] [seconds] [inFlight] [--owner]</c>: presence updates through an in-process Orleans cluster of N
+/// silos (TestingHost: in-memory membership, Orleans' in-memory grain storage, real TCP between the silos), each update
+/// entering at a random silo as a frontend call would, or with <c>--owner</c> at the user's owner silo as the SDK's
+/// owner routing sends it. Separates Orleans' cross-silo cost from PostgreSQL and from several processes competing
+/// for the cores.
 /// </summary>
 internal static class ClusterLoad
 {
@@ -21,35 +22,28 @@ internal static class ClusterLoad
     {
         bool owner = args.Contains("--owner");
         args = [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))];
-        int silos = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
-        int seconds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10;
-        int inFlight = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 256;
+        int silos = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+        int seconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+        int inFlight = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 256;
         const int Users = 10_000;
-        var fabric = new PresenceGrid.Runtime.Membership.InMemoryClusterFabric();
-        await using InProcessTestCluster cluster = await new InProcessTestClusterBuilder(silos)
-            .UseFabric(fabric)
-            .UseClustering((_, silo, configure) =>
+        await using InProcessTestCluster cluster = new InProcessTestClusterBuilder((short)silos)
+            .ConfigureSilo((_, silo) =>
             {
-                silo.UseInMemoryClustering(fabric, configure);
-                silo.UseSiloTransport(t =>
+                silo.AddMemoryGrainStorageAsDefault();
+                silo.AddPresenceGrid(o =>
                 {
-                    t.ClusterId = "bench";
-                    t.Secret = "benchmark-cluster-secret";
+                    o.ServerNames.Add("bench");
+                    o.Timings.RatelimitPerSecond = 0;
                 });
             })
-            .ConfigureSilo((_, silo) => silo.AddGrainAssembly(PresenceGrains.Assembly))
-            .ConfigureServices((_, services) => services.AddPresenceGrid(o =>
-            {
-                o.ServerNames.Add("bench");
-                o.Timings.RatelimitPerSecond = 0;
-            }))
-            .DeployAsync();
+            .Build();
+        await cluster.DeployAsync();
         InProcessSiloHandle[] handles = [.. cluster.GetActiveSilos()];
-        PresenceService[] entries = [.. handles.Select(s => s.Services.GetRequiredService<PresenceService>())];
+        PresenceService[] entries = [.. handles.Select(s => s.ServiceProvider.GetRequiredService<PresenceService>())];
+        SiloAddress[] addresses = [.. handles.Select(h => h.SiloAddress)];
         string User(int i) => $"@u{i}:bench";
-        string userGrainType = GrainTypeManifest.GrainInterface<IUserPresenceGrain>.GrainType;
         int[] ownerOf = [.. Enumerable.Range(0, Users).Select(i =>
-            Array.FindIndex(handles, h => h.SiloAddress == handles[0].Silo.Cluster!.View.Owner(new GrainId(userGrainType, User(i)))))];
+            Array.IndexOf(addresses, UserOwnerPlacementDirector.Owner(GrainId.Create(UserPresenceGrain.GrainType, User(i)), addresses)))];
         for (int i = 0; i < Users; i++)
         {
             await entries[i % entries.Length].SetMembershipAsync($"!r{i / 20}:bench", User(i), "join");
@@ -72,8 +66,7 @@ internal static class ClusterLoad
                 int user = random.Next(Users);
                 int entry = owner ? ownerOf[user] : random.Next(entries.Length);
                 await entries[entry].SetPresenceAsync(User(user), new PresenceStatusRequest(random.Next(2) == 0 ? PresenceState.Online : PresenceState.Unavailable, "x"));
-                Interlocked.Increment(ref done);
-                if ((done & 63) == 0)
+                if ((Interlocked.Increment(ref done) & 63) == 0)
                 {
                     latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
