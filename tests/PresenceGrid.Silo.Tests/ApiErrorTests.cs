@@ -25,6 +25,15 @@ public sealed class ApiErrorTests
     }
 
     [Fact]
+    public void Orleans_timeouts_and_an_unreachable_database_are_503s_to_retry_without_the_database_error()
+    {
+        Assert.Equal(503, ApiException.From(new TimeoutException("Response did not arrive on time in 00:00:30")).Status);
+        ApiException database = ApiException.From(new Npgsql.NpgsqlException("Failed to connect to 127.0.0.1:5432 with password=hunter2"));
+        Assert.Equal((503, ApiException.Unavailable), (database.Status, database.ErrCode));
+        Assert.DoesNotContain("hunter2", database.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unexpected_exception_stays_a_500_without_its_details()
     {
         ApiException error = ApiException.From(new InvalidOperationException("secret detail"));

@@ -36,8 +36,12 @@ internal sealed class ApiException(int status, string errCode, string error, lon
         JsonException json => new ApiException(400, "M_NOT_JSON", $"body: not valid JSON: {json.Message}"),
         ArgumentException argument when argument.Message.Contains("status_msg", StringComparison.Ordinal) =>
             new ApiException(400, MatrixErrorCodes.InvalidParam, argument.Message),
-        // The grain's silo died or this silo cannot renew its lease: worth retrying, on this silo or another.
-        SiloUnavailableException unavailable => new ApiException(503, Unavailable, $"the grid cannot serve this request now, retry: {unavailable.Message}", 1000),
+        // The grain's silo died and is not yet declared dead, or Orleans refused the message: worth retrying, here or on another silo.
+        OrleansMessageRejectionException rejected => new ApiException(503, Unavailable, $"the grid cannot serve this request now, retry: {rejected.Message}", 1000),
+        // No answer within Orleans' response timeout: the outcome is unknown; retrying is safe (a PUT sets, it does not add).
+        TimeoutException timeout => new ApiException(503, Unavailable, $"the grid did not answer in time, the outcome is unknown; retry: {timeout.Message}", 1000),
+        // The grain storage's database is unreachable: the change was not acknowledged.
+        System.Data.Common.DbException => new ApiException(503, Unavailable, "the grid cannot store the change now (its database is unreachable); nothing changed, retry", 1000),
         _ => new ApiException(500, MatrixErrorCodes.Unknown, "internal error; see the silo's log"),
     };
 
