@@ -86,14 +86,14 @@ public sealed class ClusterTlsTests : IDisposable
     public void Certificate_MissingOrUnreadable_IsRejectedNamingTheKey()
     {
         var none = Assert.Throws<ArgumentException>(() => BuildSilo(new ClusterTlsOptions()));
-        Assert.Contains("cluster.tls.certificate_path", none.Message, StringComparison.Ordinal);
+        Assert.Contains("cluster.tls_certificate", none.Message, StringComparison.Ordinal);
 
         var wrongPassword = Assert.Throws<ArgumentException>(() => BuildSilo(new ClusterTlsOptions
         {
             CertificatePath = _clusterCertificate.CertificatePath,
             CertificatePassword = "not the password",
         }));
-        Assert.Contains("cluster.tls.certificate_path", wrongPassword.Message, StringComparison.Ordinal);
+        Assert.Contains("cluster.tls_certificate", wrongPassword.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(_certificates.Password, wrongPassword.Message, StringComparison.Ordinal);
     }
 
