@@ -240,6 +240,15 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         }
     }
 
+    /// <summary>Applies an invite or a knock another silo's room grain took (replication): the members syncing here see the user.</summary>
+    public void ApplyInviteOrKnock(string roomId, UserId userId)
+    {
+        if (!_rooms.IsExcluded(roomId))
+        {
+            DeliverInviteOrKnock(roomId, _users.GetOrAdd(userId));
+        }
+    }
+
     /// <summary>Sets a user's latest state from storage unless this silo already knows a newer one; true when set.</summary>
     public bool RestoreState(UserPresenceState state)
     {

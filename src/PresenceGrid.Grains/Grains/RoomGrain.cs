@@ -115,6 +115,7 @@ internal sealed class RoomGrain(
         {
             // Synapse's sync extras cover users newly invited or knocking, not only joins: the members see their presence.
             fanout.DeliverInviteOrKnock(RoomId, index.Users.GetOrAdd(user));
+            fanout.Replication?.ReplicateInviteOrKnock(RoomId, user);
         }
     }
 

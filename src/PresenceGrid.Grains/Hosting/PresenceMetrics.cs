@@ -27,6 +27,7 @@ internal sealed class PresenceMetrics : IDisposable
     private readonly Histogram<double> _changeToDelivery;
 
     private readonly Counter<long> _replicationMessages;
+    private readonly Counter<long> _replicationDropped;
     private readonly Counter<long> _remoteUserCalls;
     private readonly Histogram<int> _replicationBatch;
 
@@ -44,12 +45,14 @@ internal sealed class PresenceMetrics : IDisposable
             "presencegrid.presence.room_recipients", "{recipient}", "Members reached through their rooms (one room mark or log entry per room serves all its members; summed over the rooms).");
         _batchSize = _meter.CreateHistogram<int>("presencegrid.presence.fanout.batch_size", "{state}", "States fanned out together (one router call, one write per inbox).");
         _changeToDelivery = _meter.CreateHistogram<double>("presencegrid.presence.change_to_delivery", "s", "From a change's publication to its recipients' inboxes.");
-        _replicationMessages = _meter.CreateCounter<long>("presencegrid.presence.replication.messages", "{message}", "Cross-silo messages carrying notified changes (one per peer silo per fan-out batch).");
+        _replicationMessages = _meter.CreateCounter<long>("presencegrid.presence.replication.messages", "{message}", "Cross-silo replication messages peers applied (each carries what queued for that peer while the previous one was in flight).");
+        _replicationDropped = _meter.CreateCounter<long>(
+            "presencegrid.presence.replication.dropped", "{item}", "Replication items dropped: past a peer's queue bound, or queued for a peer that left the active set.");
         _remoteUserCalls = _meter.CreateCounter<long>(
             "presencegrid.presence.user_calls.remote",
             "{call}",
             "User grain calls a silo made for a user another silo owns (a frontend that routes to owners, as the SDK does, makes none).");
-        _replicationBatch = _meter.CreateHistogram<int>("presencegrid.presence.replication.batch_size", "{state}", "Changes carried by one cross-silo replication message.");
+        _replicationBatch = _meter.CreateHistogram<int>("presencegrid.presence.replication.batch_size", "{state}", "Items (states, membership changes, invites and knocks, full-presence markers) carried by one cross-silo replication message.");
         _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change: its inbox recipients plus the members of the rooms it marked.");
     }
 
@@ -73,12 +76,15 @@ internal sealed class PresenceMetrics : IDisposable
 
     public void TimerFired() => _timersFired.Add(1);
 
-    /// <summary>One fan-out batch of <paramref name="states"/> changes went to <paramref name="peers"/> silos.</summary>
-    public void Replicated(int states, int peers)
+    /// <summary>A peer silo applied one replication message of <paramref name="items"/> items.</summary>
+    public void ReplicationSent(int items)
     {
-        _replicationMessages.Add(peers);
-        _replicationBatch.Record(states);
+        _replicationMessages.Add(1);
+        _replicationBatch.Record(items);
     }
+
+    /// <summary>Replication items were dropped (queue bound, or the peer left).</summary>
+    public void ReplicationDropped(int items) => _replicationDropped.Add(items);
 
     /// <summary>A request for a user that another silo owns: its grain call crosses silos.</summary>
     public void RemoteUserCall() => _remoteUserCalls.Add(1);

@@ -1,7 +1,6 @@
 using Orleans.Runtime.Services;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
-using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Replication;
 
@@ -24,25 +23,13 @@ internal sealed class PresenceReplicaService(GrainId grainId, Silo silo, ILogger
 
     public override async Task Stop()
     {
-        replication.StopScans();
+        replication.Stop();
         await base.Stop();
     }
 
-    public Task ApplyStates(UserPresenceState[] states)
+    public Task ApplyBatch(ReplicaBatch batch)
     {
-        replication.OnStates(states);
-        return Task.CompletedTask;
-    }
-
-    public Task ApplyMembership(string roomId, UserId userId, bool joined)
-    {
-        replication.OnMembership(roomId, userId, joined);
-        return Task.CompletedTask;
-    }
-
-    public Task ApplyFullPresence(UserId[] users)
-    {
-        replication.OnFullPresence(users);
+        replication.OnBatch(batch);
         return Task.CompletedTask;
     }
 }

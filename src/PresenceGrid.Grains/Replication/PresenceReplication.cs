@@ -8,11 +8,12 @@ using PresenceGrid.Persistence;
 namespace PresenceGrid.Replication;
 
 /// <summary>
-/// Keeps every silo's presence view whole in a cluster, as Synapse's presence stream feeds every worker: each fan-out
-/// batch of notified changes goes to every other active silo as one one-way Orleans message per silo (to its
-/// <see cref="IPresenceReplicaService"/>), where the local fan-out delivers it to the inboxes of users syncing there
-/// (coalesced per recipient); room membership changes and full-presence markers travel the same way. A starting silo
-/// rebuilds room memberships and stored presence from grain storage (<see cref="IGrainStateScan"/>).
+/// Keeps every silo's presence view whole in a cluster, as Synapse's presence stream feeds every worker: the notified
+/// states of each fan-out batch, joined-membership changes, invites and knocks and full-presence markers go to every
+/// other active silo through one ordered stream per peer (a <see cref="ReplicaOutbox"/>: batches of items, one
+/// awaited message in flight per peer) to its <see cref="IPresenceReplicaService"/>, where the local fan-out delivers
+/// them to the inboxes of users syncing there (coalesced per recipient). A starting silo rebuilds room memberships and
+/// stored presence from grain storage (<see cref="IGrainStateScan"/>).
 /// </summary>
 internal sealed partial class PresenceReplication
 {
@@ -32,8 +33,14 @@ internal sealed partial class PresenceReplication
 
     // (room, user) pairs replication changed since this silo started: newer than anything in storage.
     private readonly HashSet<(string Room, string User)> _touched = [];
-    private long _batchesSent;
-    private long _messagesSent;
+
+    // One stream per active peer, for the membership version _outboxesVersion; replaced (under the lock) when it changes.
+    private readonly Lock _outboxesLock = new();
+    private Dictionary<SiloAddress, ReplicaOutbox> _outboxes = [];
+    private long _outboxesVersion = long.MinValue;
+    private volatile bool _stopped;
+    private long _messagesSentByDroppedOutboxes;
+    private long _itemsDroppedByDroppedOutboxes;
     private long _statesReceived;
 
     public PresenceReplication(
@@ -59,99 +66,156 @@ internal sealed partial class PresenceReplication
         fanout.Replication = this;
     }
 
-    /// <summary>Fan-out batches sent to peers.</summary>
-    public long BatchesSent => Interlocked.Read(ref _batchesSent);
+    /// <summary>Messages peers have applied, over every stream this silo had.</summary>
+    public long MessagesSent
+    {
+        get
+        {
+            lock (_outboxesLock)
+            {
+                return _messagesSentByDroppedOutboxes + _outboxes.Values.Sum(o => o.MessagesSent);
+            }
+        }
+    }
 
-    /// <summary>Messages sent to peers (one per peer per batch).</summary>
-    public long MessagesSent => Interlocked.Read(ref _messagesSent);
+    /// <summary>Items dropped (past a stream's bound, or queued for a peer that left), over every stream this silo had.</summary>
+    public long ItemsDropped
+    {
+        get
+        {
+            lock (_outboxesLock)
+            {
+                return _itemsDroppedByDroppedOutboxes + _outboxes.Values.Sum(o => o.ItemsDropped);
+            }
+        }
+    }
 
     /// <summary>States received from peers.</summary>
     public long StatesReceived => Interlocked.Read(ref _statesReceived);
 
-    /// <summary>The other active silos of this silo's membership view.</summary>
-    private List<SiloAddress> Peers()
-    {
-        var peers = new List<SiloAddress>();
-        foreach (ClusterMember member in _membership.CurrentSnapshot.Members.Values)
-        {
-            if (member.Status == SiloStatus.Active && !member.SiloAddress.Equals(_self.SiloAddress))
-            {
-                peers.Add(member.SiloAddress);
-            }
-        }
+    /// <summary>The stream to each active peer of this silo's current membership view.</summary>
+    public IReadOnlyDictionary<SiloAddress, ReplicaOutbox> Outboxes => CurrentOutboxes();
 
-        return peers;
+    /// <summary>
+    /// The streams to the other active silos of this silo's membership view: a new peer gets a stream, a peer that left
+    /// the active set has its stream dropped (its queued items counted in the drop metric).
+    /// </summary>
+    private Dictionary<SiloAddress, ReplicaOutbox> CurrentOutboxes()
+    {
+        ClusterMembershipSnapshot snapshot = _membership.CurrentSnapshot;
+        lock (_outboxesLock)
+        {
+            if (_stopped || snapshot.Version.Value <= _outboxesVersion)
+            {
+                return _outboxes;
+            }
+
+            var current = new Dictionary<SiloAddress, ReplicaOutbox>();
+            foreach (ClusterMember member in snapshot.Members.Values)
+            {
+                SiloAddress peer = member.SiloAddress;
+                if (member.Status == SiloStatus.Active && !peer.Equals(_self.SiloAddress))
+                {
+                    current[peer] = _outboxes.GetValueOrDefault(peer) ?? NewOutbox(peer);
+                }
+            }
+
+            foreach ((SiloAddress peer, ReplicaOutbox outbox) in _outboxes)
+            {
+                if (!current.ContainsKey(peer))
+                {
+                    Retire(outbox);
+                }
+            }
+
+            _outboxes = current;
+            _outboxesVersion = snapshot.Version.Value;
+            return current;
+        }
     }
 
-    /// <summary>Sends one batch of locally notified states to every peer (one message per peer).</summary>
+    private ReplicaOutbox NewOutbox(SiloAddress peer)
+    {
+        IPresenceReplicaService replica = _replicas.On(peer);
+        return new ReplicaOutbox(peer, replica.ApplyBatch, () => IsActive(peer), _metrics, _time, _logger);
+    }
+
+    private bool IsActive(SiloAddress peer) =>
+        !_stopped && _membership.CurrentSnapshot.Members.TryGetValue(peer, out ClusterMember? member) && member.Status == SiloStatus.Active;
+
+    /// <summary>Drops a stream and keeps its counts (under the lock).</summary>
+    private void Retire(ReplicaOutbox outbox)
+    {
+        outbox.Drop();
+        _messagesSentByDroppedOutboxes += outbox.MessagesSent;
+        _itemsDroppedByDroppedOutboxes += outbox.ItemsDropped;
+    }
+
+    /// <summary>Queues items, in order, on every peer's stream.</summary>
+    private static void Enqueue(Dictionary<SiloAddress, ReplicaOutbox> outboxes, ReplicaItem[] items)
+    {
+        foreach (ReplicaOutbox outbox in outboxes.Values)
+        {
+            outbox.Add(items);
+        }
+    }
+
+    /// <summary>Replicates one fan-out batch of locally notified states to every peer.</summary>
     public void Replicate(List<UserPresenceState> states)
     {
-        List<SiloAddress> peers = Peers();
-        if (states.Count == 0 || peers.Count == 0)
+        Dictionary<SiloAddress, ReplicaOutbox> outboxes = CurrentOutboxes();
+        if (states.Count > 0 && outboxes.Count > 0)
         {
-            return;
+            Enqueue(outboxes, [.. states.Select(ReplicaItem.ForState)]);
         }
-
-        UserPresenceState[] batch = [.. states];
-        foreach (SiloAddress peer in peers)
-        {
-            Send(_replicas.On(peer).ApplyStates(batch));
-        }
-
-        Interlocked.Increment(ref _batchesSent);
-        Interlocked.Add(ref _messagesSent, peers.Count);
-        _metrics.Replicated(states.Count, peers.Count);
     }
 
     /// <summary>Tells every peer of a joined-membership change made by a room grain here.</summary>
-    public void ReplicateMembership(string roomId, UserId userId, bool joined)
-    {
-        foreach (SiloAddress peer in Peers())
-        {
-            Send(_replicas.On(peer).ApplyMembership(roomId, userId, joined));
-        }
-    }
+    public void ReplicateMembership(string roomId, UserId userId, bool joined) =>
+        Enqueue(CurrentOutboxes(), [ReplicaItem.ForMembership(roomId, userId, joined)]);
+
+    /// <summary>Tells every peer that a room grain here invited a user or took its knock: the room's members there see the user.</summary>
+    public void ReplicateInviteOrKnock(string roomId, UserId userId) =>
+        Enqueue(CurrentOutboxes(), [ReplicaItem.ForInviteOrKnock(roomId, userId)]);
 
     /// <summary>Tells every peer to send these users a full snapshot on their next sync.</summary>
     public void ReplicateFullPresence(IReadOnlyCollection<UserId> users)
     {
-        if (users.Count == 0)
+        Dictionary<SiloAddress, ReplicaOutbox> outboxes = CurrentOutboxes();
+        if (users.Count > 0 && outboxes.Count > 0)
         {
-            return;
-        }
-
-        UserId[] batch = [.. users];
-        foreach (SiloAddress peer in Peers())
-        {
-            Send(_replicas.On(peer).ApplyFullPresence(batch));
+            Enqueue(outboxes, [.. users.Select(ReplicaItem.ForFullPresence)]);
         }
     }
 
-    /// <summary>A one-way send: it completes at once; a failure to enqueue is logged, never thrown into the fan-out.</summary>
-    private void Send(Task sending)
+    /// <summary>Applies a peer's items, in order.</summary>
+    public void OnBatch(ReplicaBatch batch)
     {
-        if (!sending.IsCompletedSuccessfully)
+        int states = 0;
+        foreach (ReplicaItem item in batch.Items)
         {
-            _ = sending.ContinueWith(
-                static (t, state) => LogSendFailed((ILogger)state!, t.Exception!.GetBaseException()),
-                _logger,
-                CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            switch (item.Kind)
+            {
+                case ReplicaItemKind.State:
+                    _fanout.Publish(item.State!, PublishKind.Replica);
+                    states++;
+                    break;
+                case ReplicaItemKind.Joined or ReplicaItemKind.Left:
+                    OnMembership(item.RoomId!, item.User, item.Kind == ReplicaItemKind.Joined);
+                    break;
+                case ReplicaItemKind.InvitedOrKnocked:
+                    _fanout.ApplyInviteOrKnock(item.RoomId!, item.User);
+                    break;
+                case ReplicaItemKind.FullPresence:
+                    _fanout.MarkFullPresence(item.User);
+                    break;
+            }
         }
+
+        Interlocked.Add(ref _statesReceived, states);
     }
 
-    public void OnStates(UserPresenceState[] states)
-    {
-        foreach (UserPresenceState state in states)
-        {
-            _fanout.Publish(state, PublishKind.Replica);
-        }
-
-        Interlocked.Add(ref _statesReceived, states.Length);
-    }
-
-    public void OnMembership(string roomId, UserId userId, bool joined)
+    private void OnMembership(string roomId, UserId userId, bool joined)
     {
         lock (_touched)
         {
@@ -159,14 +223,6 @@ internal sealed partial class PresenceReplication
         }
 
         _fanout.ApplyMembership(roomId, userId, joined);
-    }
-
-    public void OnFullPresence(UserId[] users)
-    {
-        foreach (UserId user in users)
-        {
-            _fanout.MarkFullPresence(user);
-        }
     }
 
     /// <summary>
@@ -245,7 +301,21 @@ internal sealed partial class PresenceReplication
             CancellationToken.None);
     }
 
-    public void StopScans() => _stopping.Cancel();
+    /// <summary>The silo stops: no more rebuilds, and the streams to peers are dropped.</summary>
+    public void Stop()
+    {
+        _stopping.Cancel();
+        lock (_outboxesLock)
+        {
+            _stopped = true;
+            foreach (ReplicaOutbox outbox in _outboxes.Values)
+            {
+                Retire(outbox);
+            }
+
+            _outboxes = [];
+        }
+    }
 
     [LoggerMessage(EventId = 3200, EventName = "PresenceBootstrapped", Level = LogLevel.Information,
         Message = "Presence view rebuilt from storage: {RoomCount} rooms, {MembershipCount} joined memberships, {StateCount} stored states")]
@@ -254,8 +324,4 @@ internal sealed partial class PresenceReplication
     [LoggerMessage(EventId = 3201, EventName = "PresenceRescanFailed", Level = LogLevel.Warning,
         Message = "The second rebuild of the presence view from storage failed; memberships stored while this silo joined may be missing until they change")]
     private static partial void LogScanFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 3204, EventName = "ReplicationSendFailed", Level = LogLevel.Warning,
-        Message = "A replication message to a peer silo could not be sent; that silo's view misses it until the user's next change")]
-    private static partial void LogSendFailed(ILogger logger, Exception exception);
 }

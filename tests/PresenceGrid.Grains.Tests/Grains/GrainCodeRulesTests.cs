@@ -50,6 +50,14 @@ public sealed class PresenceSerializationTests
         Assert.Equal(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, 9), serializer.Deserialize<PresenceCommandResult>(serializer.SerializeToArray(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, 9))));
         PresenceRecord back = serializer.Deserialize<PresenceRecord>(serializer.SerializeToArray(record))!;
         Assert.Equal((record.State, record.LastActiveTs, record.StatusMsg, record.Mirrored), (back.State, back.LastActiveTs, back.StatusMsg, back.Mirrored));
+        Replication.ReplicaBatch batch = new([
+            Replication.ReplicaItem.ForState(state),
+            Replication.ReplicaItem.ForMembership("!r:test", state.UserId, joined: true),
+            Replication.ReplicaItem.ForInviteOrKnock("!r:test", update.UserId),
+            Replication.ReplicaItem.ForFullPresence(state.UserId)]);
+        Replication.ReplicaBatch batchBack = serializer.Deserialize<Replication.ReplicaBatch>(serializer.SerializeToArray(batch))!;
+        Assert.Equal(batch.Items, batchBack.Items);
+        Assert.Same(batch, copier.Copy(batch));
         Assert.Same(state, copier.Copy(state));
         Assert.Same(state.UserId, copier.Copy(state.UserId));
     }

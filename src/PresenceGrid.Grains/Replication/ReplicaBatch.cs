@@ -1,0 +1,60 @@
+using PresenceGrid.Matrix;
+
+namespace PresenceGrid.Replication;
+
+/// <summary>What one replicated item tells the peer silo.</summary>
+[GenerateSerializer, Alias("pg.ReplicaItemKind")]
+internal enum ReplicaItemKind : byte
+{
+    /// <summary>A state the sending silo notified: the peer fans it out to its inboxes and rooms.</summary>
+    State,
+
+    /// <summary>The user joined the room (a room grain on the sending silo changed it).</summary>
+    Joined,
+
+    /// <summary>The user is no longer joined to the room.</summary>
+    Left,
+
+    /// <summary>The user was invited to or knocked on the room: the room's members syncing on the peer see it.</summary>
+    InvitedOrKnocked,
+
+    /// <summary>The user gets a full snapshot on its next sync on the peer.</summary>
+    FullPresence,
+}
+
+/// <summary>One item of a silo's replication stream to a peer (immutable: shared by every peer's queue).</summary>
+/// <param name="Kind">What the item tells.</param>
+/// <param name="State">For <see cref="ReplicaItemKind.State"/>: the state (its user is the item's user).</param>
+/// <param name="Subject">For the other kinds: the user.</param>
+/// <param name="RoomId">For membership items: the room.</param>
+[GenerateSerializer, Immutable, Alias("pg.ReplicaItem")]
+internal sealed record ReplicaItem(
+    [property: Id(0)] ReplicaItemKind Kind,
+    [property: Id(1)] UserPresenceState? State,
+    [property: Id(2)] UserId? Subject,
+    [property: Id(3)] string? RoomId)
+{
+    /// <summary>The user the item is about.</summary>
+    public UserId User => State?.UserId ?? Subject!;
+
+    /// <summary>A notified state.</summary>
+    public static ReplicaItem ForState(UserPresenceState state) => new(ReplicaItemKind.State, state, null, null);
+
+    /// <summary>A joined-membership change.</summary>
+    public static ReplicaItem ForMembership(string roomId, UserId user, bool joined) =>
+        new(joined ? ReplicaItemKind.Joined : ReplicaItemKind.Left, null, user, roomId);
+
+    /// <summary>An invite or a knock.</summary>
+    public static ReplicaItem ForInviteOrKnock(string roomId, UserId user) => new(ReplicaItemKind.InvitedOrKnocked, null, user, roomId);
+
+    /// <summary>A full-presence marker.</summary>
+    public static ReplicaItem ForFullPresence(UserId user) => new(ReplicaItemKind.FullPresence, null, user, null);
+}
+
+/// <summary>
+/// One replication message from a silo to a peer: the next items of the sender's ordered stream to that peer
+/// (states, membership changes, invites and knocks, full-presence markers), applied by the peer in this order.
+/// </summary>
+/// <param name="Items">The items, oldest first.</param>
+[GenerateSerializer, Immutable, Alias("pg.ReplicaBatch")]
+internal sealed record ReplicaBatch([property: Id(0)] ReplicaItem[] Items);

@@ -1,0 +1,155 @@
+using Orleans.TestingHost;
+using PresenceGrid.Fanout;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+using PresenceGrid.Placement;
+using PresenceGrid.Replication;
+using PresenceGrid.Sync;
+using PresenceGrid.Testing;
+
+namespace PresenceGrid.Grains.Tests;
+
+/// <summary>Replication between the silos of an in-process cluster: one ordered, batched stream per peer silo.</summary>
+public sealed class ClusterReplicationTests
+{
+    private static PresenceService Presence(InProcessSiloHandle silo) => PresenceCluster.Presence(silo);
+
+    private static PresenceReplication Replication(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<PresenceReplication>();
+
+    private static PresenceFanout Fanout(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<PresenceFanout>();
+
+    /// <summary>Users whose grains the silo owns (their changes are fanned out and replicated from there).</summary>
+    private static string[] OwnedBy(InProcessSiloHandle silo, string prefix, int count)
+    {
+        UserOwners owners = silo.ServiceProvider.GetRequiredService<UserOwners>();
+        return [.. Enumerable.Range(0, 1000).Select(i => $"@{prefix}{i}:test").Where(owners.IsLocal).Take(count)];
+    }
+
+    /// <summary>Syncs incrementally (long-polling briefly) until <paramref name="done"/> holds for the events gathered so far; returns them and the next token.</summary>
+    private static async Task<(Dictionary<string, UserPresenceState> Seen, string NextBatch)> SyncUntil(InProcessSiloHandle silo, string user, string since, Func<Dictionary<string, UserPresenceState>, bool> done, string what)
+    {
+        var seen = new Dictionary<string, UserPresenceState>(StringComparer.Ordinal);
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                PresenceSyncResult result = await Presence(silo).SyncAsync(user, since, timeout: TimeSpan.FromMilliseconds(50));
+                since = result.NextBatch;
+                foreach (UserPresenceState state in result.Events)
+                {
+                    seen[state.UserId.ToString()] = state;
+                }
+
+                return done(seen);
+            },
+            $"{what} (on {silo.Name})");
+        return (seen, since);
+    }
+
+    [Fact]
+    public async Task ABurstOfChangesOnOneSilo_ReachesASyncOnAnother_InFarFewerMessagesThanChanges_WithTheLatestStateOfEachUser()
+    {
+        await using InProcessTestCluster cluster = await PresenceCluster.DeployAsync(2);
+        List<InProcessSiloHandle> silos = [.. cluster.GetActiveSilos()];
+        (InProcessSiloHandle a, InProcessSiloHandle b) = (silos[0], silos[1]);
+        string[] writers = OwnedBy(a, "burst", 40);
+        const string Reader = "@reader:test";
+        foreach (string user in writers.Append(Reader))
+        {
+            await Presence(a).SetMembershipAsync("!burst:test", user, "join");
+        }
+
+        // The stream from a to b is warm (a first change has reached b) before the burst.
+        string token = (await Presence(b).SyncAsync(Reader)).NextBatch;
+        await Presence(a).SetPresenceAsync(writers[0], new PresenceStatusRequest(PresenceState.Unavailable, "warm"));
+        token = (await SyncUntil(b, Reader, token, s => s.ContainsKey(writers[0]), "the first change")).NextBatch;
+        long messagesBefore = Replication(a).MessagesSent;
+
+        // 40 writers, 10 changes each, all fanned out on silo a.
+        const int Rounds = 10;
+        await Task.WhenAll(writers.Select(async user =>
+        {
+            for (int round = 1; round <= Rounds; round++)
+            {
+                await Presence(a).SetPresenceAsync(user, new PresenceStatusRequest(PresenceState.Online, $"{user} {round}"));
+            }
+        }));
+
+        (Dictionary<string, UserPresenceState> seen, _) = await SyncUntil(
+            b, Reader, token, s => writers.All(w => s.GetValueOrDefault(w)?.StatusMsg == $"{w} {Rounds}"), "every writer's last change");
+        Assert.All(writers, w => Assert.Equal(PresenceState.Online, seen[w].State));
+
+        int changes = writers.Length * Rounds;
+        long messages = Replication(a).MessagesSent - messagesBefore;
+        Assert.True(messages * 4 <= changes, $"{changes} changes took {messages} replication messages");
+        Assert.Equal(0, Replication(a).ItemsDropped);
+    }
+
+    [Fact]
+    public async Task AnInviteOrAKnock_TakenBySiloA_ReachesAJoinedMemberSyncingOnSiloB()
+    {
+        await using InProcessTestCluster cluster = await PresenceCluster.DeployAsync(2);
+        const string Room = "!invites:test";
+        const string Member = "@member:test";
+        await Presence(cluster.GetActiveSilos().First()).SetMembershipAsync(Room, Member, "join");
+
+        // The room grain's silo delivers locally; the member syncs on the other one, which only replication reaches.
+        IManagementGrain management = cluster.Client.GetGrain<IManagementGrain>(0);
+        DetailedGrainStatistic[] statistics = await management.GetDetailedGrainStatistics(null, [.. cluster.GetActiveSilos().Select(s => s.SiloAddress)]);
+        SiloAddress roomSilo = statistics.Single(s => s.GrainId.Type.Equals(RoomGrain.GrainType)).SiloAddress;
+        InProcessSiloHandle a = cluster.GetActiveSilos().Single(s => s.SiloAddress.Equals(roomSilo));
+        InProcessSiloHandle b = cluster.GetActiveSilos().Single(s => !s.SiloAddress.Equals(roomSilo));
+
+        foreach ((string user, string membership) in new[] { ("@invitee:test", "invite"), ("@knocker:test", "knock") })
+        {
+            await Presence(a).SetPresenceAsync(user, new PresenceStatusRequest(PresenceState.Online, $"{membership} me"));
+            await Eventually.TrueAsync(() => Fanout(b).LatestState(UserId.Parse(user)).StatusMsg == $"{membership} me", $"silo b knows {user}");
+            string token = (await Presence(b).SyncAsync(Member)).NextBatch;
+
+            await Presence(a).SetMembershipAsync(Room, user, membership);
+
+            (Dictionary<string, UserPresenceState> seen, _) = await SyncUntil(b, Member, token, s => s.ContainsKey(user), $"the {membership} of {user}");
+            Assert.Equal($"{membership} me", seen[user].StatusMsg);
+        }
+    }
+
+    [Fact]
+    public async Task AKilledPeersQueue_StaysBoundedAndIsDropped_WhileTheSurvivorsKeepReplicating()
+    {
+        await using InProcessTestCluster cluster = await PresenceCluster.DeployAsync(3);
+        List<InProcessSiloHandle> silos = [.. cluster.GetActiveSilos()];
+        (InProcessSiloHandle a, InProcessSiloHandle b, InProcessSiloHandle victim) = (silos[0], silos[1], silos[2]);
+        string[] writers = OwnedBy(a, "kill", 5);
+        const string Reader = "@survivor:test";
+        foreach (string user in writers.Append(Reader))
+        {
+            await Presence(a).SetMembershipAsync("!kill:test", user, "join");
+        }
+
+        await Fanout(a).DrainAsync();
+        await Eventually.TrueAsync(() => Replication(a).Outboxes.Count == 2, "streams to both peers");
+        ReplicaOutbox toVictim = Replication(a).Outboxes[victim.SiloAddress];
+
+        await cluster.KillSiloAsync(victim);
+
+        // Until Orleans declares the victim dead its queue takes every change, coalesced per user: bounded by the users.
+        for (int round = 0; round < 20; round++)
+        {
+            foreach (string user in writers)
+            {
+                await Presence(a).SetPresenceAsync(user, new PresenceStatusRequest(PresenceState.Online, $"round {round}"));
+            }
+        }
+
+        await Fanout(a).DrainAsync();
+        Assert.InRange(toVictim.Count, 0, writers.Length);
+
+        await cluster.WaitForLivenessToStabilizeAsync(didKill: true);
+        string token = (await Presence(b).SyncAsync(Reader)).NextBatch;
+        await Presence(a).SetPresenceAsync(writers[0], new PresenceStatusRequest(PresenceState.Unavailable, "after the kill"));
+        await SyncUntil(b, Reader, token, s => s.GetValueOrDefault(writers[0])?.StatusMsg == "after the kill", "a change after the kill");
+
+        Assert.True(toVictim.IsDropped);
+        Assert.Equal(0, toVictim.Count);
+        Assert.Equal(b.SiloAddress, Assert.Single(Replication(a).Outboxes.Keys));
+    }
+}

@@ -1,0 +1,150 @@
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Abstractions;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+using PresenceGrid.Replication;
+using PresenceGrid.Testing;
+
+namespace PresenceGrid.Grains.Tests;
+
+/// <summary>The per-peer replication stream on its own, over a fake peer that completes each message when told.</summary>
+public sealed class ReplicaOutboxTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    /// <summary>A peer whose messages stay in flight until the test completes (or fails) them.</summary>
+    private sealed class FakePeer
+    {
+        private readonly Channel<(ReplicaBatch Batch, TaskCompletionSource Applied)> _received = Channel.CreateUnbounded<(ReplicaBatch, TaskCompletionSource)>();
+
+        public bool Active { get; set; } = true;
+
+        public int Sent;
+
+        public Task Send(ReplicaBatch batch)
+        {
+            Interlocked.Increment(ref Sent);
+            var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _received.Writer.TryWrite((batch, applied));
+            return applied.Task;
+        }
+
+        /// <summary>The next message sent, with its completion.</summary>
+        public async Task<(ReplicaBatch Batch, TaskCompletionSource Applied)> NextAsync() => await _received.Reader.ReadAsync().AsTask().WaitAsync(Wait);
+
+        public bool HasPending => _received.Reader.TryPeek(out _);
+    }
+
+    private static ReplicaOutbox Outbox(FakePeer peer, TimeProvider? time = null, int capacity = ReplicaOutbox.DefaultCapacity) =>
+        new(SiloAddress.New(IPAddress.Loopback, 11111, 1), peer.Send, () => peer.Active, new PresenceMetrics(), time ?? TimeProvider.System, NullLogger.Instance, capacity);
+
+    private static ReplicaItem State(string user, string status) =>
+        ReplicaItem.ForState(new UserPresenceState(UserId.Parse(user), PresenceState.Online, 0, 0, 0, status, false));
+
+    private static string Describe(ReplicaItem item) =>
+        item.Kind == ReplicaItemKind.State ? $"{item.User}={item.State!.StatusMsg}" : $"{item.Kind} {item.User} {item.RoomId}";
+
+    [Fact]
+    public async Task WhileAMessageIsInFlight_NewItemsWait_ThenLeaveTogetherInOrder_WithTheLatestStatePerUser()
+    {
+        var peer = new FakePeer();
+        ReplicaOutbox outbox = Outbox(peer);
+        outbox.Add([State("@a:test", "a0")]);
+        (ReplicaBatch first, TaskCompletionSource firstApplied) = await peer.NextAsync();
+        Assert.Equal(["@a:test=a0"], first.Items.Select(Describe));
+
+        // A burst while the first message is in flight: nothing else leaves until the peer applied it.
+        outbox.Add([ReplicaItem.ForMembership("!r:test", UserId.Parse("@a:test"), joined: true)]);
+        for (int i = 1; i <= 200; i++)
+        {
+            outbox.Add([State("@a:test", $"a{i}"), State("@b:test", $"b{i}")]);
+        }
+
+        outbox.Add([ReplicaItem.ForInviteOrKnock("!r:test", UserId.Parse("@c:test")), State("@b:test", "b-last")]);
+        Assert.Equal(1, peer.Sent);
+        Assert.Equal(4, outbox.Count); // the join, a's latest, the invite, b's latest
+
+        firstApplied.SetResult();
+        (ReplicaBatch second, TaskCompletionSource secondApplied) = await peer.NextAsync();
+        Assert.Equal(["Joined @a:test !r:test", "@a:test=a200", "InvitedOrKnocked @c:test !r:test", "@b:test=b-last"], second.Items.Select(Describe));
+        secondApplied.SetResult();
+
+        await Eventually.TrueAsync(() => outbox.MessagesSent == 2, "the second message applied");
+        Assert.Equal(2, peer.Sent); // 402 changes and 2 membership items in two messages
+        Assert.Equal(5, outbox.ItemsSent);
+        Assert.Equal(0, outbox.Count);
+
+        // Light load: an item leaves at once, with no linger.
+        outbox.Add([State("@a:test", "later")]);
+        (ReplicaBatch third, _) = await peer.NextAsync();
+        Assert.Equal(["@a:test=later"], third.Items.Select(Describe));
+    }
+
+    [Fact]
+    public async Task TheQueue_IsBounded_CoalescingStatesPerUser_AndDroppingAndCountingPastItsCapacity()
+    {
+        var peer = new FakePeer();
+        ReplicaOutbox outbox = Outbox(peer, capacity: 50);
+        outbox.Add([State("@stuck:test", "in flight")]);
+        _ = await peer.NextAsync(); // never applied: a dead or slow peer
+
+        for (int round = 0; round < 1000; round++)
+        {
+            outbox.Add([.. Enumerable.Range(0, 10).Select(u => State($"@u{u}:test", $"{round}"))]);
+        }
+
+        Assert.Equal(10, outbox.Count);
+        Assert.Equal(0, outbox.ItemsDropped);
+
+        outbox.Add([.. Enumerable.Range(0, 60).Select(i => ReplicaItem.ForMembership($"!r{i}:test", UserId.Parse("@m:test"), joined: true))]);
+        Assert.Equal(50, outbox.Count);
+        Assert.Equal(20, outbox.ItemsDropped);
+
+        // A user already queued still gets its newer state in (it replaces the queued one).
+        outbox.Add([State("@u3:test", "newest")]);
+        Assert.Equal(50, outbox.Count);
+        Assert.Equal(20, outbox.ItemsDropped);
+
+        outbox.Drop();
+        Assert.True(outbox.IsDropped);
+        Assert.Equal(0, outbox.Count);
+        Assert.Equal(70, outbox.ItemsDropped);
+        outbox.Add([State("@u1:test", "after the drop")]);
+        Assert.Equal(0, outbox.Count);
+        Assert.Equal(1, peer.Sent);
+    }
+
+    [Fact]
+    public async Task AFailedMessage_IsSentAgainFirst_WhileThePeerIsActive_AndTheQueueIsDroppedOnceItIsNot()
+    {
+        var peer = new FakePeer();
+        var clock = new FakeTimeProvider();
+        ReplicaOutbox outbox = Outbox(peer, clock);
+        outbox.Add([ReplicaItem.ForMembership("!r:test", UserId.Parse("@a:test"), joined: true), State("@a:test", "1"), State("@b:test", "1")]);
+        (_, TaskCompletionSource applied) = await peer.NextAsync();
+        outbox.Add([State("@b:test", "2"), State("@c:test", "1")]);
+        applied.SetException(new TimeoutException("the peer did not answer"));
+
+        // Sent again after the retry delay, ahead of what queued meanwhile; b's older state yields to its newer one.
+        await Eventually.TrueAsync(
+            () =>
+            {
+                clock.Advance(ReplicaOutbox.RetryDelay);
+                return peer.HasPending;
+            },
+            "the retry");
+        (ReplicaBatch retry, TaskCompletionSource retried) = await peer.NextAsync();
+        Assert.Equal(["Joined @a:test !r:test", "@a:test=1", "@b:test=2", "@c:test=1"], retry.Items.Select(Describe));
+
+        // The peer left Orleans' active set: the failed items and the queue are dropped, and nothing more is sent.
+        outbox.Add([State("@d:test", "1")]);
+        peer.Active = false;
+        retried.SetException(new TimeoutException("the peer is gone"));
+        await Eventually.TrueAsync(() => outbox.IsDropped, "the queue dropped");
+        Assert.Equal(5, outbox.ItemsDropped);
+        Assert.Equal(0, outbox.Count);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, peer.Sent);
+    }
+}
