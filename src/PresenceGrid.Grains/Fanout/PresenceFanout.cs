@@ -355,7 +355,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 
         if (replicate is { Count: > 0 })
         {
-            // One message per peer silo per batch; each silo fans out to its own inboxes.
+            // Queued on each peer silo's ordered stream (sent in batches); each silo fans out to its own inboxes.
             Replication!.Replicate(replicate);
         }
 

@@ -128,25 +128,27 @@ internal sealed partial class ReplicaOutbox
         {
             if (_dropped)
             {
-                return;
+                dropped = items.Count; // the peer left: counted, never queued
             }
-
-            foreach (ReplicaItem item in items)
+            else
             {
-                if (!Append(item))
+                foreach (ReplicaItem item in items)
                 {
-                    dropped++;
+                    if (!Append(item))
+                    {
+                        dropped++;
+                    }
                 }
-            }
 
-            if (dropped > 0 && !_overflowing)
-            {
-                _overflowing = overflowStarted = true;
-            }
+                if (dropped > 0 && !_overflowing)
+                {
+                    _overflowing = overflowStarted = true;
+                }
 
-            if (!_sending && _count > 0)
-            {
-                _sending = start = true;
+                if (!_sending && _count > 0)
+                {
+                    _sending = start = true;
+                }
             }
         }
 

@@ -112,6 +112,7 @@ public sealed class ReplicaOutboxTests
         Assert.Equal(70, outbox.ItemsDropped);
         outbox.Add([State("@u1:test", "after the drop")]);
         Assert.Equal(0, outbox.Count);
+        Assert.Equal(71, outbox.ItemsDropped);
         Assert.Equal(1, peer.Sent);
     }
 
