@@ -311,9 +311,9 @@ internal sealed partial class ReplicaOutbox
             try
             {
                 await _send(new ReplicaBatch(items)).ConfigureAwait(false);
-                Interlocked.Increment(ref _messagesSent);
-                Interlocked.Add(ref _itemsSent, items.Length);
                 _metrics.ReplicationSent(items.Length);
+                Interlocked.Add(ref _itemsSent, items.Length);
+                Interlocked.Increment(ref _messagesSent); // last: a reader that sees the message sees its counts
                 lock (_lock)
                 {
                     _overflowing &= _count >= Capacity / 2;

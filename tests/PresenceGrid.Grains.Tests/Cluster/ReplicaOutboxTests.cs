@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -36,8 +38,44 @@ public sealed class ReplicaOutboxTests
         public bool HasPending => _received.Reader.TryPeek(out _);
     }
 
-    private static ReplicaOutbox Outbox(FakePeer peer, TimeProvider? time = null, int capacity = ReplicaOutbox.DefaultCapacity) =>
-        new(SiloAddress.New(IPAddress.Loopback, 11111, 1), peer.Send, () => peer.Active, new PresenceMetrics(), time ?? TimeProvider.System, NullLogger.Instance, capacity);
+    /// <summary>The measurements of one <see cref="PresenceMetrics"/> (its own meter, so other tests' silos do not count).</summary>
+    private sealed class MetricsCapture : IMeterFactory
+    {
+        private readonly MeterListener _listener = new();
+        private Meter? _meter;
+
+        public MetricsCapture()
+        {
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, _meter))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => Values.GetOrAdd(instrument.Name, _ => new()).Enqueue(value));
+            _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => Values.GetOrAdd(instrument.Name, _ => new()).Enqueue(value));
+            Metrics = new PresenceMetrics(this);
+            _listener.Start();
+        }
+
+        public PresenceMetrics Metrics { get; }
+
+        public ConcurrentDictionary<string, ConcurrentQueue<long>> Values { get; } = new();
+
+        public long Sum(string name) => Values.TryGetValue(name, out var values) ? values.Sum() : 0;
+
+        public Meter Create(MeterOptions options) => _meter = new Meter(options);
+
+        public void Dispose()
+        {
+            _listener.Dispose();
+            _meter?.Dispose();
+        }
+    }
+
+    private static ReplicaOutbox Outbox(FakePeer peer, TimeProvider? time = null, int capacity = ReplicaOutbox.DefaultCapacity, PresenceMetrics? metrics = null) =>
+        new(SiloAddress.New(IPAddress.Loopback, 11111, 1), peer.Send, () => peer.Active, metrics ?? new PresenceMetrics(), time ?? TimeProvider.System, NullLogger.Instance, capacity);
 
     private static ReplicaItem State(string user, string status) =>
         ReplicaItem.ForState(new UserPresenceState(UserId.Parse(user), PresenceState.Online, 0, 0, 0, status, false));
@@ -49,7 +87,8 @@ public sealed class ReplicaOutboxTests
     public async Task WhileAMessageIsInFlight_NewItemsWait_ThenLeaveTogetherInOrder_WithTheLatestStatePerUser()
     {
         var peer = new FakePeer();
-        ReplicaOutbox outbox = Outbox(peer);
+        using var metrics = new MetricsCapture();
+        ReplicaOutbox outbox = Outbox(peer, metrics: metrics.Metrics);
         outbox.Add([State("@a:test", "a0")]);
         (ReplicaBatch first, TaskCompletionSource firstApplied) = await peer.NextAsync();
         Assert.Equal(["@a:test=a0"], first.Items.Select(Describe));
@@ -74,6 +113,8 @@ public sealed class ReplicaOutboxTests
         Assert.Equal(2, peer.Sent); // 402 changes and 2 membership items in two messages
         Assert.Equal(5, outbox.ItemsSent);
         Assert.Equal(0, outbox.Count);
+        Assert.Equal(2, metrics.Sum("presencegrid.presence.replication.messages"));
+        Assert.Equal([1, 4], metrics.Values["presencegrid.presence.replication.batch_size"]);
 
         // Light load: an item leaves at once, with no linger.
         outbox.Add([State("@a:test", "later")]);
@@ -85,7 +126,8 @@ public sealed class ReplicaOutboxTests
     public async Task TheQueue_IsBounded_CoalescingStatesPerUser_AndDroppingAndCountingPastItsCapacity()
     {
         var peer = new FakePeer();
-        ReplicaOutbox outbox = Outbox(peer, capacity: 50);
+        using var metrics = new MetricsCapture();
+        ReplicaOutbox outbox = Outbox(peer, capacity: 50, metrics: metrics.Metrics);
         outbox.Add([State("@stuck:test", "in flight")]);
         _ = await peer.NextAsync(); // never applied: a dead or slow peer
 
@@ -113,6 +155,7 @@ public sealed class ReplicaOutboxTests
         outbox.Add([State("@u1:test", "after the drop")]);
         Assert.Equal(0, outbox.Count);
         Assert.Equal(71, outbox.ItemsDropped);
+        Assert.Equal(71, metrics.Sum("presencegrid.presence.replication.dropped"));
         Assert.Equal(1, peer.Sent);
     }
 
