@@ -23,7 +23,7 @@ internal sealed class PresenceReplicaService(GrainId grainId, Silo silo, ILogger
 
     public override async Task Stop()
     {
-        replication.Stop();
+        await replication.StopAsync();
         await base.Stop();
     }
 

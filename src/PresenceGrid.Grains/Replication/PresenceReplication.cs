@@ -20,6 +20,9 @@ internal sealed partial class PresenceReplication
     /// <summary>When the second rebuild runs: after every peer's membership view has caught up with this silo.</summary>
     public static readonly TimeSpan SecondScanDelay = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long a stopping silo waits for its queued replication to leave.</summary>
+    public static readonly TimeSpan StopFlushTimeout = TimeSpan.FromSeconds(2);
+
     private readonly IClusterMembershipService _membership;
     private readonly ILocalSiloDetails _self;
     private readonly PresenceReplicaClient _replicas;
@@ -301,13 +304,32 @@ internal sealed partial class PresenceReplication
             CancellationToken.None);
     }
 
-    /// <summary>The silo stops: no more rebuilds, and the streams to peers are dropped.</summary>
-    public void Stop()
+    /// <summary>
+    /// The silo stops: no more rebuilds, what is queued for peers gets up to <see cref="StopFlushTimeout"/> to leave
+    /// (changes made just before a graceful stop still reach them), then the streams are dropped.
+    /// </summary>
+    /// <returns>A task.</returns>
+    public async Task StopAsync()
     {
         _stopping.Cancel();
+        ReplicaOutbox[] outboxes;
         lock (_outboxesLock)
         {
             _stopped = true;
+            outboxes = [.. _outboxes.Values];
+        }
+
+        try
+        {
+            await Task.WhenAll(outboxes.Select(o => o.WhenIdle())).WaitAsync(StopFlushTimeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            // A peer that does not take its stream in time misses the rest, as if this silo had died.
+        }
+
+        lock (_outboxesLock)
+        {
             foreach (ReplicaOutbox outbox in _outboxes.Values)
             {
                 Retire(outbox);

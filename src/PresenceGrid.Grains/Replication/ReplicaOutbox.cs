@@ -50,6 +50,7 @@ internal sealed partial class ReplicaOutbox
     private bool _sending;
     private bool _dropped;
     private bool _overflowing;
+    private TaskCompletionSource? _idle;
     private long _messagesSent;
     private long _itemsSent;
     private long _itemsDropped;
@@ -166,6 +167,30 @@ internal sealed partial class ReplicaOutbox
             // On the thread pool: the caller may be a grain, whose scheduler must not run this loop.
             _ = Task.Run(SendLoopAsync);
         }
+    }
+
+    /// <summary>Completes when nothing is queued or in flight (the send loop has stopped), or the stream is dropped.</summary>
+    /// <returns>The task.</returns>
+    public Task WhenIdle()
+    {
+        lock (_lock)
+        {
+            if (!_sending)
+            {
+                return Task.CompletedTask;
+            }
+
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _idle.Task;
+        }
+    }
+
+    /// <summary>The send loop stops (under the lock).</summary>
+    private void StopSending()
+    {
+        _sending = false;
+        _idle?.TrySetResult();
+        _idle = null;
     }
 
     /// <summary>Discards the queue (the peer left the active set); what is in flight completes or fails on its own.</summary>
@@ -301,7 +326,7 @@ internal sealed partial class ReplicaOutbox
             {
                 if (_dropped || _count == 0)
                 {
-                    _sending = false;
+                    StopSending();
                     return;
                 }
 
@@ -328,7 +353,7 @@ internal sealed partial class ReplicaOutbox
                     Drop();
                     lock (_lock)
                     {
-                        _sending = false;
+                        StopSending();
                     }
 
                     return;

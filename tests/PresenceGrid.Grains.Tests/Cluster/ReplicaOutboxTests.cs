@@ -123,6 +123,26 @@ public sealed class ReplicaOutboxTests
     }
 
     [Fact]
+    public async Task WhenIdle_CompletesOnceTheQueueAndTheMessageInFlightHaveLeft()
+    {
+        var peer = new FakePeer();
+        ReplicaOutbox outbox = Outbox(peer);
+        Assert.True(outbox.WhenIdle().IsCompleted);
+        outbox.Add([State("@a:test", "1")]);
+        (_, TaskCompletionSource first) = await peer.NextAsync();
+        outbox.Add([State("@a:test", "2")]);
+        Task idle = outbox.WhenIdle();
+
+        first.SetResult();
+        (_, TaskCompletionSource second) = await peer.NextAsync();
+        Assert.False(idle.IsCompleted);
+        second.SetResult();
+        await idle.WaitAsync(Wait);
+        Assert.Equal(0, outbox.Count);
+        Assert.Equal(2, outbox.MessagesSent);
+    }
+
+    [Fact]
     public async Task TheQueue_IsBounded_CoalescingStatesPerUser_AndDroppingAndCountingPastItsCapacity()
     {
         var peer = new FakePeer();
