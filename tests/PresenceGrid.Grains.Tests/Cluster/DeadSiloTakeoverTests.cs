@@ -1,0 +1,221 @@
+using Orleans.TestingHost;
+using PresenceGrid.Hosting;
+using PresenceGrid.Matrix;
+using PresenceGrid.Presence;
+using PresenceGrid.Testing;
+
+namespace PresenceGrid.Grains.Tests;
+
+/// <summary>
+/// A silo that leaves the cluster takes its users' timers with it (its <see cref="PresenceWakeups"/> and parked devices):
+/// the survivors take the users over (<see cref="DeadSiloTakeover"/>), on a manual clock shared by the silos.
+/// </summary>
+public sealed class DeadSiloTakeoverTests
+{
+    private const string Room = "!takeover:test";
+    private const string Watcher = "@watcher:test";
+    private static readonly TimeSpan Grace = new PresenceTimings().TimeoutLoopFirstRun;
+
+    [Fact]
+    public async Task Users_syncing_on_a_killed_silo_go_offline_after_the_sync_timeout_and_users_active_on_survivors_are_left_alone()
+    {
+        await using Setup setup = await Setup.StartAsync();
+        await setup.Cluster.KillSiloAsync(setup.Victim);
+        await setup.Cluster.WaitForLivenessToStabilizeAsync(didKill: true);
+
+        await setup.ExpectTimersTakenOverAndTimedOutAsync();
+    }
+
+    [Fact]
+    public async Task Users_syncing_on_a_gracefully_stopped_silo_go_offline_after_the_sync_timeout()
+    {
+        await using Setup setup = await Setup.StartAsync();
+        await setup.Cluster.StopSiloAsync(setup.Victim);
+        await setup.Cluster.WaitForLivenessToStabilizeAsync();
+
+        await setup.ExpectTimersTakenOverAndTimedOutAsync();
+    }
+
+    [Fact]
+    public async Task A_user_who_reconnects_through_a_survivor_within_the_grace_stays_online_without_a_flap()
+    {
+        await using Setup setup = await Setup.StartAsync();
+        InProcessSiloHandle entry = setup.Survivors[0];
+        string token = (await Presence(entry).SyncAsync(Watcher)).NextBatch;
+        await setup.Cluster.KillSiloAsync(setup.Victim);
+        await setup.Cluster.WaitForLivenessToStabilizeAsync(didKill: true);
+        await setup.WaitForTakeoverAsync();
+
+        // Until the grace ends the takeover changes nothing, though the dead devices' sync timeout has passed.
+        await setup.AdvanceAsync(TimeSpan.Zero);
+        Assert.DoesNotContain((await Presence(entry).SyncAsync(Watcher, token)).Events, s => s.State == PresenceState.Offline);
+
+        // The client of each user of the dead silo syncs again through a survivor before the grace ends.
+        foreach (string user in setup.OnVictim)
+        {
+            await Presence(entry).SetSyncingAsync(user, "d2", start: true);
+        }
+
+        await setup.AdvanceAsync(Grace + TimeSpan.FromSeconds(1));
+
+        // Past the grace and the dead device's sync timeout: the users stay online, with no offline in between.
+        await Presence(entry).DrainAsync();
+        List<UserPresenceState> changes = [.. (await Presence(entry).SyncAsync(Watcher, token)).Events];
+        Assert.DoesNotContain(changes, s => s.State == PresenceState.Offline);
+        foreach (string user in setup.OnVictim)
+        {
+            Assert.Equal(PresenceState.Online, (await Presence(entry).GetPresenceAsync(user, user)).State);
+        }
+
+        await setup.ExpectOneActivationPerUserAsync();
+    }
+
+    private static PresenceService Presence(InProcessSiloHandle silo) => PresenceCluster.Presence(silo);
+
+    /// <summary>
+    /// Three silos on one manual clock; users in one room each sync (a device left open) through some silo, so their
+    /// grains sit on their owners; a watcher in the room; the victim is a secondary silo that holds some of the users.
+    /// </summary>
+    private sealed class Setup : IAsyncDisposable
+    {
+        private Setup(InProcessTestCluster cluster, FakeTimeProvider clock, InProcessSiloHandle victim, List<string> onVictim, List<string> onSurvivors)
+        {
+            Cluster = cluster;
+            Clock = clock;
+            Victim = victim;
+            OnVictim = onVictim;
+            OnSurvivors = onSurvivors;
+            Survivors = [.. cluster.GetActiveSilos().Where(s => s != victim)];
+        }
+
+        public InProcessTestCluster Cluster { get; }
+
+        public FakeTimeProvider Clock { get; }
+
+        public InProcessSiloHandle Victim { get; }
+
+        public List<InProcessSiloHandle> Survivors { get; }
+
+        /// <summary>Users whose grain is on the victim.</summary>
+        public List<string> OnVictim { get; }
+
+        /// <summary>Users whose grain is on a survivor.</summary>
+        public List<string> OnSurvivors { get; }
+
+        public static async Task<Setup> StartAsync()
+        {
+            var clock = new FakeTimeProvider(TestClock.Start);
+            // A granularity longer than the test's clock moves: no currently_active change muddles what the watcher sees.
+            InProcessTestCluster cluster = await PresenceCluster.DeployAsync(3, clock, o => o.Timings.LastActiveGranularity = TimeSpan.FromMinutes(3));
+            try
+            {
+                List<InProcessSiloHandle> silos = [.. cluster.GetActiveSilos()];
+                string[] users = [.. Enumerable.Range(0, 24).Select(i => $"@t{i}:test")];
+                foreach (string user in users.Append(Watcher))
+                {
+                    await Presence(silos[0]).SetMembershipAsync(Room, user, "join");
+                }
+
+                for (int i = 0; i < users.Length; i++)
+                {
+                    await Presence(silos[i % 3]).SetSyncingAsync(users[i], "d1", start: true);
+                }
+
+                // Every silo knows every user online (the survivors' view is what they take over from).
+                foreach (InProcessSiloHandle silo in silos)
+                {
+                    await Eventually.TrueAsync(
+                        async () => (await Presence(silo).SyncAsync(Watcher)).Events.Count(s => s.State == PresenceState.Online) == users.Length,
+                        $"every user online on {silo.Name}");
+                }
+
+                // The clients keep syncing for longer than the sync timeout: the stored last sync is that old (as a
+                // long-polling client's is), so only the grace keeps the takeover from timing them out at once.
+                clock.Advance(TimeSpan.FromSeconds(40));
+                foreach (InProcessSiloHandle silo in silos)
+                {
+                    await Presence(silo).DrainAsync();
+                }
+
+                // The primary holds the test cluster's membership: the victim is a secondary holding some users.
+                var activations = await PresenceCluster.UserActivationsAsync(cluster);
+                InProcessSiloHandle victim = silos.Skip(1).OrderByDescending(s => activations.Count(a => a.Silo.Equals(s.SiloAddress))).First();
+                List<string> onVictim = [.. activations.Where(a => a.Silo.Equals(victim.SiloAddress)).Select(a => a.User)];
+                List<string> onSurvivors = [.. users.Except(onVictim)];
+                Assert.NotEmpty(onVictim);
+                Assert.NotEmpty(onSurvivors);
+                return new Setup(cluster, clock, victim, onVictim, onSurvivors);
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Waits until every survivor has handled the victim's death.</summary>
+        public Task WaitForTakeoverAsync() =>
+            Eventually.TrueAsync(() => Survivors.All(s => Takeover(s).DeathsHandled == 1), "every survivor handled the death");
+
+        /// <summary>Moves the shared clock and lets the survivors' wake-ups and fan-out run.</summary>
+        public async Task AdvanceAsync(TimeSpan delta)
+        {
+            Clock.Advance(delta);
+            foreach (InProcessSiloHandle silo in Survivors)
+            {
+                await Presence(silo).DrainAsync();
+            }
+        }
+
+        /// <summary>
+        /// After the victim left: the survivors take over exactly the users whose grain was on it (those active on a
+        /// survivor hold their own timers there), nothing changes before the grace ends, and past the grace (and so past
+        /// the sync timeout of the devices that died with the victim) the watcher sees exactly those users go offline on
+        /// every survivor: the users active on a survivor are left alone.
+        /// </summary>
+        public async Task ExpectTimersTakenOverAndTimedOutAsync()
+        {
+            await WaitForTakeoverAsync();
+            Assert.Equal(OnVictim.Count, Survivors.Sum(s => Takeover(s).TakenOver));
+            List<string> tokens = [];
+            foreach (InProcessSiloHandle silo in Survivors)
+            {
+                tokens.Add((await Presence(silo).SyncAsync(Watcher)).NextBatch);
+            }
+
+            await AdvanceAsync(Grace - TimeSpan.FromSeconds(1));
+            Assert.Empty((await Presence(Survivors[0]).SyncAsync(Watcher, tokens[0])).Events);
+
+            await AdvanceAsync(TimeSpan.FromSeconds(2));
+            for (int i = 0; i < Survivors.Count; i++)
+            {
+                InProcessSiloHandle silo = Survivors[i];
+                string token = tokens[i];
+                List<UserPresenceState> changes = [];
+                await Eventually.TrueAsync(
+                    async () =>
+                    {
+                        changes = [.. (await Presence(silo).SyncAsync(Watcher, token)).Events];
+                        return changes.Count >= OnVictim.Count;
+                    },
+                    $"the dead silo's users' changes (on {silo.Name})");
+                Assert.Equal(OnVictim.Order(StringComparer.Ordinal), changes.Select(s => s.UserId.ToString()).Order(StringComparer.Ordinal));
+                Assert.All(changes, s => Assert.Equal(PresenceState.Offline, s.State));
+            }
+
+            await ExpectOneActivationPerUserAsync();
+        }
+
+        public async Task ExpectOneActivationPerUserAsync()
+        {
+            foreach (var group in (await PresenceCluster.UserActivationsAsync(Cluster)).GroupBy(a => a.User))
+            {
+                Assert.True(group.Count() == 1, $"{group.Key} has {group.Count()} activations");
+            }
+        }
+
+        public ValueTask DisposeAsync() => Cluster.DisposeAsync();
+
+        private static DeadSiloTakeover Takeover(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<DeadSiloTakeover>();
+    }
+}
