@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Orleans.TestingHost;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
@@ -20,10 +21,26 @@ public sealed class DeadSiloTakeoverTests
     public async Task Users_syncing_on_a_killed_silo_go_offline_after_the_sync_timeout_and_users_active_on_survivors_are_left_alone()
     {
         await using Setup setup = await Setup.StartAsync();
+        long counted = 0;
+        object[] survivorMeters = [.. setup.Survivors.Select(s => s.ServiceProvider.GetRequiredService<IMeterFactory>())];
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "presencegrid.presence.takeover.users" && survivorMeters.Contains(instrument.Meter.Scope))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref counted, value));
+        listener.Start();
+
         await setup.Cluster.KillSiloAsync(setup.Victim);
         await setup.Cluster.WaitForLivenessToStabilizeAsync(didKill: true);
 
         await setup.ExpectTimersTakenOverAndTimedOutAsync();
+        Assert.Equal(setup.OnVictim.Count, Interlocked.Read(ref counted));
     }
 
     [Fact]
