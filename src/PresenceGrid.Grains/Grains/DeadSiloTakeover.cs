@@ -39,6 +39,7 @@ internal sealed partial class DeadSiloTakeover(
 
     private readonly CancellationTokenSource _stopping = new();
     private Task _watching = Task.CompletedTask;
+    private long _spreadEnd; // when the last wake-up scheduled so far falls due: a later death's wake-ups queue after it
     private long _takenOver;
     private int _deathsHandled;
 
@@ -51,7 +52,10 @@ internal sealed partial class DeadSiloTakeover(
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(DeadSiloTakeover), ServiceLifecycleStage.Active, StartAsync, StopAsync);
 
-    /// <summary>Schedules the wake-ups of the users this silo takes over from <paramref name="dead"/>.</summary>
+    /// <summary>
+    /// Schedules the wake-ups of the users this silo takes over from <paramref name="dead"/>, after those of earlier deaths
+    /// (so that silos dying together still make one wake-up per millisecond). Called by one loop at a time.
+    /// </summary>
     /// <param name="dead">The silo that died.</param>
     /// <param name="snapshot">The membership in which it is dead.</param>
     /// <returns>How many users were taken over.</returns>
@@ -64,7 +68,7 @@ internal sealed partial class DeadSiloTakeover(
         }
 
         PresenceTimings timings = options.Value.Timings;
-        long start = time.GetUtcNow().ToUnixTimeMilliseconds() + (long)timings.TimeoutLoopFirstRun.TotalMilliseconds;
+        long start = Math.Max(time.GetUtcNow().ToUnixTimeMilliseconds() + (long)timings.TimeoutLoopFirstRun.TotalMilliseconds, _spreadEnd);
         int count = 0;
         int known = users.Count;
         for (int index = 0; index < known; index++)
@@ -83,6 +87,7 @@ internal sealed partial class DeadSiloTakeover(
             }
         }
 
+        _spreadEnd = start + ((long)count * 1000 / WakeupsPerSecond);
         Interlocked.Add(ref _takenOver, count);
         metrics.TakenOver(count);
         LogTakenOver(logger, dead, count, timings.TimeoutLoopFirstRun.TotalSeconds, (double)count / WakeupsPerSecond);

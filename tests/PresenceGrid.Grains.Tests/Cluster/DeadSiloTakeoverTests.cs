@@ -1,7 +1,13 @@
+using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Orleans.TestingHost;
+using PresenceGrid.Fanout;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
+using PresenceGrid.Placement;
 using PresenceGrid.Presence;
 using PresenceGrid.Testing;
 
@@ -234,5 +240,117 @@ public sealed class DeadSiloTakeoverTests
         public ValueTask DisposeAsync() => Cluster.DisposeAsync();
 
         private static DeadSiloTakeover Takeover(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<DeadSiloTakeover>();
+    }
+}
+
+/// <summary>Which users <see cref="DeadSiloTakeover.TakeOver"/> schedules, and when (no cluster: a manual clock that never moves).</summary>
+public sealed class DeadSiloTakeoverSchedulingTests : IDisposable
+{
+    private static readonly SiloAddress Self = Silo(11111);
+    private static readonly SiloAddress Other = Silo(11112);
+    private static readonly SiloAddress Dead = Silo(11113);
+    private static readonly SiloAddress AlsoDead = Silo(11114);
+
+    private readonly FakeTimeProvider _clock = new(TestClock.Start);
+    private readonly IOptions<PresenceOptions> _options = Options.Create(new PresenceOptions());
+    private readonly UserTable _users;
+    private readonly PresenceWakeups _wakeups;
+    private readonly PresenceMetrics _metrics = new();
+    private readonly DeadSiloTakeover _takeover;
+
+    public DeadSiloTakeoverSchedulingTests()
+    {
+        _users = new UserTable(_options);
+
+        // No wake-up falls due (the clock stays put), so no grain is called: no grain factory, no membership stream.
+        _wakeups = new PresenceWakeups(_users, null!, _clock, NullLogger<PresenceWakeups>.Instance);
+        _takeover = new DeadSiloTakeover(null!, new LocalSilo(Self), _users, _wakeups, _metrics, _options, _clock, NullLogger<DeadSiloTakeover>.Instance);
+    }
+
+    private long Start => _clock.GetUtcNow().ToUnixTimeMilliseconds() + (long)_options.Value.Timings.TimeoutLoopFirstRun.TotalMilliseconds;
+
+    [Fact]
+    public void Non_offline_users_without_a_wake_up_here_are_woken_one_a_millisecond_after_the_grace_and_a_later_death_queues_after()
+    {
+        int online = Add("@a:test", PresenceState.Online);
+        int unavailable = Add("@b:test", PresenceState.Unavailable);
+        int offline = Add("@c:test", PresenceState.Offline);
+        int remote = Add("@r:elsewhere", PresenceState.Online);
+        int heldHere = Add("@d:test", PresenceState.Busy);
+        int unseen = _users.GetOrAdd(UserId.Parse("@e:test"));
+        long own = _clock.GetUtcNow().ToUnixTimeMilliseconds() + 1000;
+        _wakeups.Schedule(heldHere, own);
+
+        Assert.Equal(3, _takeover.TakeOver(Dead, Snapshot(1, (Self, SiloStatus.Active), (Dead, SiloStatus.Dead))));
+        Assert.Equal(Start, _users[online].WakeAt);
+        Assert.Equal(Start + 1, _users[unavailable].WakeAt);
+        Assert.Equal(Start + 2, _users[remote].WakeAt);
+        Assert.Equal(own, _users[heldHere].WakeAt);
+        Assert.Equal(PresenceWakeups.Never, _users[offline].WakeAt);
+        Assert.Equal(PresenceWakeups.Never, _users[unseen].WakeAt);
+
+        // A second death at the same moment: its users queue after the first's, and those scheduled already stay.
+        int later = Add("@f:test", PresenceState.Online);
+        Assert.Equal(1, _takeover.TakeOver(AlsoDead, Snapshot(2, (Self, SiloStatus.Active), (Dead, SiloStatus.Dead), (AlsoDead, SiloStatus.Dead))));
+        Assert.Equal(Start + 3, _users[later].WakeAt);
+        Assert.Equal(Start, _users[online].WakeAt);
+        Assert.Equal(4, _takeover.TakenOver);
+    }
+
+    [Fact]
+    public void Only_the_users_this_silo_now_owns_are_taken_over()
+    {
+        int[] users = [.. Enumerable.Range(0, 40).Select(i => Add($"@o{i}:test", PresenceState.Online))];
+        SiloAddress[] active = [Self, Other];
+        bool[] mine = [.. users.Select(u => UserOwnerPlacementDirector.Owner(GrainId.Create(UserPresenceGrain.GrainType, _users[u].UserId.ToString()), active).Equals(Self))];
+        Assert.Contains(true, mine);
+        Assert.Contains(false, mine);
+
+        int taken = _takeover.TakeOver(Dead, Snapshot(1, (Self, SiloStatus.Active), (Other, SiloStatus.Active), (Dead, SiloStatus.Dead)));
+
+        Assert.Equal(mine.Count(m => m), taken);
+        for (int i = 0; i < users.Length; i++)
+        {
+            Assert.Equal(mine[i], _users[users[i]].WakeAt != PresenceWakeups.Never);
+        }
+    }
+
+    [Fact]
+    public void A_silo_that_is_not_active_itself_takes_over_nothing()
+    {
+        int online = Add("@a:test", PresenceState.Online);
+        Assert.Equal(0, _takeover.TakeOver(Dead, Snapshot(1, (Self, SiloStatus.ShuttingDown), (Other, SiloStatus.Active), (Dead, SiloStatus.Dead))));
+        Assert.Equal(PresenceWakeups.Never, _users[online].WakeAt);
+    }
+
+    public void Dispose()
+    {
+        _wakeups.Dispose();
+        _metrics.Dispose();
+    }
+
+    private static SiloAddress Silo(int port) => SiloAddress.New(new IPEndPoint(IPAddress.Loopback, port), 1);
+
+    private static ClusterMembershipSnapshot Snapshot(long version, params (SiloAddress Silo, SiloStatus Status)[] members) =>
+        new(members.ToImmutableDictionary(m => m.Silo, m => new ClusterMember(m.Silo, m.Status, m.Silo.ToString())), new MembershipVersion(version));
+
+    private int Add(string user, PresenceState state)
+    {
+        int index = _users.GetOrAdd(UserId.Parse(user));
+        _users[index].LatestState = UserPresenceState.Default(_users[index].UserId) with { State = state };
+        return index;
+    }
+
+    private sealed class LocalSilo(SiloAddress address) : ILocalSiloDetails
+    {
+        public string Name => "self";
+
+        public string ClusterId => "test";
+
+        public string DnsHostName => "localhost";
+
+        public SiloAddress SiloAddress => address;
+
+        public SiloAddress GatewayAddress => address;
     }
 }
