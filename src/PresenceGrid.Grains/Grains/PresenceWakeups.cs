@@ -56,17 +56,29 @@ internal sealed partial class PresenceWakeups : IDisposable
         UserTable.Entry entry = _users[user];
         lock (_lock)
         {
-            entry.WakeAt = at;
-            if (at < entry.QueuedAt)
+            ScheduleLocked(entry, user, at);
+        }
+    }
+
+    /// <summary>
+    /// Sets a wake-up for a user this silo holds none for (a user taken over from a dead silo: its grain is not active
+    /// or parked here with a timer pending); false, and nothing changed, when it holds one.
+    /// </summary>
+    /// <param name="user">The user's index in the silo's user table.</param>
+    /// <param name="at">When, in ms since the epoch.</param>
+    /// <returns>Whether the wake-up was set.</returns>
+    public bool ScheduleIfNone(int user, long at)
+    {
+        UserTable.Entry entry = _users[user];
+        lock (_lock)
+        {
+            if (entry.WakeAt != Never)
             {
-                // A later entry may stay in the heap: when it comes up it no longer matches QueuedAt and is dropped.
-                entry.QueuedAt = at;
-                _due.Enqueue(user, at);
-                if (at < _armedAt)
-                {
-                    Arm(at);
-                }
+                return false;
             }
+
+            ScheduleLocked(entry, user, at);
+            return true;
         }
     }
 
@@ -94,6 +106,21 @@ internal sealed partial class PresenceWakeups : IDisposable
             _timer?.Dispose();
             _timer = null;
             _armedAt = long.MinValue; // nothing is armed again
+        }
+    }
+
+    private void ScheduleLocked(UserTable.Entry entry, int user, long at)
+    {
+        entry.WakeAt = at;
+        if (at < entry.QueuedAt)
+        {
+            // A later entry may stay in the heap: when it comes up it no longer matches QueuedAt and is dropped.
+            entry.QueuedAt = at;
+            _due.Enqueue(user, at);
+            if (at < _armedAt)
+            {
+                Arm(at);
+            }
         }
     }
 

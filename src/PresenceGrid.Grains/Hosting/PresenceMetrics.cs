@@ -19,6 +19,7 @@ internal sealed class PresenceMetrics : IDisposable
     private readonly Counter<long> _stateTransitions;
     private readonly Counter<long> _notifyReasons;
     private readonly Counter<long> _timersFired;
+    private readonly Counter<long> _takenOver;
     private readonly Counter<long> _federationOut;
     private readonly Counter<long> _deliveries;
     private readonly Counter<long> _roomRecipients;
@@ -39,6 +40,10 @@ internal sealed class PresenceMetrics : IDisposable
         _stateTransitions = _meter.CreateCounter<long>("presencegrid.presence.state_transitions", "{transition}", "State transitions by from/to (synapse_handler_presence_state_transition).");
         _notifyReasons = _meter.CreateCounter<long>("presencegrid.presence.notify_reasons", "{update}", "Why updates notified (synapse_handler_presence_notify_reason).");
         _timersFired = _meter.CreateCounter<long>("presencegrid.presence.timers_fired", "{timer}", "Presence timers that fired (synapse_handler_presence_timers_fired).");
+        _takenOver = _meter.CreateCounter<long>(
+            "presencegrid.presence.takeover.users",
+            "{user}",
+            "Users whose timers a silo took over when the silo holding them left the cluster (a wake-up each re-evaluates them from storage).");
         _federationOut = _meter.CreateCounter<long>("presencegrid.presence.federation_out", "{state}", "States queued for federation (synapse_handler_presence_federation_presence_out).");
         _deliveries = _meter.CreateCounter<long>("presencegrid.presence.deliveries", "{delivery}", "Inbox writes.");
         _roomRecipients = _meter.CreateCounter<long>(
@@ -75,6 +80,9 @@ internal sealed class PresenceMetrics : IDisposable
     }
 
     public void TimerFired() => _timersFired.Add(1);
+
+    /// <summary>This silo took over the timers of <paramref name="users"/> users of a silo that left the cluster.</summary>
+    public void TakenOver(int users) => _takenOver.Add(users);
 
     /// <summary>A peer silo applied one replication message of <paramref name="items"/> items.</summary>
     public void ReplicationSent(int items)

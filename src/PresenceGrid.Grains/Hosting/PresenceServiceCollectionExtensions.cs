@@ -23,7 +23,8 @@ public static class PresenceServiceCollectionExtensions
 {
     /// <summary>
     /// Adds presence to an Orleans silo: the grains' services (user table, room index, fan-out, inboxes, sync),
-    /// replication between silos (a grain service), the start-up stale flush, and <see cref="PresenceService"/>.
+    /// replication between silos (a grain service), the start-up stale flush, the takeover of a dead silo's users' timers,
+    /// and <see cref="PresenceService"/>.
     /// The silo also needs a <c>Default</c> grain storage; a storage that can list its records registers an
     /// <see cref="IGrainStateScan"/> so that a starting silo rebuilds its presence view from it.
     /// </summary>
@@ -61,6 +62,8 @@ public static class PresenceServiceCollectionExtensions
         services.AddGrainService<PresenceReplicaService>();
         services.AddPlacementDirector<UserOwnerPlacement, UserOwnerPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StalePresenceFlush>();
+        services.TryAddSingleton<DeadSiloTakeover>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<DeadSiloTakeover>());
         return silo;
     }
 

@@ -9,17 +9,27 @@ namespace PresenceGrid.Grains.Tests;
 /// <summary>An in-process Orleans cluster (TestingHost) running presence over one shared durable store.</summary>
 internal static class PresenceCluster
 {
-    public static async Task<InProcessTestCluster> DeployAsync(int silos)
+    /// <param name="silos">How many silos.</param>
+    /// <param name="clock">A manual clock for the grid's own timers, shared by every silo (Orleans' stay on real time).</param>
+    /// <param name="configure">Presence options on top of the defaults.</param>
+    public static async Task<InProcessTestCluster> DeployAsync(int silos, FakeTimeProvider? clock = null, Action<PresenceOptions>? configure = null)
     {
         var store = new SharedGrainStore();
         InProcessTestCluster cluster = new InProcessTestClusterBuilder((short)silos)
             .ConfigureSilo((_, silo) =>
             {
+                if (clock is not null)
+                {
+                    silo.Services.AddSingleton<TimeProvider>(clock);
+                    silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+                }
+
                 store.AddTo(silo);
                 silo.AddPresenceGrid(o =>
                 {
                     o.ServerNames.Add("test");
                     o.Timings.RatelimitPerSecond = 0;
+                    configure?.Invoke(o);
                 });
                 silo.Configure<ClusterMembershipOptions>(o =>
                 {
