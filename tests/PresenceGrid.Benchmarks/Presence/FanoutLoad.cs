@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -128,6 +129,8 @@ internal static class FanoutLoad
         stopwatch.Restart();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         int gen0Before = GC.CollectionCount(0);
+        int gen1Before = GC.CollectionCount(1);
+        int gen2Before = GC.CollectionCount(2);
         TimeSpan pausedBefore = GC.GetTotalPauseDuration();
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         sampler?.Start();
@@ -140,8 +143,14 @@ internal static class FanoutLoad
         double oursPerSecond = updates / elapsed;
         Console.WriteLine($"updates: {updates} in {elapsed:F2} s (grain calls done in {accepted:F2} s) = {oursPerSecond:N0} updates/s; "
             + $"process CPU {cpu:F1} s = {cpu * 1e6 / updates:F1} µs per update ({cpu / elapsed:F2} cores busy)");
-        Console.WriteLine($"allocated: {(GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / (double)updates:N0} B per update; {GC.CollectionCount(0) - gen0Before} collections, "
-            + $"paused {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:N0} ms in all");
+        int gen2 = GC.CollectionCount(2) - gen2Before;
+        int gen1 = GC.CollectionCount(1) - gen1Before - gen2;
+        int gen0 = GC.CollectionCount(0) - gen0Before - gen1 - gen2;
+        Console.WriteLine($"allocated: {(GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / (double)updates:N0} B per update; {gen0 + gen1 + gen2} collections "
+            + $"(gen0 {gen0}, gen1 {gen1}, gen2 {gen2}; {(GCSettings.LatencyMode == GCLatencyMode.Batch ? "blocking" : "background gen2")}), paused {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:N0} ms in all");
+        GCMemoryInfo lastEphemeral = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+        Console.WriteLine($"last ephemeral collection: gen{lastEphemeral.Generation}, paused {lastEphemeral.PauseDurations[0].TotalMilliseconds:F0} ms, promoted {lastEphemeral.PromotedBytes / 1e6:F1} MB, "
+            + $"pinned objects {lastEphemeral.PinnedObjectsCount}, heap {lastEphemeral.HeapSizeBytes / 1e6:F0} MB, fragmented {lastEphemeral.FragmentedBytes / 1e6:F0} MB");
         sampler?.Report(updates);
         long appends = fanout.RoomLogAppends - logAppendsBefore;
         long roomRecipients = fanout.RoomRecipients - roomRecipientsBefore;
