@@ -1,5 +1,8 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using PresenceGrid.Client;
+using PresenceGrid.Fanout;
+using PresenceGrid.Sync;
 using PresenceGrid.Testing;
 
 namespace PresenceGrid.Silo.Tests;
@@ -128,6 +131,22 @@ public abstract class SdkContractTests : IAsyncLifetime
         Assert.True(await resumed.MoveNextAsync());
         Assert.DoesNotContain(resumed.Current.Events, e => e.Content.StatusMsg == "first");
         Assert.Contains(resumed.Current.Events, e => e.Sender == "@g:test");
+    }
+
+    /// <summary>Cancelling a long-polling sync ends it in the caller and on the silo (its wait is taken back from the inbox).</summary>
+    [Fact]
+    public async Task Sync_LongPoll_EndsWhenCancelled_AlsoOnTheSilo()
+    {
+        SyncBatch initial = await Client.SyncAsync("@p:test");
+        Inbox inbox = Silo.Services.GetRequiredService<PresenceSyncService>().InboxOf(Matrix.UserId.Parse("@p:test"));
+        using var cts = new CancellationTokenSource();
+        Task<SyncBatch> poll = Client.SyncAsync("@p:test", initial.NextBatch, timeout: TimeSpan.FromMinutes(2), cancellationToken: cts.Token);
+        await Eventually.TrueAsync(() => inbox.WatcherCount == 1, "the poll waits on the silo");
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => poll.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Eventually.TrueAsync(() => inbox.WatcherCount == 0, "the cancelled poll no longer waits on the silo");
     }
 
     [Fact]

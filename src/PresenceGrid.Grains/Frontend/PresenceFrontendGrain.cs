@@ -16,7 +16,13 @@ namespace PresenceGrid.Frontend;
 /// (<see cref="FrontendError"/>). A stateless worker, so it runs on the gateway silo the client's call arrives at,
 /// and reentrant: it holds no state, and a long-polling sync must not hold up the calls behind it.
 /// </summary>
-[StatelessWorker]
+/// <remarks>
+/// One activation per silo: Orleans sends a call's cancellation to the grain id, which a stateless worker with several
+/// activations may hand to another activation than the one running the call (a busy worker makes a new one), so a
+/// cancelled sync would keep waiting on the silo. Being reentrant, the one activation interleaves all calls; its own
+/// turns are short (the work runs in <see cref="PresenceService"/> and the user grains).
+/// </remarks>
+[StatelessWorker(1)]
 [Reentrant]
 internal sealed partial class PresenceFrontendGrain(PresenceService presence, ClusterView cluster, TimeProvider time, ILogger<PresenceFrontendGrain> logger)
     : Grain, IPresenceFrontendGrain
