@@ -19,9 +19,13 @@ internal sealed class OrleansSdkClient : IAsyncDisposable
 
     public IPresenceGridClient Client { get; }
 
-    /// <summary>Builds the client host; <paramref name="secret"/> is the cluster secret it presents (none when null: no retries then, as a refusal is final).</summary>
-    public static IHost Build(RunningSilo silo, string? secret)
+    /// <summary>
+    /// Builds the client host; <paramref name="secret"/> is the cluster secret it presents. A failed first connection is
+    /// retried (a loaded test machine can take over Orleans' 5 s to accept one) unless <paramref name="retry"/> is false.
+    /// </summary>
+    public static IHost Build(RunningSilo silo, string? secret, bool retry = true)
     {
+        int attempts = 0;
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleansClient(client =>
         {
@@ -35,10 +39,8 @@ internal sealed class OrleansSdkClient : IAsyncDisposable
             {
                 client.UseClusterSecret(secret);
             }
-            else
-            {
-                client.UseConnectionRetryFilter((_, _) => Task.FromResult(false));
-            }
+
+            client.UseConnectionRetryFilter((_, _) => Task.FromResult(retry && Interlocked.Increment(ref attempts) < 5));
         });
         builder.Services.AddPresenceGridOrleansClient();
         return builder.Build();
