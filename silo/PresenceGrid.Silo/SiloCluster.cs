@@ -23,7 +23,7 @@ internal static class SiloCluster
     public const string ServiceId = "presencegrid";
 
     /// <summary>The silo metadata key under which a silo publishes its HTTP endpoint (for owner routing).</summary>
-    public const string HttpEndpointKey = "http_endpoint";
+    public const string HttpEndpointKey = Frontend.ClusterView.HttpEndpointKey;
 
     public static void Configure(ISiloBuilder silo, SiloConfigFile config, string httpEndpoint)
     {

@@ -66,61 +66,11 @@ public sealed partial class PresenceGridClient
             ArgumentException.ThrowIfNullOrEmpty(deviceId);
         }
 
-        using var renewalsStop = new CancellationTokenSource();
-        Task? renewals = null;
-        try
+        await foreach (var batch in WatchDeviceLease.RunAsync(
+            this, userId, deviceId, (started, ct) => WatchStreamAsync(userId, since, deviceId, started, ct), _options.SyncKeepAliveInterval, _timeProvider, _logger, cancellationToken)
+            .ConfigureAwait(false))
         {
-            await foreach (var batch in WatchStreamAsync(userId, since, deviceId, () => renewals ??= RenewSyncLeaseAsync(userId, deviceId!, renewalsStop.Token), cancellationToken)
-                .ConfigureAwait(false))
-            {
-                yield return batch;
-            }
-        }
-        finally
-        {
-            if (renewals is not null)
-            {
-                await renewalsStop.CancelAsync().ConfigureAwait(false);
-                await renewals.ConfigureAwait(false);
-                await StopSyncingQuietlyAsync(userId, deviceId!).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Renews the device's syncing lease every <see cref="PresenceGridClientOptions.SyncKeepAliveInterval"/> until stopped; never throws.</summary>
-    private async Task RenewSyncLeaseAsync(string userId, string deviceId, CancellationToken stop)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(_options.SyncKeepAliveInterval, _timeProvider, stop).ConfigureAwait(false);
-                try
-                {
-                    await KeepAliveAsync(userId, deviceId, stop).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    PresenceGridClientLog.SyncKeepAliveFailed(_logger, ex);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The watch ended.
-        }
-    }
-
-    /// <summary>Ends the device's sync when its watch ends; a failure is logged (the silo's lease ends the sync anyway).</summary>
-    private async Task StopSyncingQuietlyAsync(string userId, string deviceId)
-    {
-        try
-        {
-            await StopSyncingAsync(userId, deviceId, cancellationToken: CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is PresenceGridApiException or ObjectDisposedException)
-        {
-            PresenceGridClientLog.SyncStopFailed(_logger, ex);
+            yield return batch;
         }
     }
 
@@ -199,21 +149,10 @@ public sealed partial class PresenceGridClient
                 SkipEndpoint(endpointIndex, endpoint!);
             }
 
-            var delay = GetReconnectDelay(failedTries++);
+            var delay = WatchDeviceLease.ReconnectDelay(failedTries++, _options.WatchReconnectDelay, _options.WatchMaxReconnectDelay);
             PresenceGridClientLog.WatchReconnecting(_logger, reason, delay, interruption);
             await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private TimeSpan GetReconnectDelay(int failedTries)
-    {
-        var delay = _options.WatchReconnectDelay;
-        for (var i = 0; i < failedTries && delay < _options.WatchMaxReconnectDelay; i++)
-        {
-            delay *= 2;
-        }
-
-        return delay < _options.WatchMaxReconnectDelay ? delay : _options.WatchMaxReconnectDelay;
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ namespace PresenceGrid.Client;
 /// With owner routing (<see cref="PresenceGridClientOptions.RouteToOwner"/>), a call keyed by one user first goes to the
 /// silo that owns the user, and falls back to that failover order when the owner cannot be reached.
 /// </remarks>
-public sealed partial class PresenceGridClient : IDisposable
+public sealed partial class PresenceGridClient : IPresenceGridClient, IDisposable
 {
     private const string PresenceEventType = "m.presence";
 

@@ -25,6 +25,7 @@ public sealed class AddPresenceGridClientTests
         var health = await client.HealthAsync();
 
         Assert.Same(client, provider.GetRequiredService<PresenceGridClient>());
+        Assert.Same(client, provider.GetRequiredService<IPresenceGridClient>());
         Assert.True(health.IsHealthy);
         Assert.Equal([new Uri("http://silo.test:8080/")], client.Endpoints);
         var request = Assert.Single(handler.Requests);

@@ -28,6 +28,19 @@ internal sealed class RunningSilo : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The silo's Orleans gateway (where an Orleans client connects).</summary>
+    public System.Net.IPEndPoint Gateway
+    {
+        get
+        {
+            var endpoints = _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.EndpointOptions>>().Value;
+            return new System.Net.IPEndPoint(endpoints.AdvertisedIPAddress, endpoints.GatewayPort);
+        }
+    }
+
+    /// <summary>The silo's Orleans cluster id.</summary>
+    public string ClusterId => _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ClusterId;
+
     public const string DefaultConfig = """
         server_name: test
         rc_presence:

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PresenceGrid.Frontend;
 using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Silo.Api;
@@ -13,37 +14,25 @@ internal sealed class ApiException(int status, string errCode, string error, lon
     public long? RetryAfterMs { get; } = retryAfterMs;
 
     /// <summary>503: the grid cannot serve the request now (a silo died, or this one cannot renew its lease); retry.</summary>
-    public const string Unavailable = "IO.PRESENCEGRID.UNAVAILABLE";
+    public const string Unavailable = FrontendError.Unavailable;
 
     public static ApiException BadJson(string field, string message) => new(400, MatrixErrorCodes.BadJson, $"{field}: {message}");
 
     public static ApiException InvalidParam(string field, string message) => new(400, MatrixErrorCodes.InvalidParam, $"{field}: {message}");
 
-    /// <summary>Maps an exception from the grid to an API error.</summary>
-    public static ApiException From(Exception exception) => exception switch
+    /// <summary>Maps an exception from the grid to an API error (<see cref="FrontendError.From"/>, shared with the frontend grain).</summary>
+    public static ApiException From(Exception exception)
     {
-        ApiException api => api,
-        MatrixValidationException matrix => new ApiException(
-            matrix.ErrCode switch
-            {
-                MatrixErrorCodes.Forbidden => 403,
-                MatrixErrorCodes.NotFound => 404,
-                MatrixErrorCodes.LimitExceeded => 429,
-                _ => 400,
-            },
-            matrix.ErrCode == MatrixErrorCodes.Unknown ? MatrixErrorCodes.InvalidParam : matrix.ErrCode,
-            string.IsNullOrEmpty(matrix.Field) || matrix.Message.StartsWith(matrix.Field, StringComparison.Ordinal) ? matrix.Message : $"{matrix.Field}: {matrix.Message}"),
-        JsonException json => new ApiException(400, "M_NOT_JSON", $"body: not valid JSON: {json.Message}"),
-        ArgumentException argument when argument.Message.Contains("status_msg", StringComparison.Ordinal) =>
-            new ApiException(400, MatrixErrorCodes.InvalidParam, argument.Message),
-        // The grain's silo died and is not yet declared dead, or Orleans refused the message: worth retrying, here or on another silo.
-        OrleansMessageRejectionException rejected => new ApiException(503, Unavailable, $"the grid cannot serve this request now, retry: {rejected.Message}", 1000),
-        // No answer within Orleans' response timeout: the outcome is unknown; retrying is safe (a PUT sets, it does not add).
-        TimeoutException timeout => new ApiException(503, Unavailable, $"the grid did not answer in time, the outcome is unknown; retry: {timeout.Message}", 1000),
-        // The grain storage's database is unreachable: the change was not acknowledged.
-        System.Data.Common.DbException => new ApiException(503, Unavailable, "the grid cannot store the change now (its database is unreachable); nothing changed, retry", 1000),
-        _ => new ApiException(500, MatrixErrorCodes.Unknown, "internal error; see the silo's log"),
-    };
+        if (exception is ApiException api)
+        {
+            return api;
+        }
+
+        return From(FrontendError.From(exception));
+    }
+
+    /// <summary>A frontend error as an API error.</summary>
+    public static ApiException From(FrontendError error) => new(error.Status, error.ErrCode, error.Error, error.RetryAfterMs);
 
     public async Task WriteAsync(HttpResponse response)
     {

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using PresenceGrid.Federation;
+using PresenceGrid.Frontend;
 using PresenceGrid.Grains;
+using PresenceGrid.Grains.Contracts;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
 using PresenceGrid.Sync;
@@ -80,7 +82,7 @@ internal static class PresenceApi
         PresenceCommandResult result = await presence.SetPresenceAsync(Route(context, "userId"), presenceText, status, Json.OptionalString(root, "device_id"));
         if (result.Outcome == PresenceCommandOutcome.RateLimited)
         {
-            throw new ApiException(429, MatrixErrorCodes.LimitExceeded, "presence: too many changes; retry later.", result.RetryAfterMs);
+            throw ApiException.From(FrontendError.PresenceRateLimited(result.RetryAfterMs));
         }
 
         await Json.WriteEmptyAsync(context.Response);
@@ -88,12 +90,7 @@ internal static class PresenceApi
 
     private static async Task GetStatusAsync(HttpContext context, PresenceService presence)
     {
-        string requester = context.Request.Query["requester"].ToString();
-        if (string.IsNullOrEmpty(requester))
-        {
-            throw ApiException.InvalidParam("requester", "is required (the user asking).");
-        }
-
+        string requester = FrontendRequests.RequireRequester(context.Request.Query["requester"].ToString());
         UserPresenceState state = await presence.GetPresenceAsync(Route(context, "userId"), requester);
         long now = Now(context);
         await Json.WriteAsync(context.Response, w => state.WriteContent(w, now));
@@ -239,7 +236,7 @@ internal static class PresenceApi
         {
             w.WriteStartObject();
             w.WriteNumber("index", error.Index);
-            w.WriteString("errcode", error.ErrCode == MatrixErrorCodes.Unknown ? MatrixErrorCodes.InvalidParam : error.ErrCode);
+            w.WriteString("errcode", FrontendError.ItemErrCode(error.ErrCode));
             w.WriteString("error", error.Error);
             w.WriteEndObject();
         }
@@ -323,12 +320,7 @@ internal static class PresenceApi
             }
 
             Json.OnlyKeys(user.Value, "presence", "status_msg");
-            string presenceText = Json.RequiredString(user.Value, "presence");
-            if (!PresenceStates.TryParse(presenceText, busyEnabled: true, out PresenceState state))
-            {
-                throw ApiException.InvalidParam($"{field}.presence", $"is not a presence value: '{presenceText}'.");
-            }
-
+            PresenceState state = FrontendRequests.ParseModulePresence(user.Name, Json.RequiredString(user.Value, "presence"));
             updates[user.Name] = (state, Json.OptionalString(user.Value, "status_msg"));
         }
 
@@ -368,32 +360,30 @@ internal static class PresenceApi
 
     private static async Task ClusterAsync(HttpContext context, PresenceService presence)
     {
-        IServiceProvider services = context.RequestServices;
-        var membership = services.GetRequiredService<IClusterMembershipService>();
-        SiloAddress self = services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
-        IReadOnlyDictionary<SiloAddress, long> activations = await ActivationCountsAsync(services);
-        ClusterMembershipSnapshot snapshot = membership.CurrentSnapshot;
+        ClusterResult cluster = await context.RequestServices.GetRequiredService<ClusterView>().GetAsync();
         await Json.WriteAsync(context.Response, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("silos");
-            foreach (ClusterMember member in snapshot.Members.Values.OrderBy(m => m.SiloAddress.Generation))
+            foreach (SiloResult silo in cluster.Silos)
             {
                 w.WriteStartObject();
-                w.WriteString("name", member.Name);
-                WriteAddress(w, member.SiloAddress);
-                w.WriteString("status", member.Status.ToString().ToLowerInvariant());
-                if (activations.TryGetValue(member.SiloAddress, out long count))
+                w.WriteString("name", silo.Name);
+                w.WriteString("address", silo.Address);
+                w.WriteString("silo_endpoint", silo.SiloEndpoint);
+                w.WriteNumber("generation", silo.Generation);
+                w.WriteString("status", silo.Status);
+                if (silo.Activations is { } count)
                 {
                     w.WriteNumber("activations", count);
                 }
 
-                if (HttpEndpoint(services, member.SiloAddress) is { } http)
+                if (silo.HttpEndpoint is { } http)
                 {
                     w.WriteString("http_endpoint", http);
                 }
 
-                w.WriteBoolean("self", member.SiloAddress.Equals(self));
+                w.WriteBoolean("self", silo.Self);
                 w.WriteEndObject();
             }
 
@@ -401,32 +391,6 @@ internal static class PresenceApi
             w.WriteEndObject();
         });
     }
-
-    /// <summary>Each active silo's activation count (Orleans' management grain; a silo that does not answer within 2 s has none).</summary>
-    private static async Task<IReadOnlyDictionary<SiloAddress, long>> ActivationCountsAsync(IServiceProvider services)
-    {
-        try
-        {
-            IManagementGrain management = services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
-            SiloAddress[] hosts = [.. (await management.GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(2))).Keys];
-            SiloRuntimeStatistics[] statistics = await management.GetRuntimeStatistics(hosts).WaitAsync(TimeSpan.FromSeconds(2));
-            var counts = new Dictionary<SiloAddress, long>();
-            for (int i = 0; i < hosts.Length && i < statistics.Length; i++)
-            {
-                counts[hosts[i]] = statistics[i].ActivationCount;
-            }
-
-            return counts;
-        }
-        catch (Exception exception) when (exception is TimeoutException or OrleansException)
-        {
-            return new Dictionary<SiloAddress, long>();
-        }
-    }
-
-    /// <summary>The HTTP endpoint a silo published in its silo metadata, if any.</summary>
-    private static string? HttpEndpoint(IServiceProvider services, SiloAddress silo) =>
-        services.GetService<Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache>()?.GetSiloMetadata(silo).Metadata.GetValueOrDefault(SiloCluster.HttpEndpointKey);
 
     /// <summary>
     /// What a client needs to compute each user's owner silo exactly as the silo places user grains: the active silos of
@@ -451,7 +415,7 @@ internal static class PresenceApi
                 w.WriteStartObject();
                 w.WriteString("name", member.Name);
                 WriteAddress(w, member.SiloAddress);
-                if (HttpEndpoint(services, member.SiloAddress) is { } http)
+                if (services.GetRequiredService<ClusterView>().HttpEndpoint(member.SiloAddress) is { } http)
                 {
                     w.WriteString("http_endpoint", http);
                 }

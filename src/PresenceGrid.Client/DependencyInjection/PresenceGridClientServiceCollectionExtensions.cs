@@ -6,14 +6,14 @@ using PresenceGrid.Client.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers <see cref="PresenceGridClient"/> in a service collection.</summary>
+/// <summary>Registers <see cref="PresenceGridClient"/> (the HTTP transport of <see cref="IPresenceGridClient"/>) in a service collection.</summary>
 public static class PresenceGridClientServiceCollectionExtensions
 {
     /// <summary>The name of the <see cref="HttpClient"/> the client is built on (for <c>IHttpClientFactory</c> configuration).</summary>
     public const string HttpClientName = "PresenceGrid.Client";
 
     /// <summary>
-    /// Registers a singleton <see cref="PresenceGridClient"/>, its <see cref="PresenceGridClientOptions"/> (validated when the
+    /// Registers a singleton <see cref="PresenceGridClient"/> (also as <see cref="IPresenceGridClient"/>), its <see cref="PresenceGridClientOptions"/> (validated when the
     /// host starts, each message naming the bad field), and a named <see cref="HttpClient"/> over a
     /// <see cref="SocketsHttpHandler"/> that recycles connections every 2 minutes. <see cref="TimeProvider.System"/> is
     /// registered unless a <see cref="TimeProvider"/> already is.
@@ -39,6 +39,7 @@ public static class PresenceGridClientServiceCollectionExtensions
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetService<ILogger<PresenceGridClient>>());
         });
+        services.TryAddSingleton<IPresenceGridClient>(static sp => sp.GetRequiredService<PresenceGridClient>());
 
         return services
             .AddHttpClient(HttpClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan)

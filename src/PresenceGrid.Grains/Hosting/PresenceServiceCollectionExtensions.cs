@@ -57,6 +57,7 @@ public static class PresenceServiceCollectionExtensions
             sp.GetRequiredService<PresenceMetrics>(),
             sp.GetRequiredService<IOptions<PresenceOptions>>()));
         services.TryAddSingleton<UserOwners>();
+        services.TryAddSingleton<PresenceGrid.Frontend.ClusterView>();
         services.TryAddSingleton<PresenceReplicaClient>();
         services.TryAddSingleton<PresenceReplication>();
         services.AddGrainService<PresenceReplicaService>();
