@@ -13,7 +13,8 @@
 # H2C_BASE (8887: the silos' HTTP/2 endpoints; H2C=1 loads through them), GROUP_COMMIT_MS (2),
 # PGRID_CLUSTER_DIR (/tmp/pgrid-cluster), CLUSTER_ID (loopback), CLUSTER_SECRET,
 # DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (0 here: silos and pgrid share the machine's cores),
-# DOTNET_GCgen0size (0x4000000 here: 64 MiB, fewer collections).
+# DOTNET_GCgen0size (0x4000000 here: 64 MiB, fewer collections), EXTRA_YAML (appended to every
+# silo's configuration, e.g. "dashboard: {enabled: false}").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,6 +82,7 @@ cluster:
   lease_ms: $LEASE_MS
   group_commit_ms: $GROUP_COMMIT_MS
 YAML
+  [ -n "${EXTRA_YAML:-}" ] && printf '%s\n' "$EXTRA_YAML" >> "$DIR/silo$i.yaml"
   # Silos that share cores (with each other, PostgreSQL and pgrid) do better when idle thread-pool
   # workers sleep at once instead of spinning first, and with a 64 MiB gen0 budget: a collection
   # stalls a silo for several ms on shared cores whatever its size, so fewer of them shorten the
