@@ -125,22 +125,9 @@ public sealed class OrleansPresenceGridClient : IPresenceGridClient
     /// batch. When the gateway cannot be reached the watch backs off (<see cref="OrleansPresenceGridClientOptions.WatchReconnectDelay"/>,
     /// doubling) and resumes, yielding the first batch after the reconnection as the HTTP watch does after reconnecting.
     /// </remarks>
-    public async IAsyncEnumerable<SyncBatch> WatchAsync(
-        string userId, string? since, string? deviceId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
-        if (deviceId is not null)
-        {
-            ArgumentException.ThrowIfNullOrEmpty(deviceId);
-        }
-
-        await foreach (var batch in WatchDeviceLease.RunAsync(
-            this, userId, deviceId, (started, ct) => PollAsync(userId, since, deviceId, started, ct), _options.SyncKeepAliveInterval, _timeProvider, _logger, cancellationToken)
-            .ConfigureAwait(false))
-        {
-            yield return batch;
-        }
-    }
+    public IAsyncEnumerable<SyncBatch> WatchAsync(string userId, string? since, string? deviceId, CancellationToken cancellationToken = default) =>
+        WatchDeviceLease.RunAsync(
+            this, userId, deviceId, (started, ct) => PollAsync(userId, since, deviceId, started, ct), _options.SyncKeepAliveInterval, _timeProvider, _logger, cancellationToken);
 
     /// <inheritdoc/>
     public Task SetMembershipAsync(string roomId, string userId, Membership membership, CancellationToken cancellationToken = default)

@@ -57,22 +57,9 @@ public sealed partial class PresenceGridClient
     /// <param name="cancellationToken">Stops the stream.</param>
     /// <returns>The batches, in order.</returns>
     /// <exception cref="PresenceGridApiException">The server answered with an error, or sent a line that is not a sync batch.</exception>
-    public async IAsyncEnumerable<SyncBatch> WatchAsync(
-        string userId, string? since, string? deviceId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
-        if (deviceId is not null)
-        {
-            ArgumentException.ThrowIfNullOrEmpty(deviceId);
-        }
-
-        await foreach (var batch in WatchDeviceLease.RunAsync(
-            this, userId, deviceId, (started, ct) => WatchStreamAsync(userId, since, deviceId, started, ct), _options.SyncKeepAliveInterval, _timeProvider, _logger, cancellationToken)
-            .ConfigureAwait(false))
-        {
-            yield return batch;
-        }
-    }
+    public IAsyncEnumerable<SyncBatch> WatchAsync(string userId, string? since, string? deviceId, CancellationToken cancellationToken = default) =>
+        WatchDeviceLease.RunAsync(
+            this, userId, deviceId, (started, ct) => WatchStreamAsync(userId, since, deviceId, started, ct), _options.SyncKeepAliveInterval, _timeProvider, _logger, cancellationToken);
 
     /// <summary>The stream with reconnection; with a device, each connection first starts the device's sync and then calls <paramref name="started"/>.</summary>
     private async IAsyncEnumerable<SyncBatch> WatchStreamAsync(

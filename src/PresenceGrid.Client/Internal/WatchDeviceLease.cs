@@ -25,6 +25,12 @@ internal static class WatchDeviceLease
         ILogger logger,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        if (deviceId is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(deviceId);
+        }
+
         using var renewalsStop = new CancellationTokenSource();
         Task? renewals = null;
         try
