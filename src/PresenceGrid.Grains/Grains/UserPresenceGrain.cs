@@ -231,15 +231,7 @@ internal sealed class UserPresenceGrain(
             return limited;
         }
 
-        // Not an async method: one that completes at once would allocate a task for its result on every update.
-        Task applying = ApplyAsync(PresenceOperations.SetState(Aggregate, deviceId, presence, statusMsg, now, Timings, Options.Mode));
-        return applying.IsCompletedSuccessfully ? AppliedTask : AppliedWhenDoneAsync(applying);
-
-        static async Task<PresenceCommandResult> AppliedWhenDoneAsync(Task applying)
-        {
-            await applying;
-            return PresenceCommandResult.Applied;
-        }
+        return ApplyAsync(PresenceOperations.SetState(Aggregate, deviceId, presence, statusMsg, now, Timings, Options.Mode));
     }
 
     public Task<PresenceCommandResult> IgnoredPut()
@@ -327,7 +319,13 @@ internal sealed class UserPresenceGrain(
     /// hands it back to the grid's state machine; one that changes nothing leaves it mirrored (no timers). A change of
     /// the stored mirrored flag alone (<paramref name="flagChanged"/>) is written lazily, as a last_active-only change is.
     /// </summary>
-    private async Task ApplyAsync(PresenceTransition transition, PublishKind kind = PublishKind.Notify, bool flagChanged = false)
+    /// <returns>
+    /// <see cref="PresenceCommandResult.Applied"/>, once written. Not an async method: on the hot path (a change whose
+    /// write is still running) the grain resumes once, in <see cref="WrittenThenRescheduleAsync"/>, instead of once per
+    /// level of nested async methods (each resumption on the activation's scheduler allocates a continuation), and a
+    /// transition with nothing to write returns a cached task.
+    /// </returns>
+    private Task<PresenceCommandResult> ApplyAsync(PresenceTransition transition, PublishKind kind = PublishKind.Notify, bool flagChanged = false)
     {
         if (kind != PublishKind.Mirror && IsMirrored && transition.Previous != transition.Current)
         {
@@ -344,7 +342,13 @@ internal sealed class UserPresenceGrain(
         if (transition.Notify)
         {
             services.Fanout.Publish(transition.Current.State, kind, UserIndex);
-            await PersistAsync();
+            Task writing = WriteRecordAsync();
+            if (!writing.IsCompletedSuccessfully)
+            {
+                return WrittenThenRescheduleAsync(writing, transition);
+            }
+
+            _flushAt = Never;
         }
         else
         {
@@ -363,6 +367,20 @@ internal sealed class UserPresenceGrain(
             }
         }
 
+        RescheduleAfter(transition);
+        return AppliedTask;
+    }
+
+    private async Task<PresenceCommandResult> WrittenThenRescheduleAsync(Task writing, PresenceTransition transition)
+    {
+        await writing;
+        _flushAt = Never;
+        RescheduleAfter(transition);
+        return PresenceCommandResult.Applied;
+    }
+
+    private void RescheduleAfter(PresenceTransition transition)
+    {
         _wakeAt = IsMirrored ? Never : transition.NextWakeupAt ?? Never;
         Reschedule();
     }
@@ -396,6 +414,13 @@ internal sealed class UserPresenceGrain(
 
     private async Task PersistAsync()
     {
+        await WriteRecordAsync();
+        _flushAt = Never;
+    }
+
+    /// <summary>Writes the current state as the stored record (the caller marks the lazy flush done once it completes).</summary>
+    private Task WriteRecordAsync()
+    {
         UserPresenceState state = _state;
         record.State = new PresenceRecord
         {
@@ -407,8 +432,7 @@ internal sealed class UserPresenceGrain(
             CurrentlyActive = state.CurrentlyActive,
             Mirrored = IsMirrored,
         };
-        await record.WriteStateAsync();
-        _flushAt = Never;
+        return record.WriteStateAsync();
     }
 
     private void RequireLocal()
