@@ -31,7 +31,7 @@ public sealed record UserPresenceState(
     /// (a routing module's result) do not hash every field, status message included, per state.
     /// </summary>
     /// <returns>The hash code.</returns>
-    public override int GetHashCode() => HashCode.Combine(UserId, State, LastActiveTs);
+    public override int GetHashCode() => HashCode.Combine(UserId, (int)State, LastActiveTs); // (int): no boxed enum per hash
 
     /// <summary>The state of a user we know nothing about: offline, 0, 0, 0, null, false.</summary>
     /// <param name="userId">The user.</param>

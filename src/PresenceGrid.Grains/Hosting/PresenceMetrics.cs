@@ -61,12 +61,22 @@ internal sealed class PresenceMetrics : IDisposable
         _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change: its inbox recipients plus the members of the rooms it marked.");
     }
 
+    /// <summary>The state's label (its enum name) without boxing the enum, as <c>ToString()</c> would on every transition.</summary>
+    private static string Label(PresenceState state) => state switch
+    {
+        PresenceState.Offline => nameof(PresenceState.Offline),
+        PresenceState.Unavailable => nameof(PresenceState.Unavailable),
+        PresenceState.Online => nameof(PresenceState.Online),
+        PresenceState.Busy => nameof(PresenceState.Busy),
+        _ => state.ToString(),
+    };
+
     public void Committed(PresenceState from, PresenceState to, bool notified, NotifyReason reason)
     {
         _updates.Add(1);
         if (from != to && _stateTransitions.Enabled)
         {
-            _stateTransitions.Add(1, new KeyValuePair<string, object?>("from", from.ToString()), new KeyValuePair<string, object?>("to", to.ToString()));
+            _stateTransitions.Add(1, new KeyValuePair<string, object?>("from", Label(from)), new KeyValuePair<string, object?>("to", Label(to)));
         }
 
         if (notified)

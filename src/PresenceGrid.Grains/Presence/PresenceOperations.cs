@@ -349,7 +349,8 @@ internal static class PresenceOperations
         bool forceNotify)
     {
         ArgumentNullException.ThrowIfNull(timings);
-        if (!Enum.IsDefined(presence))
+        // A range check, not Enum.IsDefined: that boxed the value on every update (the values are 0..3).
+        if (presence is < PresenceState.Offline or > PresenceState.Busy)
         {
             throw new ArgumentOutOfRangeException(nameof(presence), presence, "Invalid presence state");
         }
