@@ -18,19 +18,7 @@ internal static class PresenceCluster
         InProcessTestCluster cluster = new InProcessTestClusterBuilder((short)silos)
             .ConfigureSilo((_, silo) =>
             {
-                if (clock is not null)
-                {
-                    silo.Services.AddSingleton<TimeProvider>(clock);
-                    silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
-                }
-
-                store.AddTo(silo);
-                silo.AddPresenceGrid(o =>
-                {
-                    o.ServerNames.Add("test");
-                    o.Timings.RatelimitPerSecond = 0;
-                    configure?.Invoke(o);
-                });
+                PresenceTestSilo.AddTestPresence(silo, clock, store, configure);
                 silo.Configure<ClusterMembershipOptions>(o =>
                 {
                     o.ProbeTimeout = TimeSpan.FromSeconds(1);

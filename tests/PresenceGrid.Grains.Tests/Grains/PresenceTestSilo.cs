@@ -47,15 +47,7 @@ internal sealed class PresenceTestSilo : IAsyncDisposable
         InProcessTestCluster cluster = new InProcessTestClusterBuilder(1)
             .ConfigureSilo((_, silo) =>
             {
-                silo.Services.AddSingleton<TimeProvider>(clock);
-                silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
-                store.AddTo(silo);
-                silo.AddPresenceGrid(o =>
-                {
-                    o.ServerNames.Add("test");
-                    o.Timings.RatelimitPerSecond = 0;
-                    configure?.Invoke(o);
-                });
+                AddTestPresence(silo, clock, store, configure);
                 services?.Invoke(silo.Services);
             })
             .Build();
@@ -87,4 +79,25 @@ internal sealed class PresenceTestSilo : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => Cluster.DisposeAsync();
+
+    /// <summary>
+    /// What every test silo gets: the grid's timers on <paramref name="clock"/> (Orleans' background timers stay on real
+    /// time), the shared durable store, and the grid with server name "test" and no rate limit.
+    /// </summary>
+    public static void AddTestPresence(ISiloBuilder silo, TimeProvider? clock, SharedGrainStore store, Action<PresenceOptions>? configure)
+    {
+        if (clock is not null)
+        {
+            silo.Services.AddSingleton(clock);
+            silo.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+        }
+
+        store.AddTo(silo);
+        silo.AddPresenceGrid(o =>
+        {
+            o.ServerNames.Add("test");
+            o.Timings.RatelimitPerSecond = 0;
+            configure?.Invoke(o);
+        });
+    }
 }
