@@ -5,6 +5,7 @@ using PresenceGrid.Federation;
 using PresenceGrid.Hosting;
 using PresenceGrid.Matrix;
 using PresenceGrid.Presence;
+using PresenceGrid.Replication;
 using PresenceGrid.Routing;
 
 namespace PresenceGrid.Fanout;
@@ -124,12 +125,25 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <summary>Queues a state for fan-out; never blocks.</summary>
     public void Publish(UserPresenceState state, PublishKind kind) => Publish(state, kind, UnknownSender);
 
-    /// <summary>Queues a state of the user at <paramref name="sender"/> (its <see cref="UserTable"/> index) for fan-out; never blocks.</summary>
-    public void Publish(UserPresenceState state, PublishKind kind, int sender)
+    /// <summary>
+    /// Queues a state of the user at <paramref name="sender"/> (its <see cref="UserTable"/> index) for fan-out; never
+    /// blocks. A <see cref="PublishKind.Mirror"/> state marks the user mirrored here (<see cref="UserTable.Entry.Mirrored"/>)
+    /// and on the peers it is replicated to; any other state of the user clears the mark.
+    /// </summary>
+    public void Publish(UserPresenceState state, PublishKind kind, int sender) =>
+        Enqueue(new PublishedState(state, kind, sender, Stopwatch.GetTimestamp(), Mirrored: kind == PublishKind.Mirror));
+
+    /// <summary>Queues a state another silo of the cluster notified (<see cref="PublishKind.Replica"/>); never blocks.</summary>
+    /// <param name="state">The state.</param>
+    /// <param name="mirrored">Whether that silo had it mirrored from the homeserver (<see cref="UserTable.Entry.Mirrored"/>).</param>
+    public void PublishReplica(UserPresenceState state, bool mirrored) =>
+        Enqueue(new PublishedState(state, PublishKind.Replica, UnknownSender, Stopwatch.GetTimestamp(), mirrored));
+
+    private void Enqueue(PublishedState published)
     {
         EnsureStarted();
         Interlocked.Increment(ref _published);
-        _queue.TryWrite(new PublishedState(state, kind, sender, Stopwatch.GetTimestamp()));
+        _queue.TryWrite(published);
     }
 
     /// <summary>Completes when everything published so far has been processed (for tests and benchmarks).</summary>
@@ -250,7 +264,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     }
 
     /// <summary>Sets a user's latest state from storage unless this silo already knows a newer one; true when set.</summary>
-    public bool RestoreState(UserPresenceState state)
+    /// <param name="state">The stored state.</param>
+    /// <param name="mirrored">Whether it was stored as mirrored from the homeserver (<see cref="UserTable.Entry.Mirrored"/>).</param>
+    public bool RestoreState(UserPresenceState state, bool mirrored)
     {
         UserTable.Entry entry = _users[_users.GetOrAdd(state.UserId)];
         if (entry.LatestState is not null)
@@ -258,6 +274,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             return false;
         }
 
+        entry.Mirrored = mirrored;
         entry.LatestState = state;
         return true;
     }
@@ -334,9 +351,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private async Task ProcessBatchAsync(List<PublishedState> batch)
     {
         var notified = new List<UserPresenceState>(batch.Count);
-        List<UserPresenceState>? replicate = Replication is null ? null : new List<UserPresenceState>(batch.Count);
+        List<ReplicaItem>? replicate = Replication is null ? null : new List<ReplicaItem>(batch.Count);
         List<UserPresenceState>? pings = null;
-        foreach ((UserPresenceState state, PublishKind kind, _, _) in batch)
+        foreach ((UserPresenceState state, PublishKind kind, _, _, bool mirrored) in batch)
         {
             if (kind is PublishKind.Notify or PublishKind.Replica or PublishKind.Mirror)
             {
@@ -349,7 +366,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 
             if (kind is PublishKind.Notify or PublishKind.Mirror)
             {
-                replicate?.Add(state);
+                replicate?.Add(ReplicaItem.ForState(state, mirrored));
             }
         }
 
@@ -390,12 +407,13 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         long deliveries = 0;
         long logAppends = 0;
         long roomRecipients = 0;
-        foreach ((UserPresenceState state, PublishKind kind, int knownSender, _) in batch)
+        foreach ((UserPresenceState state, PublishKind kind, int knownSender, _, bool mirrored) in batch)
         {
             int sender = knownSender == UnknownSender ? _users.GetOrAdd(state.UserId) : knownSender;
             bool federates = _users[sender].IsLocal && (kind is PublishKind.Notify or PublishKind.FederationPing);
             if (kind is PublishKind.Notify or PublishKind.Replica or PublishKind.Mirror)
             {
+                _users[sender].Mirrored = mirrored;
                 _users[sender].LatestState = state;
                 Volatile.Write(ref _users[sender].ChangePosition, _position + 1);
                 recipients.Clear();
@@ -611,5 +629,9 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
 }
 
 /// <summary>A state waiting for fan-out, with when it was published (for the change-to-delivery metric).</summary>
-/// <remarks><see cref="Sender"/> is the user's <see cref="UserTable"/> index, or <see cref="PresenceFanout.UnknownSender"/> when the publisher does not know it.</remarks>
-internal readonly record struct PublishedState(UserPresenceState State, PublishKind Kind, int Sender, long PublishedAt);
+/// <remarks>
+/// <see cref="Sender"/> is the user's <see cref="UserTable"/> index, or <see cref="PresenceFanout.UnknownSender"/> when the
+/// publisher does not know it; <see cref="Mirrored"/>: the state was mirrored from the homeserver (here or on the silo
+/// that replicated it).
+/// </remarks>
+internal readonly record struct PublishedState(UserPresenceState State, PublishKind Kind, int Sender, long PublishedAt, bool Mirrored);

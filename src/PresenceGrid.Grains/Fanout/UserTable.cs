@@ -99,6 +99,14 @@ internal sealed class UserTable
         public UserPresenceState? LatestState;
 
         /// <summary>
+        /// Whether <see cref="LatestState"/> was mirrored from the homeserver that owns the user (a
+        /// <see cref="PublishKind.Mirror"/> publish here or on the silo that replicated it, or a stored mirrored state):
+        /// no grid timer runs for it, so <see cref="Grains.DeadSiloTakeover"/> does not wake the user. Set and cleared by
+        /// the fan-out with each state it takes.
+        /// </summary>
+        public bool Mirrored;
+
+        /// <summary>
         /// The fan-out position of this user's latest change that went to its rooms (0 before any):
         /// a room mate's sync reads this user's state when it is past the sync's token.
         /// </summary>

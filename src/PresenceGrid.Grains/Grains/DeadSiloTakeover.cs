@@ -12,9 +12,11 @@ namespace PresenceGrid.Grains;
 /// Takes over the timers of the users a silo held when Orleans declares that silo dead (killed, or stopped gracefully:
 /// either way its <see cref="PresenceWakeups"/> and parked devices are gone). Each survivor schedules, in its own
 /// <see cref="PresenceWakeups"/>, a wake-up for every user it now owns (rendezvous over the remaining active silos) whose
-/// latest state it knows is not offline and for whom it holds no wake-up of its own; the wake-up activates the grain on
-/// its owner, and activation re-evaluates the timers from the stored state as Synapse does after a restart (a pseudo-device
-/// with the stored timestamps: a user whose syncing devices died with the silo goes offline after the sync timeout).
+/// latest state it knows is not offline nor mirrored from the homeserver (<see cref="UserTable.Entry.Mirrored"/>: such a
+/// user has no grid timers, the homeserver times it out and mirrors that) and for whom it holds no wake-up of its own; the
+/// wake-up activates the grain on its owner, and activation re-evaluates the timers from the stored state as Synapse does
+/// after a restart (a pseudo-device with the stored timestamps: a user whose syncing devices died with the silo goes
+/// offline after the sync timeout).
 /// </summary>
 /// <remarks>
 /// As Synapse's first timeout run after a restart, the wake-ups start <see cref="PresenceTimings.TimeoutLoopFirstRun"/>
@@ -74,8 +76,9 @@ internal sealed partial class DeadSiloTakeover(
         for (int index = 0; index < known; index++)
         {
             UserTable.Entry user = users[index];
-            if (user.LatestState is not { State: not PresenceState.Offline })
+            if (user.LatestState is not { State: not PresenceState.Offline } || user.Mirrored)
             {
+                // Offline: nothing to time out. Mirrored: the homeserver times the user out and mirrors that.
                 continue;
             }
 

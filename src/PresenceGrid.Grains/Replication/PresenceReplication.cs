@@ -155,7 +155,7 @@ internal sealed partial class PresenceReplication
     }
 
     /// <summary>Queues items, in order, on every peer's stream.</summary>
-    private static void Enqueue(Dictionary<SiloAddress, ReplicaOutbox> outboxes, ReplicaItem[] items)
+    private static void Enqueue(Dictionary<SiloAddress, ReplicaOutbox> outboxes, IReadOnlyList<ReplicaItem> items)
     {
         foreach (ReplicaOutbox outbox in outboxes.Values)
         {
@@ -163,13 +163,13 @@ internal sealed partial class PresenceReplication
         }
     }
 
-    /// <summary>Replicates one fan-out batch of locally notified states to every peer.</summary>
-    public void Replicate(List<UserPresenceState> states)
+    /// <summary>Replicates one fan-out batch of locally notified states (<see cref="ReplicaItem.ForState"/> items) to every peer.</summary>
+    public void Replicate(List<ReplicaItem> states)
     {
         Dictionary<SiloAddress, ReplicaOutbox> outboxes = CurrentOutboxes();
         if (states.Count > 0 && outboxes.Count > 0)
         {
-            Enqueue(outboxes, [.. states.Select(ReplicaItem.ForState)]);
+            Enqueue(outboxes, states);
         }
     }
 
@@ -200,7 +200,7 @@ internal sealed partial class PresenceReplication
             switch (item.Kind)
             {
                 case ReplicaItemKind.State:
-                    _fanout.Publish(item.State!, PublishKind.Replica);
+                    _fanout.PublishReplica(item.State!, item.Mirrored);
                     states++;
                     break;
                 case ReplicaItemKind.Joined or ReplicaItemKind.Left:
@@ -264,7 +264,7 @@ internal sealed partial class PresenceReplication
         int restored = 0;
         foreach ((string user, PresenceRecord record) in states)
         {
-            if (UserId.TryParse(user, out UserId? userId) && record.ToState(userId) is { } state && _fanout.RestoreState(state))
+            if (UserId.TryParse(user, out UserId? userId) && record.ToState(userId) is { } state && _fanout.RestoreState(state, record.Mirrored))
             {
                 restored++;
             }

@@ -27,18 +27,24 @@ internal enum ReplicaItemKind : byte
 /// <param name="State">For <see cref="ReplicaItemKind.State"/>: the state (its user is the item's user).</param>
 /// <param name="Subject">For the other kinds: the user.</param>
 /// <param name="RoomId">For membership items: the room.</param>
+/// <param name="Mirrored">
+/// For <see cref="ReplicaItemKind.State"/>: the state was mirrored from the homeserver that owns the user
+/// (<see cref="Fanout.PublishKind.Mirror"/>): the peer keeps the flag with its view of the user, and its dead-silo
+/// takeover leaves the user alone (no grid timer runs for it).
+/// </param>
 [GenerateSerializer, Immutable, Alias("pg.ReplicaItem")]
 internal sealed record ReplicaItem(
     [property: Id(0)] ReplicaItemKind Kind,
     [property: Id(1)] UserPresenceState? State,
     [property: Id(2)] UserId? Subject,
-    [property: Id(3)] string? RoomId)
+    [property: Id(3)] string? RoomId,
+    [property: Id(4)] bool Mirrored = false)
 {
     /// <summary>The user the item is about.</summary>
     public UserId User => State?.UserId ?? Subject!;
 
-    /// <summary>A notified state.</summary>
-    public static ReplicaItem ForState(UserPresenceState state) => new(ReplicaItemKind.State, state, null, null);
+    /// <summary>A notified state; <paramref name="mirrored"/> when it was mirrored from the homeserver.</summary>
+    public static ReplicaItem ForState(UserPresenceState state, bool mirrored = false) => new(ReplicaItemKind.State, state, null, null, mirrored);
 
     /// <summary>A joined-membership change.</summary>
     public static ReplicaItem ForMembership(string roomId, UserId user, bool joined) =>

@@ -85,6 +85,28 @@ public sealed class ClusterReplicationTests
     }
 
     [Fact]
+    public async Task TheMirroredFlag_TravelsWithAMirroredState_ToEverySilosUserTable_AndAGridChangeClearsIt()
+    {
+        await using InProcessTestCluster cluster = await PresenceCluster.DeployAsync(2);
+        List<InProcessSiloHandle> silos = [.. cluster.GetActiveSilos()];
+        (InProcessSiloHandle a, InProcessSiloHandle b) = (silos[0], silos[1]);
+        string user = OwnedBy(a, "mirrored", 1)[0];
+        UserId userId = UserId.Parse(user);
+        bool MirroredOn(InProcessSiloHandle silo, string status) =>
+            Fanout(silo).LatestState(userId).StatusMsg == status && Table(silo)[Table(silo).InternIndex(user)].Mirrored;
+
+        await Presence(b).MirrorStatesAsync([new UserPresenceState(userId, PresenceState.Online, 1, 1, 1, "from synapse", true)]);
+        await Eventually.TrueAsync(() => MirroredOn(a, "from synapse") && MirroredOn(b, "from synapse"), "the mirrored flag on both silos");
+
+        await Presence(b).SetPresenceAsync(user, new PresenceStatusRequest(PresenceState.Unavailable, "grid"));
+        await Eventually.TrueAsync(
+            () => silos.All(s => Fanout(s).LatestState(userId).StatusMsg == "grid" && !Table(s)[Table(s).InternIndex(user)].Mirrored),
+            "the flag cleared on both silos");
+    }
+
+    private static UserTable Table(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<UserTable>();
+
+    [Fact]
     public async Task AnInviteOrAKnock_TakenBySiloA_ReachesAJoinedMemberSyncingOnSiloB()
     {
         await using InProcessTestCluster cluster = await PresenceCluster.DeployAsync(2);

@@ -93,21 +93,46 @@ public sealed class DeadSiloTakeoverTests
         await setup.ExpectOneActivationPerUserAsync();
     }
 
+    [Fact]
+    public async Task Mirrored_users_a_killed_silo_held_are_not_woken_on_the_survivors_while_its_grid_users_are()
+    {
+        await using Setup setup = await Setup.StartAsync(mirroredUsers: 24);
+        Assert.NotEmpty(setup.MirroredOnVictim);
+        await setup.Cluster.KillSiloAsync(setup.Victim);
+        await setup.Cluster.WaitForLivenessToStabilizeAsync(didKill: true);
+
+        // Exactly the grid users the victim held are taken over (and time out); its mirrored users have no grid timers.
+        await setup.ExpectTimersTakenOverAndTimedOutAsync();
+
+        // Past the grace and the spread no survivor has activated the victim's mirrored users, and they keep the state
+        // the homeserver gave them (it times them out and mirrors that).
+        var activations = await PresenceCluster.UserActivationsAsync(setup.Cluster);
+        Assert.DoesNotContain(activations, a => setup.MirroredOnVictim.Contains(a.User));
+        foreach (InProcessSiloHandle survivor in setup.Survivors)
+        {
+            Assert.All(setup.MirroredOnVictim, user => Assert.Equal(PresenceState.Online, Fanout(survivor).LatestState(UserId.Parse(user)).State));
+        }
+    }
+
     private static PresenceService Presence(InProcessSiloHandle silo) => PresenceCluster.Presence(silo);
+
+    private static PresenceFanout Fanout(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<PresenceFanout>();
 
     /// <summary>
     /// Three silos on one manual clock; users in one room each sync (a device left open) through some silo, so their
     /// grains sit on their owners; a watcher in the room; the victim is a secondary silo that holds some of the users.
+    /// Optionally, users outside the room whose online state is mirrored from the homeserver (their grains on their owners too).
     /// </summary>
     private sealed class Setup : IAsyncDisposable
     {
-        private Setup(InProcessTestCluster cluster, FakeTimeProvider clock, InProcessSiloHandle victim, List<string> onVictim, List<string> onSurvivors)
+        private Setup(InProcessTestCluster cluster, FakeTimeProvider clock, InProcessSiloHandle victim, List<string> onVictim, List<string> onSurvivors, List<string> mirroredOnVictim)
         {
             Cluster = cluster;
             Clock = clock;
             Victim = victim;
             OnVictim = onVictim;
             OnSurvivors = onSurvivors;
+            MirroredOnVictim = mirroredOnVictim;
             Survivors = [.. cluster.GetActiveSilos().Where(s => s != victim)];
         }
 
@@ -125,7 +150,10 @@ public sealed class DeadSiloTakeoverTests
         /// <summary>Users whose grain is on a survivor.</summary>
         public List<string> OnSurvivors { get; }
 
-        public static async Task<Setup> StartAsync()
+        /// <summary>Mirrored users whose grain is on the victim.</summary>
+        public List<string> MirroredOnVictim { get; }
+
+        public static async Task<Setup> StartAsync(int mirroredUsers = 0)
         {
             var clock = new FakeTimeProvider(TestClock.Start);
             // A granularity longer than the test's clock moves: no currently_active change muddles what the watcher sees.
@@ -142,6 +170,16 @@ public sealed class DeadSiloTakeoverTests
                 for (int i = 0; i < users.Length; i++)
                 {
                     await Presence(silos[i % 3]).SetSyncingAsync(users[i], "d1", start: true);
+                }
+
+                string[] mirrored = [.. Enumerable.Range(0, mirroredUsers).Select(i => $"@m{i}:test")];
+                long now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+                await Presence(silos[0]).MirrorStatesAsync([.. mirrored.Select(m => new UserPresenceState(UserId.Parse(m), PresenceState.Online, now, now, now, "mirrored", true))]);
+                foreach (InProcessSiloHandle silo in silos)
+                {
+                    await Eventually.TrueAsync(
+                        () => mirrored.All(m => Fanout(silo).LatestState(UserId.Parse(m)).State == PresenceState.Online),
+                        $"every mirrored user online on {silo.Name}");
                 }
 
                 // Every silo knows every user online (the survivors' view is what they take over from).
@@ -163,11 +201,12 @@ public sealed class DeadSiloTakeoverTests
                 // The primary holds the test cluster's membership: the victim is a secondary holding some users.
                 var activations = await PresenceCluster.UserActivationsAsync(cluster);
                 InProcessSiloHandle victim = silos.Skip(1).OrderByDescending(s => activations.Count(a => a.Silo.Equals(s.SiloAddress))).First();
-                List<string> onVictim = [.. activations.Where(a => a.Silo.Equals(victim.SiloAddress)).Select(a => a.User)];
+                List<string> held = [.. activations.Where(a => a.Silo.Equals(victim.SiloAddress)).Select(a => a.User)];
+                List<string> onVictim = [.. held.Intersect(users)];
                 List<string> onSurvivors = [.. users.Except(onVictim)];
                 Assert.NotEmpty(onVictim);
                 Assert.NotEmpty(onSurvivors);
-                return new Setup(cluster, clock, victim, onVictim, onSurvivors);
+                return new Setup(cluster, clock, victim, onVictim, onSurvivors, [.. held.Intersect(mirrored)]);
             }
             catch
             {
@@ -270,7 +309,7 @@ public sealed class DeadSiloTakeoverSchedulingTests : IDisposable
     private long Start => _clock.GetUtcNow().ToUnixTimeMilliseconds() + (long)_options.Value.Timings.TimeoutLoopFirstRun.TotalMilliseconds;
 
     [Fact]
-    public void Non_offline_users_without_a_wake_up_here_are_woken_one_a_millisecond_after_the_grace_and_a_later_death_queues_after()
+    public void Non_offline_grid_users_without_a_wake_up_here_are_woken_one_a_millisecond_after_the_grace_and_a_later_death_queues_after()
     {
         int online = Add("@a:test", PresenceState.Online);
         int unavailable = Add("@b:test", PresenceState.Unavailable);
@@ -278,6 +317,8 @@ public sealed class DeadSiloTakeoverSchedulingTests : IDisposable
         int remote = Add("@r:elsewhere", PresenceState.Online);
         int heldHere = Add("@d:test", PresenceState.Busy);
         int unseen = _users.GetOrAdd(UserId.Parse("@e:test"));
+        int mirrored = Add("@m:test", PresenceState.Online);
+        _users[mirrored].Mirrored = true;
         long own = _clock.GetUtcNow().ToUnixTimeMilliseconds() + 1000;
         _wakeups.Schedule(heldHere, own);
 
@@ -288,6 +329,7 @@ public sealed class DeadSiloTakeoverSchedulingTests : IDisposable
         Assert.Equal(own, _users[heldHere].WakeAt);
         Assert.Equal(PresenceWakeups.Never, _users[offline].WakeAt);
         Assert.Equal(PresenceWakeups.Never, _users[unseen].WakeAt);
+        Assert.Equal(PresenceWakeups.Never, _users[mirrored].WakeAt);
 
         // A second death at the same moment: its users queue after the first's, and those scheduled already stay.
         int later = Add("@f:test", PresenceState.Online);
