@@ -5,15 +5,19 @@ namespace PresenceGrid.Replication;
 /// <summary>
 /// The per-silo end of presence replication (an Orleans grain service, one per silo): every other silo sends it its
 /// ordered replication stream (notified states, joined-membership changes, invites and knocks, full-presence
-/// markers) as <see cref="ReplicaBatch"/> messages, at most one in flight per sender, and it feeds them, in order, to
-/// this silo's fan-out (see <see cref="ReplicaOutbox"/>).
+/// markers) as numbered <see cref="ReplicaBatch"/> messages, up to <see cref="ReplicaOutbox.Window"/> in flight per
+/// sender, and it feeds each sender's messages, in their order, to this silo's fan-out (see <see cref="ReplicaOutbox"/>
+/// and <see cref="ReplicaSequencer"/>).
 /// </summary>
 [Alias("pg.IPresenceReplicaService")]
 internal interface IPresenceReplicaService : IGrainService
 {
-    /// <summary>Applies the next items of a peer's replication stream, in order.</summary>
-    /// <param name="batch">The items.</param>
-    /// <returns>A task that completes once the items are handed to this silo's fan-out: the sender then sends its next batch.</returns>
+    /// <summary>Takes the next message of a peer's replication stream: applied in the stream's order.</summary>
+    /// <param name="batch">The message.</param>
+    /// <returns>
+    /// A task that completes once the message is taken: handed to this silo's fan-out with every earlier one, held until
+    /// an earlier one arrives, or recognised as a copy of one already taken. The sender's window then moves on.
+    /// </returns>
     [Alias("ApplyBatch")]
     Task ApplyBatch(ReplicaBatch batch);
 }

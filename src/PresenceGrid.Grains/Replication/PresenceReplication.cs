@@ -10,9 +10,10 @@ namespace PresenceGrid.Replication;
 /// <summary>
 /// Keeps every silo's presence view whole in a cluster, as Synapse's presence stream feeds every worker: the notified
 /// states of each fan-out batch, joined-membership changes, invites and knocks and full-presence markers go to every
-/// other active silo through one ordered stream per peer (a <see cref="ReplicaOutbox"/>: batches of items, one
-/// awaited message in flight per peer) to its <see cref="IPresenceReplicaService"/>, where the local fan-out delivers
-/// them to the inboxes of users syncing there (coalesced per recipient). A starting silo rebuilds room memberships and
+/// other active silo through one ordered stream per peer (a <see cref="ReplicaOutbox"/>: numbered batches of items, up
+/// to <see cref="ReplicaOutbox.Window"/> awaited messages in flight per peer) to its <see cref="IPresenceReplicaService"/>,
+/// where a <see cref="ReplicaSequencer"/> puts each sender's messages back in order and the local fan-out delivers them
+/// to the inboxes of users syncing there (coalesced per recipient). A starting silo rebuilds room memberships and
 /// stored presence from grain storage (<see cref="IGrainStateScan"/>).
 /// </summary>
 internal sealed partial class PresenceReplication
@@ -33,6 +34,7 @@ internal sealed partial class PresenceReplication
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ReplicaSequencer _sequencer;
 
     // (room, user) pairs replication changed since this silo started: newer than anything in storage.
     private readonly HashSet<(string Room, string User)> _touched = [];
@@ -45,6 +47,7 @@ internal sealed partial class PresenceReplication
     private long _messagesSentByDroppedOutboxes;
     private long _itemsDroppedByDroppedOutboxes;
     private long _statesReceived;
+    private long _sendersVersion = long.MinValue; // the membership version the sequencer last forgot departed senders at
 
     public PresenceReplication(
         IClusterMembershipService membership,
@@ -66,6 +69,7 @@ internal sealed partial class PresenceReplication
         _time = time;
         _logger = logger;
         _scan = scan;
+        _sequencer = new ReplicaSequencer(Apply);
         fanout.Replication = this;
     }
 
@@ -95,6 +99,9 @@ internal sealed partial class PresenceReplication
 
     /// <summary>States received from peers.</summary>
     public long StatesReceived => Interlocked.Read(ref _statesReceived);
+
+    /// <summary>The peers' streams as this silo receives them.</summary>
+    internal ReplicaSequencer Sequencer => _sequencer;
 
     /// <summary>The stream to each active peer of this silo's current membership view.</summary>
     public IReadOnlyDictionary<SiloAddress, ReplicaOutbox> Outboxes => CurrentOutboxes();
@@ -140,7 +147,7 @@ internal sealed partial class PresenceReplication
     private ReplicaOutbox NewOutbox(SiloAddress peer)
     {
         IPresenceReplicaService replica = _replicas.On(peer);
-        return new ReplicaOutbox(peer, replica.ApplyBatch, () => IsActive(peer), _metrics, _time, _logger);
+        return new ReplicaOutbox(_self.SiloAddress, peer, replica.ApplyBatch, () => IsActive(peer), _metrics, _time, _logger);
     }
 
     private bool IsActive(SiloAddress peer) =>
@@ -191,11 +198,38 @@ internal sealed partial class PresenceReplication
         }
     }
 
-    /// <summary>Applies a peer's items, in order.</summary>
-    public void OnBatch(ReplicaBatch batch)
+    /// <summary>
+    /// Takes a peer's message: applied in its stream's order (<see cref="ReplicaSequencer"/>). A message from a silo that
+    /// Orleans' membership here shows dead (or superseded by a newer generation) is ignored, and such senders' streams are
+    /// forgotten whenever the membership changes.
+    /// </summary>
+    /// <returns>What was done with it.</returns>
+    public ReplicaReceipt OnBatch(ReplicaBatch batch)
+    {
+        ClusterMembershipSnapshot snapshot = _membership.CurrentSnapshot;
+        if (snapshot.Version.Value > Interlocked.Read(ref _sendersVersion))
+        {
+            _sequencer.Forget(sender => HasLeft(snapshot, sender));
+            Interlocked.Exchange(ref _sendersVersion, snapshot.Version.Value);
+        }
+
+        return HasLeft(snapshot, batch.Sender) ? ReplicaReceipt.Superseded : _sequencer.Receive(batch);
+    }
+
+    /// <summary>
+    /// Whether the membership shows <paramref name="silo"/> dead, or a newer generation of it. A silo it does not list
+    /// has not left: it may be one that joined since this view was taken.
+    /// </summary>
+    private static bool HasLeft(ClusterMembershipSnapshot snapshot, SiloAddress silo) =>
+        snapshot.Members.TryGetValue(silo, out ClusterMember? member)
+            ? member.Status == SiloStatus.Dead
+            : snapshot.Members.Keys.Any(known => known.IsSuccessorOf(silo));
+
+    /// <summary>Applies one message of a peer's stream (the sequencer calls it in order).</summary>
+    private void Apply(ReplicaItem[] items)
     {
         int states = 0;
-        foreach (ReplicaItem item in batch.Items)
+        foreach (ReplicaItem item in items)
         {
             switch (item.Kind)
             {

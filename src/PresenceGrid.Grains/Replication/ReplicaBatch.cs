@@ -59,8 +59,14 @@ internal sealed record ReplicaItem(
 
 /// <summary>
 /// One replication message from a silo to a peer: the next items of the sender's ordered stream to that peer
-/// (states, membership changes, invites and knocks, full-presence markers), applied by the peer in this order.
+/// (states, membership changes, invites and knocks, full-presence markers), applied by the peer in this order, after
+/// the stream's previous messages (<see cref="Sequence"/>; see <see cref="ReplicaOutbox"/> and <see cref="ReplicaSequencer"/>).
 /// </summary>
+/// <param name="Sender">The sending silo (its generation included: a restarted sender starts a new stream).</param>
+/// <param name="Sequence">The message's place in the sender's stream to this peer: 1, 2, 3… (a resent message keeps its number).</param>
 /// <param name="Items">The items, oldest first.</param>
 [GenerateSerializer, Immutable, Alias("pg.ReplicaBatch")]
-internal sealed record ReplicaBatch([property: Id(0)] ReplicaItem[] Items);
+internal sealed record ReplicaBatch(
+    [property: Id(1)] SiloAddress Sender,
+    [property: Id(2)] long Sequence,
+    [property: Id(0)] ReplicaItem[] Items);

@@ -107,6 +107,27 @@ public sealed class ClusterReplicationTests
     private static UserTable Table(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<UserTable>();
 
     [Fact]
+    public async Task APeersMessages_ArrivingOutOfOrder_AreAppliedInTheirOrder_AndACopyIsNotAppliedAgain()
+    {
+        await using InProcessTestCluster cluster = await PresenceCluster.DeployAsync(2);
+        InProcessSiloHandle b = cluster.GetActiveSilos().Last();
+        SiloAddress sender = SiloAddress.New(System.Net.IPAddress.Loopback, 11999, 1); // not (yet) in b's membership view
+        UserId user = UserId.Parse("@ordered:test");
+        ReplicaBatch Message(long sequence, string status) =>
+            new(sender, sequence, [ReplicaItem.ForState(new UserPresenceState(user, PresenceState.Online, 0, 0, 0, status, false))]);
+        long before = Replication(b).StatesReceived;
+
+        Assert.Equal(ReplicaReceipt.Held, Replication(b).OnBatch(Message(2, "second")));
+        Assert.Equal(ReplicaReceipt.Applied, Replication(b).OnBatch(Message(1, "first")));
+        Assert.Equal(ReplicaReceipt.Duplicate, Replication(b).OnBatch(Message(2, "second")));
+        Assert.Equal(ReplicaReceipt.Duplicate, Replication(b).OnBatch(Message(1, "first")));
+
+        await Fanout(b).DrainAsync();
+        Assert.Equal("second", Fanout(b).LatestState(user).StatusMsg);
+        Assert.Equal(before + 2, Replication(b).StatesReceived);
+    }
+
+    [Fact]
     public async Task AnInviteOrAKnock_TakenBySiloA_ReachesAJoinedMemberSyncingOnSiloB()
     {
         await using InProcessTestCluster cluster = await PresenceCluster.DeployAsync(2);
@@ -151,6 +172,14 @@ public sealed class ClusterReplicationTests
         await Eventually.TrueAsync(() => Replication(a).Outboxes.Count == 2, "streams to both peers");
         ReplicaOutbox toVictim = Replication(a).Outboxes[victim.SiloAddress];
 
+        // b receives the streams of a and of the victim before the kill.
+        string victims = OwnedBy(victim, "victims", 1)[0];
+        await Presence(victim).SetPresenceAsync(victims, new PresenceStatusRequest(PresenceState.Online, "before the kill"));
+        await Presence(a).SetPresenceAsync(writers[0], new PresenceStatusRequest(PresenceState.Online, "before the kill"));
+        await Eventually.TrueAsync(
+            () => new[] { victims, writers[0] }.All(u => Fanout(b).LatestState(UserId.Parse(u)).StatusMsg == "before the kill"), "both changes on b");
+        Assert.Equal(2, Replication(b).Sequencer.SenderCount);
+
         await cluster.KillSiloAsync(victim);
 
         // Until Orleans declares the victim dead its queue takes every change, coalesced per user: bounded by the users.
@@ -173,5 +202,10 @@ public sealed class ClusterReplicationTests
         Assert.True(toVictim.IsDropped);
         Assert.Equal(0, toVictim.Count);
         Assert.Equal(b.SiloAddress, Assert.Single(Replication(a).Outboxes.Keys));
+
+        // b forgot the dead victim's stream, and ignores a late message of it.
+        Assert.Equal(1, Replication(b).Sequencer.SenderCount);
+        Assert.Equal(ReplicaReceipt.Superseded, Replication(b).OnBatch(new ReplicaBatch(victim.SiloAddress, 2, [ReplicaItem.ForFullPresence(UserId.Parse(Reader))])));
+        Assert.Equal(1, Replication(b).Sequencer.SenderCount);
     }
 }

@@ -74,8 +74,10 @@ public sealed class ReplicaOutboxTests
         }
     }
 
-    private static ReplicaOutbox Outbox(FakePeer peer, TimeProvider? time = null, int capacity = ReplicaOutbox.DefaultCapacity, PresenceMetrics? metrics = null) =>
-        new(SiloAddress.New(IPAddress.Loopback, 11111, 1), peer.Send, () => peer.Active, metrics ?? new PresenceMetrics(), time ?? TimeProvider.System, NullLogger.Instance, capacity);
+    private static readonly SiloAddress Self = SiloAddress.New(IPAddress.Loopback, 11110, 1);
+
+    private static ReplicaOutbox Outbox(FakePeer peer, TimeProvider? time = null, int capacity = ReplicaOutbox.DefaultCapacity, PresenceMetrics? metrics = null, int maxInFlight = 1) =>
+        new(Self, SiloAddress.New(IPAddress.Loopback, 11111, 1), peer.Send, () => peer.Active, metrics ?? new PresenceMetrics(), time ?? TimeProvider.System, NullLogger.Instance, capacity, maxInFlight);
 
     private static ReplicaItem State(string user, string status) =>
         ReplicaItem.ForState(new UserPresenceState(UserId.Parse(user), PresenceState.Online, 0, 0, 0, status, false));
@@ -84,7 +86,7 @@ public sealed class ReplicaOutboxTests
         item.Kind == ReplicaItemKind.State ? $"{item.User}={item.State!.StatusMsg}" : $"{item.Kind} {item.User} {item.RoomId}";
 
     [Fact]
-    public async Task WhileAMessageIsInFlight_NewItemsWait_ThenLeaveTogetherInOrder_WithTheLatestStatePerUser()
+    public async Task WithAWindowOfOne_WhileAMessageIsInFlight_NewItemsWait_ThenLeaveTogetherInOrder_WithTheLatestStatePerUser()
     {
         var peer = new FakePeer();
         using var metrics = new MetricsCapture();
@@ -180,17 +182,65 @@ public sealed class ReplicaOutboxTests
     }
 
     [Fact]
-    public async Task AFailedMessage_IsSentAgainFirst_WhileThePeerIsActive_AndTheQueueIsDroppedOnceItIsNot()
+    public async Task UpToTheWindow_NumberedMessagesLeaveAtOnce_ThenItemsWait_UntilTheOldestInFlightIsTaken()
+    {
+        var peer = new FakePeer();
+        ReplicaOutbox outbox = Outbox(peer, maxInFlight: ReplicaOutbox.Window);
+        Assert.Equal(4, ReplicaOutbox.Window);
+        var inFlight = new List<(ReplicaBatch Batch, TaskCompletionSource Applied)>();
+        for (int i = 1; i <= 4; i++)
+        {
+            outbox.Add([State("@a:test", $"a{i}")]);
+            inFlight.Add(await peer.NextAsync());
+        }
+
+        Assert.Equal([1L, 2, 3, 4], inFlight.Select(m => m.Batch.Sequence));
+        Assert.All(inFlight, m => Assert.Equal(Self, m.Batch.Sender));
+        Assert.Equal(["@a:test=a1", "@a:test=a2", "@a:test=a3", "@a:test=a4"], inFlight.Select(m => Describe(Assert.Single(m.Batch.Items))));
+
+        // The window is full: what queues now coalesces, and a later message taken first does not open it.
+        outbox.Add([State("@a:test", "a5"), State("@b:test", "b5")]);
+        outbox.Add([State("@a:test", "a6")]);
+        Assert.Equal(4, outbox.InFlight);
+        inFlight[1].Applied.SetResult();
+        await Eventually.TrueAsync(() => outbox.InFlight == 3, "message 2 taken, nothing sent in its place");
+        Assert.Equal(1, outbox.MessagesSent);
+        Assert.False(peer.HasPending);
+        Assert.Equal(2, outbox.Count);
+
+        // The oldest taken: the window moves past message 2 too, and the queue leaves as message 5.
+        inFlight[0].Applied.SetResult();
+        (ReplicaBatch fifth, TaskCompletionSource fifthApplied) = await peer.NextAsync();
+        Assert.Equal(5, fifth.Sequence);
+        Assert.Equal(["@b:test=b5", "@a:test=a6"], fifth.Items.Select(Describe));
+        Assert.Equal(0, outbox.Count);
+
+        Task idle = outbox.WhenIdle();
+        inFlight[2].Applied.SetResult();
+        inFlight[3].Applied.SetResult();
+        Assert.False(idle.IsCompleted);
+        fifthApplied.SetResult();
+        await idle.WaitAsync(Wait);
+        Assert.Equal(5, outbox.MessagesSent);
+        Assert.Equal(6, outbox.ItemsSent);
+        Assert.Equal(5, peer.Sent);
+    }
+
+    [Fact]
+    public async Task AFailedMessage_IsSentAgainUnchanged_WithItsNumber_WhileTheLaterOnesGoOn_AndTheQueueIsDroppedOnceThePeerIsNotActive()
     {
         var peer = new FakePeer();
         var clock = new FakeTimeProvider();
-        ReplicaOutbox outbox = Outbox(peer, clock);
+        ReplicaOutbox outbox = Outbox(peer, clock, maxInFlight: ReplicaOutbox.Window);
         outbox.Add([ReplicaItem.ForMembership("!r:test", UserId.Parse("@a:test"), joined: true), State("@a:test", "1"), State("@b:test", "1")]);
-        (_, TaskCompletionSource applied) = await peer.NextAsync();
+        (ReplicaBatch first, TaskCompletionSource applied) = await peer.NextAsync();
         outbox.Add([State("@b:test", "2"), State("@c:test", "1")]);
+        (ReplicaBatch second, TaskCompletionSource secondApplied) = await peer.NextAsync();
         applied.SetException(new TimeoutException("the peer did not answer"));
+        secondApplied.SetResult();
 
-        // Sent again after the retry delay, ahead of what queued meanwhile; b's older state yields to its newer one.
+        // Sent again after the retry delay, the same message with the same number: the peer may have applied it already
+        // (then it acknowledges the copy without applying it), and b's newer state is in message 2, applied after it.
         await Eventually.TrueAsync(
             () =>
             {
@@ -199,16 +249,32 @@ public sealed class ReplicaOutboxTests
             },
             "the retry");
         (ReplicaBatch retry, TaskCompletionSource retried) = await peer.NextAsync();
-        Assert.Equal(["Joined @a:test !r:test", "@a:test=1", "@b:test=2", "@c:test=1"], retry.Items.Select(Describe));
+        Assert.Same(first, retry);
+        Assert.Equal(1, retry.Sequence);
+        Assert.Equal(["Joined @a:test !r:test", "@a:test=1", "@b:test=1"], retry.Items.Select(Describe));
+        Assert.Equal(2, second.Sequence);
+        Assert.Equal(["@b:test=2", "@c:test=1"], second.Items.Select(Describe));
 
-        // The peer left Orleans' active set: the failed items and the queue are dropped, and nothing more is sent.
-        outbox.Add([State("@d:test", "1")]);
+        // Messages 3 and 4 fill the window behind the unanswered message 1 (2 is taken); later items wait.
+        for (int i = 3; i <= 6; i++)
+        {
+            outbox.Add([State($"@d{i}:test", "1")]);
+        }
+
+        long third = (await peer.NextAsync()).Batch.Sequence;
+        long fourth = (await peer.NextAsync()).Batch.Sequence;
+        Assert.Equal([3L, 4], new[] { third, fourth }.Order()); // sent together: they may reach the peer in either order
+        await Eventually.TrueAsync(() => outbox.InFlight == 3, "messages 1, 3 and 4 in flight");
+        Assert.False(peer.HasPending);
+        Assert.Equal(2, outbox.Count);
+
+        // The peer left Orleans' active set: the failed message and the queue are dropped, and nothing more is sent.
         peer.Active = false;
         retried.SetException(new TimeoutException("the peer is gone"));
         await Eventually.TrueAsync(() => outbox.IsDropped, "the queue dropped");
         Assert.Equal(5, outbox.ItemsDropped);
         Assert.Equal(0, outbox.Count);
         clock.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal(2, peer.Sent);
+        Assert.Equal(5, peer.Sent);
     }
 }

@@ -50,13 +50,17 @@ public sealed class PresenceSerializationTests
         Assert.Equal(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, 9), serializer.Deserialize<PresenceCommandResult>(serializer.SerializeToArray(new PresenceCommandResult(PresenceCommandOutcome.RateLimited, 9))));
         PresenceRecord back = serializer.Deserialize<PresenceRecord>(serializer.SerializeToArray(record))!;
         Assert.Equal((record.State, record.LastActiveTs, record.StatusMsg, record.Mirrored), (back.State, back.LastActiveTs, back.StatusMsg, back.Mirrored));
-        Replication.ReplicaBatch batch = new([
+        Replication.ReplicaBatch batch = new(SiloAddress.New(System.Net.IPAddress.Loopback, 11111, 3), 42, [
             Replication.ReplicaItem.ForState(state),
+            Replication.ReplicaItem.ForState(state, mirrored: true),
             Replication.ReplicaItem.ForMembership("!r:test", state.UserId, joined: true),
             Replication.ReplicaItem.ForInviteOrKnock("!r:test", update.UserId),
             Replication.ReplicaItem.ForFullPresence(state.UserId)]);
         Replication.ReplicaBatch batchBack = serializer.Deserialize<Replication.ReplicaBatch>(serializer.SerializeToArray(batch))!;
         Assert.Equal(batch.Items, batchBack.Items);
+        Assert.Equal((batch.Sender, batch.Sequence), (batchBack.Sender, batchBack.Sequence));
+        Assert.True(batchBack.Items[1].Mirrored);
+        Assert.False(batchBack.Items[0].Mirrored);
         Assert.Same(batch, copier.Copy(batch));
         Assert.Same(state, copier.Copy(state));
         Assert.Same(state.UserId, copier.Copy(state.UserId));
