@@ -12,7 +12,10 @@ internal enum ReplicaReceipt
     /// <summary>Already applied or held (a message sent again after a failure the receiver did not see): not applied again.</summary>
     Duplicate,
 
-    /// <summary>From an older generation of a sender this silo already hears from under a newer one: ignored.</summary>
+    /// <summary>
+    /// From a sender that left: an older generation of one this silo already hears from under a newer one, or (see
+    /// <see cref="PresenceReplication.OnBatch"/>) one Orleans' membership shows dead. Ignored.
+    /// </summary>
     Superseded,
 }
 
