@@ -13,8 +13,9 @@ namespace PresenceGrid.Grains;
 /// <summary>
 /// What the owner silo knows of a user's stored record while its grain is not active: the state last applied (the
 /// previous state of the next mirror's transition), the record's ETag, and the direct write in flight. One per user
-/// whose states <see cref="MirrorIngest"/> wrote directly (16-byte header, three references and a bool: 48 bytes),
-/// referenced from the user's <see cref="UserTable.Entry.Mirror"/>; every field is read and written under a lock on that
+/// whose states <see cref="MirrorIngest"/> wrote directly (16-byte header, three references, an int and a bool: 48 bytes, plus
+/// the ETag's string: 88 bytes for the memory storage's GUIDs; the state is the one the fan-out keeps as the user's
+/// latest), referenced from the user's <see cref="UserTable.Entry.Mirror"/>; every field is read and written under a lock on that
 /// entry, except <see cref="ETag"/> and <see cref="ETagKnown"/>, which only the tail of <see cref="Writing"/> (or, once
 /// that completed, the activating grain) touches.
 /// </summary>
@@ -34,6 +35,9 @@ internal sealed class MirroredRecord
 
     /// <summary>The last direct write (each waits for the one before it: one user's writes never overlap).</summary>
     public Task Writing = Task.CompletedTask;
+
+    /// <summary>How many direct writes were chained (the last one, once done, replaces <see cref="Writing"/> by a completed task).</summary>
+    public int Writes;
 
     /// <summary>
     /// The grain's activation begins (first thing in <c>OnActivateAsync</c>): from now on mirrored states go through the
@@ -231,11 +235,11 @@ internal sealed class MirrorIngest(
         }
 
         mirrored.Applied = state;
-        mirrored.Writing = WriteAsync(mirrored.Writing, user, mirrored, state);
+        mirrored.Writing = WriteAsync(mirrored.Writing, user, mirrored, state, ++mirrored.Writes);
         return mirrored.Writing;
     }
 
-    private async Task WriteAsync(Task previous, UserTable.Entry user, MirroredRecord mirrored, UserPresenceState state)
+    private async Task WriteAsync(Task previous, UserTable.Entry user, MirroredRecord mirrored, UserPresenceState state, int write)
     {
         await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         GrainId grainId = GrainId.Create(UserPresenceGrain.GrainType, user.UserId.ToString());
@@ -253,6 +257,13 @@ internal sealed class MirrorIngest(
             record.ETag = mirrored.ETag;
             await storage.WriteStateAsync(UserPresenceGrain.StateName, grainId, record).ConfigureAwait(false);
             mirrored.ETag = record.ETag;
+            lock (user)
+            {
+                if (mirrored.Writes == write)
+                {
+                    mirrored.Writing = Task.CompletedTask; // the last write, done: its task is not kept per user
+                }
+            }
         }
         catch
         {
