@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace PresenceGrid.Silo.Tests;
 
@@ -146,6 +147,25 @@ public sealed class SynapseModuleEndpointTests
         Assert.Equal(200, (await silo.SendAsync(HttpMethod.Post, "/v1/ingest/states", Batch(S("@carol:test", "online")))).Status);
         JsonElement second = (await silo.SendAsync(HttpMethod.Get, $"/v1/sync/{U("@bob:test")}?since={U(first.GetProperty("next_batch").GetString()!)}&timeout=10000")).Body;
         Assert.Equal(["@carol:test"], second.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sender").GetString()));
+    }
+
+    [Fact]
+    public async Task Ingest_OfUsersWithoutActiveGrains_ActivatesNone_AndIsSeenBySyncsAndReads()
+    {
+        await using RunningSilo silo = await RunningSilo.StartAsync();
+        await silo.SendAsync(HttpMethod.Put, $"/v1/rooms/{U("!r:test")}/members/{U("@alice:test")}", """{"membership":"join"}""");
+        await silo.SendAsync(HttpMethod.Put, $"/v1/rooms/{U("!r:test")}/members/{U("@bob:test")}", """{"membership":"join"}""");
+        string token = (await silo.SendAsync(HttpMethod.Get, $"/v1/sync/{U("@bob:test")}")).Body.GetProperty("next_batch").GetString()!;
+
+        Assert.Equal(200, (await silo.SendAsync(HttpMethod.Post, "/v1/ingest/states", Batch(S("@alice:test", "online", "mirrored"), S("@far:remote.org", "unavailable")))).Status);
+
+        IManagementGrain management = silo.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        DetailedGrainStatistic[] activations = await management.GetDetailedGrainStatistics();
+        Assert.DoesNotContain(activations, a => a.GrainId.Type.ToString() == "user");
+        JsonElement synced = (await silo.SendAsync(HttpMethod.Get, $"/v1/sync/{U("@bob:test")}?since={U(token)}&timeout=10000")).Body;
+        Assert.Equal("mirrored", Assert.Single(synced.GetProperty("events").EnumerateArray()).GetProperty("content").GetProperty("status_msg").GetString());
+        Assert.Equal("mirrored", (await silo.SendAsync(HttpMethod.Get, $"/v1/presence/{U("@alice:test")}/status?requester={U("@alice:test")}")).Body.GetProperty("status_msg").GetString());
+        Assert.Contains(await management.GetDetailedGrainStatistics(), a => a.GrainId.Type.ToString() == "user"); // the read activated it
     }
 
     [Fact]

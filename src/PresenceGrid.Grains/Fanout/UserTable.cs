@@ -129,5 +129,18 @@ internal sealed class UserTable
 
         /// <summary>What the user's grain keeps in memory only (devices, rate limits) while it is deactivated.</summary>
         public Grains.ParkedPresence? Parked;
+
+        /// <summary>
+        /// The user's grain is active on this silo (set first thing in its activation, cleared after its last write on
+        /// deactivation; both under a lock on this entry): mirrored states go through the grain, not straight to storage.
+        /// A bool packs into the entry's padding next to <see cref="IsLocal"/> (no extra bytes).
+        /// </summary>
+        public bool GrainActive;
+
+        /// <summary>
+        /// What the owner silo's mirror ingest knows of the user's stored record (<see cref="Grains.MirroredRecord"/>),
+        /// allocated for users whose states it wrote directly; null for the others (one reference per entry).
+        /// </summary>
+        public Grains.MirroredRecord? Mirror;
     }
 }

@@ -45,6 +45,21 @@ public sealed class PresenceRecord
     public UserPresenceState? ToState(UserId userId) => PresenceStates.TryParse(State, busyEnabled: true, out PresenceState state)
         ? new UserPresenceState(userId, state, LastActiveTs, LastFederationUpdateTs, LastUserSyncTs, StatusMsg, CurrentlyActive)
         : null;
+
+    /// <summary>The record of a state.</summary>
+    /// <param name="state">The state.</param>
+    /// <param name="mirrored">Whether the state is mirrored from its owner.</param>
+    /// <returns>The record.</returns>
+    public static PresenceRecord From(UserPresenceState state, bool mirrored) => new()
+    {
+        State = PresenceStates.ToWireString(state.State),
+        LastActiveTs = state.LastActiveTs,
+        LastFederationUpdateTs = state.LastFederationUpdateTs,
+        LastUserSyncTs = state.LastUserSyncTs,
+        StatusMsg = state.StatusMsg,
+        CurrentlyActive = state.CurrentlyActive,
+        Mirrored = mirrored,
+    };
 }
 
 /// <summary>What the user grains of a silo share: one reference per grain instead of four.</summary>
@@ -138,10 +153,45 @@ internal sealed class UserPresenceGrain(
 
     private bool HasUnwrittenChange => _flushAt != Never;
 
+    /// <remarks>
+    /// First marks the grain active in the user's table entry, so the owner silo's <see cref="MirrorIngest"/> stops
+    /// writing the record directly; a direct write that is in flight, or that landed after Orleans read the record for
+    /// this activation, is waited for and the record read again (see <see cref="MirroredRecord.EnterGrain"/>).
+    /// </remarks>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         int index = services.Users.InternIndex(this.GetPrimaryKeyString());
         UserTable.Entry user = services.Users[index];
+        if (MirroredRecord.EnterGrain(user, record.Etag) is { } mirrored)
+        {
+            return CatchUpThenActivateAsync(mirrored, index, user);
+        }
+
+        return Activate(index, user);
+    }
+
+    /// <summary>Waits for the owner silo's direct writes of the record, reads it again if it changed, then activates.</summary>
+    private async Task CatchUpThenActivateAsync(MirroredRecord mirrored, int index, UserTable.Entry user)
+    {
+        try
+        {
+            await mirrored.Writing.ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
+            if (!mirrored.ETagKnown || mirrored.ETag != record.Etag)
+            {
+                await record.ReadStateAsync();
+            }
+        }
+        catch
+        {
+            MirroredRecord.LeaveGrain(user, record.Etag, mirroredState: null, written: false);
+            throw;
+        }
+
+        await Activate(index, user);
+    }
+
+    private Task Activate(int index, UserTable.Entry user)
+    {
         UserId userId = user.UserId;
         bool isMine = user.IsLocal;
         _user = (uint)index | (isMine ? LocalUserBit : 0);
@@ -197,14 +247,28 @@ internal sealed class UserPresenceGrain(
         await PersistAsync();
     }
 
+    /// <remarks>
+    /// Last, after its last write (or its failure), hands the record's ETag back to the user's table entry and clears
+    /// the entry's "grain active" flag: mirrored states are written directly again (<see cref="MirrorIngest"/>).
+    /// </remarks>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (HasUnwrittenChange)
+        bool written = false;
+        try
         {
-            await PersistAsync();
+            if (HasUnwrittenChange)
+            {
+                await PersistAsync();
 
-            // The lazy write is done: only the presence wake-up stays scheduled (else the flush's would wake the grain for nothing).
-            Reschedule();
+                // The lazy write is done: only the presence wake-up stays scheduled (else the flush's would wake the grain for nothing).
+                Reschedule();
+            }
+
+            written = true;
+        }
+        finally
+        {
+            MirroredRecord.LeaveGrain(services.Users[UserIndex], record.Etag, IsMirrored ? _state : null, written);
         }
 
         if (!IsMirrored && !_devices.IsEmpty)
@@ -421,17 +485,7 @@ internal sealed class UserPresenceGrain(
     /// <summary>Writes the current state as the stored record (the caller marks the lazy flush done once it completes).</summary>
     private Task WriteRecordAsync()
     {
-        UserPresenceState state = _state;
-        record.State = new PresenceRecord
-        {
-            State = PresenceStates.ToWireString(state.State),
-            LastActiveTs = state.LastActiveTs,
-            LastFederationUpdateTs = state.LastFederationUpdateTs,
-            LastUserSyncTs = state.LastUserSyncTs,
-            StatusMsg = state.StatusMsg,
-            CurrentlyActive = state.CurrentlyActive,
-            Mirrored = IsMirrored,
-        };
+        record.State = PresenceRecord.From(_state, IsMirrored);
         return record.WriteStateAsync();
     }
 

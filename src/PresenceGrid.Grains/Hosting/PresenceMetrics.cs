@@ -30,6 +30,7 @@ internal sealed class PresenceMetrics : IDisposable
     private readonly Counter<long> _replicationMessages;
     private readonly Counter<long> _replicationDropped;
     private readonly Counter<long> _remoteUserCalls;
+    private readonly Counter<long> _mirroredDirectly;
     private readonly Histogram<int> _replicationBatch;
 
     public PresenceMetrics(IMeterFactory? meterFactory = null)
@@ -57,6 +58,10 @@ internal sealed class PresenceMetrics : IDisposable
             "presencegrid.presence.user_calls.remote",
             "{call}",
             "User grain calls a silo made for a user another silo owns (a frontend that routes to owners, as the SDK does, makes none).");
+        _mirroredDirectly = _meter.CreateCounter<long>(
+            "presencegrid.presence.mirror.direct",
+            "{state}",
+            "Mirrored states (POST /v1/ingest/states) the owner silo applied and stored without the user's grain, which was not active.");
         _replicationBatch = _meter.CreateHistogram<int>("presencegrid.presence.replication.batch_size", "{state}", "Items (states, membership changes, invites and knocks, full-presence markers) carried by one cross-silo replication message.");
         _recipientsPerChange = _meter.CreateHistogram<int>("presencegrid.presence.recipients_per_change", "{recipient}", "Recipients of one change: its inbox recipients plus the members of the rooms it marked.");
     }
@@ -106,6 +111,14 @@ internal sealed class PresenceMetrics : IDisposable
 
     /// <summary>A request for a user that another silo owns: its grain call crosses silos.</summary>
     public void RemoteUserCall() => _remoteUserCalls.Add(1);
+
+    public void MirroredDirectly(int states)
+    {
+        if (states > 0)
+        {
+            _mirroredDirectly.Add(states);
+        }
+    }
 
     public void FederationOut(int states) => _federationOut.Add(states);
 

@@ -45,6 +45,7 @@ public sealed class PresenceService
     private readonly PresenceWakeups _wakeups;
     private readonly Placement.UserOwners _owners;
     private readonly PresenceMetrics _metrics;
+    private readonly MirrorIngest _mirrors;
 
     // The user grain interface's GrainInterfaceType, boxed (a reference is read and written whole), once a call resolved it.
     private object? _userInterface;
@@ -58,8 +59,10 @@ public sealed class PresenceService
         PresenceWakeups wakeups,
         Placement.UserOwners owners,
         PresenceMetrics metrics,
+        MirrorIngest mirrors,
         IOptions<PresenceOptions> options)
     {
+        _mirrors = mirrors;
         _owners = owners;
         _metrics = metrics;
         _wakeups = wakeups;
@@ -360,8 +363,10 @@ public sealed class PresenceService
 
     /// <summary>
     /// Records states mirrored from the homeserver that owns them (<c>POST /v1/ingest/states</c>): each user's last
-    /// state of the batch, as given, through its grain (<see cref="IUserPresenceGrain.Mirror"/>): no grid timers, readers
-    /// notified when what they see changes, never federated. Nothing when presence is disabled.
+    /// state of the batch, as given, as its grain's <see cref="IUserPresenceGrain.Mirror"/> does: no grid timers, readers
+    /// notified when what they see changes, never federated. Nothing when presence is disabled. One message per owner
+    /// silo; on the owner, a user whose grain is not active is applied and stored without activating it
+    /// (<see cref="MirrorIngest"/>).
     /// </summary>
     /// <param name="states">The validated states, in order (a later state of a user replaces an earlier one).</param>
     /// <returns>A task.</returns>
@@ -379,14 +384,7 @@ public sealed class PresenceService
             latest[state.UserId] = state;
         }
 
-        var mirrors = new Task[latest.Count];
-        int i = 0;
-        foreach (UserPresenceState state in latest.Values)
-        {
-            mirrors[i++] = User(state.UserId).Mirror(state);
-        }
-
-        return Task.WhenAll(mirrors);
+        return _mirrors.MirrorAsync(latest.Values);
     }
 
     /// <summary>

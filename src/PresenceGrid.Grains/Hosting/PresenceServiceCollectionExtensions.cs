@@ -46,6 +46,16 @@ public static class PresenceServiceCollectionExtensions
         services.TryAddSingleton<PresenceSyncService>();
         services.TryAddSingleton<PresenceWakeups>();
         services.TryAddSingleton<UserPresenceServices>();
+        services.TryAddSingleton(sp => new MirrorIngest(
+            sp.GetRequiredService<UserTable>(),
+            sp.GetRequiredService<PresenceFanout>(),
+            sp.GetRequiredService<UserOwners>(),
+            sp.GetRequiredService<PresenceReplicaClient>(),
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<Orleans.Storage.IGrainStorage>(),
+            sp.GetRequiredService<PresenceMetrics>(),
+            sp.GetRequiredService<IOptions<PresenceOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new PresenceService(
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<PresenceSyncService>(),
@@ -55,6 +65,7 @@ public static class PresenceServiceCollectionExtensions
             sp.GetRequiredService<PresenceWakeups>(),
             sp.GetRequiredService<UserOwners>(),
             sp.GetRequiredService<PresenceMetrics>(),
+            sp.GetRequiredService<MirrorIngest>(),
             sp.GetRequiredService<IOptions<PresenceOptions>>()));
         services.TryAddSingleton<UserOwners>();
         services.TryAddSingleton<PresenceGrid.Frontend.ClusterView>();

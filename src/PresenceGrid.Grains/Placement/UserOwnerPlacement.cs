@@ -70,10 +70,16 @@ internal sealed class UserOwners(IClusterMembershipService membership, ILocalSil
 
     private View _view = new(MembershipVersion.MinValue, []);
 
-    public bool IsLocal(string user)
+    /// <summary>This silo.</summary>
+    public SiloAddress Self => self.SiloAddress;
+
+    public bool IsLocal(string user) => Owner(user).Equals(self.SiloAddress);
+
+    /// <summary>The silo that owns <paramref name="user"/> (this one while it is alone or not yet active).</summary>
+    public SiloAddress Owner(string user)
     {
         SiloAddress[] active = Active();
-        return active.Length <= 1 || UserOwnerPlacementDirector.Owner(RendezvousHashing.HashGrain(UserTypePrefix, user), active).Equals(self.SiloAddress);
+        return active.Length <= 1 ? self.SiloAddress : UserOwnerPlacementDirector.Owner(RendezvousHashing.HashGrain(UserTypePrefix, user), active);
     }
 
     private SiloAddress[] Active()

@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using Orleans.Services;
+using PresenceGrid.Matrix;
 
 namespace PresenceGrid.Replication;
 
@@ -20,4 +22,13 @@ internal interface IPresenceReplicaService : IGrainService
     /// </returns>
     [Alias("ApplyBatch")]
     Task ApplyBatch(ReplicaBatch batch);
+
+    /// <summary>
+    /// Applies states mirrored from the homeserver (<c>POST /v1/ingest/states</c>) to users this silo owns, one per user,
+    /// as the ingest silo grouped them (see <see cref="Grains.MirrorIngest"/>).
+    /// </summary>
+    /// <param name="states">The states.</param>
+    /// <returns>A task that completes once each state is applied and stored.</returns>
+    [Alias("MirrorStates")]
+    Task MirrorStates(ImmutableArray<UserPresenceState> states);
 }

@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using Orleans.Runtime.Services;
+using PresenceGrid.Matrix;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
@@ -11,7 +13,7 @@ namespace PresenceGrid.Replication;
 /// saw this silo. Reentrant: every call only hands its payload to thread-safe silo services.
 /// </remarks>
 [Reentrant]
-internal sealed class PresenceReplicaService(GrainId grainId, Silo silo, ILoggerFactory loggerFactory, PresenceReplication replication)
+internal sealed class PresenceReplicaService(GrainId grainId, Silo silo, ILoggerFactory loggerFactory, PresenceReplication replication, Grains.MirrorIngest mirrors)
     : GrainService(grainId, silo, loggerFactory), IPresenceReplicaService
 {
     public override async Task Start()
@@ -32,6 +34,8 @@ internal sealed class PresenceReplicaService(GrainId grainId, Silo silo, ILogger
         replication.OnBatch(batch);
         return Task.CompletedTask;
     }
+
+    public Task MirrorStates(ImmutableArray<UserPresenceState> states) => mirrors.ApplyOwnedAsync(states);
 }
 
 /// <summary>Addresses <see cref="IPresenceReplicaService"/> on a given silo.</summary>

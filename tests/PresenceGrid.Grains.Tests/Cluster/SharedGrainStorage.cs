@@ -16,12 +16,16 @@ internal sealed class SharedGrainStore
 {
     private readonly ConcurrentDictionary<(string Type, string Key, string State), (long ETag, byte[] Payload)> _records = new();
 
+    /// <summary>Wraps each silo's storage of this store (a test's hook on reads and writes), if set.</summary>
+    public Func<IGrainStorage, IGrainStorage>? Wrap { get; init; }
+
     /// <summary>Registers this store as the silo's <c>Default</c> grain storage and its state scan.</summary>
     public void AddTo(ISiloBuilder silo)
     {
-        silo.Services.AddKeyedSingleton<IGrainStorage>("Default", (sp, _) => new Storage(this, sp.GetRequiredService<Serializer>()));
+        silo.Services.AddSingleton(sp => new Storage(this, sp.GetRequiredService<Serializer>()));
+        silo.Services.AddKeyedSingleton<IGrainStorage>("Default", (sp, _) => Wrap is { } wrap ? wrap(sp.GetRequiredService<Storage>()) : sp.GetRequiredService<Storage>());
         silo.Services.AddSingleton(sp => sp.GetRequiredKeyedService<IGrainStorage>("Default"));
-        silo.Services.AddSingleton<IGrainStateScan>(sp => (Storage)sp.GetRequiredKeyedService<IGrainStorage>("Default"));
+        silo.Services.AddSingleton<IGrainStateScan>(sp => sp.GetRequiredService<Storage>());
     }
 
     private sealed class Storage(SharedGrainStore store, Serializer serializer) : IGrainStorage, IGrainStateScan
