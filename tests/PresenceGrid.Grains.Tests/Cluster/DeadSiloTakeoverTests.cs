@@ -121,7 +121,7 @@ public sealed class DeadSiloTakeoverTests
     /// <summary>
     /// Three silos on one manual clock; users in one room each sync (a device left open) through some silo, so their
     /// grains sit on their owners; a watcher in the room; the victim is a secondary silo that holds some of the users.
-    /// Optionally, users outside the room whose online state is mirrored from the homeserver (their grains on their owners too).
+    /// Optionally, users outside the room whose online state is mirrored from the homeserver (applied on their owners, no grain activated).
     /// </summary>
     private sealed class Setup : IAsyncDisposable
     {
@@ -150,7 +150,7 @@ public sealed class DeadSiloTakeoverTests
         /// <summary>Users whose grain is on a survivor.</summary>
         public List<string> OnSurvivors { get; }
 
-        /// <summary>Mirrored users whose grain is on the victim.</summary>
+        /// <summary>Mirrored users the victim owns.</summary>
         public List<string> MirroredOnVictim { get; }
 
         public static async Task<Setup> StartAsync(int mirroredUsers = 0)
@@ -206,7 +206,9 @@ public sealed class DeadSiloTakeoverTests
                 List<string> onSurvivors = [.. users.Except(onVictim)];
                 Assert.NotEmpty(onVictim);
                 Assert.NotEmpty(onSurvivors);
-                return new Setup(cluster, clock, victim, onVictim, onSurvivors, [.. held.Intersect(mirrored)]);
+                // A mirrored state activates no grain (the owner applies it without one): the victim's mirrored users are those it owns.
+                UserOwners owners = silos[0].ServiceProvider.GetRequiredService<UserOwners>();
+                return new Setup(cluster, clock, victim, onVictim, onSurvivors, [.. mirrored.Where(m => owners.Owner(m).Equals(victim.SiloAddress))]);
             }
             catch
             {
