@@ -351,7 +351,7 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     private async Task ProcessBatchAsync(List<PublishedState> batch)
     {
         var notified = new List<UserPresenceState>(batch.Count);
-        List<ReplicaItem>? replicate = Replication is null ? null : new List<ReplicaItem>(batch.Count);
+        List<ReplicaItem>? replicate = Replication is { HasPeers: true } ? new List<ReplicaItem>(batch.Count) : null;
         List<UserPresenceState>? pings = null;
         foreach ((UserPresenceState state, PublishKind kind, _, _, bool mirrored) in batch)
         {

@@ -170,6 +170,9 @@ internal sealed partial class PresenceReplication
         }
     }
 
+    /// <summary>Whether this silo has a peer to replicate to (a lone silo builds no replica items).</summary>
+    public bool HasPeers => CurrentOutboxes().Count > 0;
+
     /// <summary>Replicates one fan-out batch of locally notified states (<see cref="ReplicaItem.ForState"/> items) to every peer.</summary>
     public void Replicate(List<ReplicaItem> states)
     {
