@@ -27,6 +27,17 @@ internal enum PublishKind
     /// (routing, inboxes, replication) but never federated, since the owner federates its own presence.
     /// </summary>
     Mirror,
+
+    /// <summary>
+    /// A mirrored user handed back to the grid's timers by a change nobody is told of (a device started syncing, only
+    /// <c>last_user_sync_ts</c> moved): clears the user's mirrored mark (<see cref="UserTable.Entry.Mirrored"/>) here
+    /// and, replicated, on the peers, so that a silo's death is followed by the takeover of its timers; delivered to no
+    /// one, the latest state left as it is.
+    /// </summary>
+    HandedBack,
+
+    /// <summary>A <see cref="HandedBack"/> another silo of the cluster told (not replicated again).</summary>
+    ReplicaHandedBack,
 }
 
 /// <summary>
@@ -138,6 +149,17 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
     /// <param name="mirrored">Whether that silo had it mirrored from the homeserver (<see cref="UserTable.Entry.Mirrored"/>).</param>
     public void PublishReplica(UserPresenceState state, bool mirrored) =>
         Enqueue(new PublishedState(state, PublishKind.Replica, UnknownSender, Stopwatch.GetTimestamp(), mirrored));
+
+    /// <summary>Queues the hand-back of a mirrored user of this silo to the grid's timers (<see cref="PublishKind.HandedBack"/>); never blocks.</summary>
+    /// <param name="state">The user's state (unchanged for its readers).</param>
+    /// <param name="sender">The user's <see cref="UserTable"/> index.</param>
+    public void PublishHandedBack(UserPresenceState state, int sender) =>
+        Enqueue(new PublishedState(state, PublishKind.HandedBack, sender, Stopwatch.GetTimestamp(), Mirrored: false));
+
+    /// <summary>Queues a hand-back another silo told (<see cref="PublishKind.ReplicaHandedBack"/>), in order with its states; never blocks.</summary>
+    /// <param name="state">The user's state as that silo had it.</param>
+    public void PublishReplicaHandedBack(UserPresenceState state) =>
+        Enqueue(new PublishedState(state, PublishKind.ReplicaHandedBack, UnknownSender, Stopwatch.GetTimestamp(), Mirrored: false));
 
     private void Enqueue(PublishedState published)
     {
@@ -368,6 +390,10 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
             {
                 replicate?.Add(ReplicaItem.ForState(state, mirrored));
             }
+            else if (kind == PublishKind.HandedBack)
+            {
+                replicate?.Add(ReplicaItem.ForHandedBack(state));
+            }
         }
 
         if (replicate is { Count: > 0 })
@@ -410,6 +436,12 @@ internal sealed partial class PresenceFanout : IAsyncDisposable
         foreach ((UserPresenceState state, PublishKind kind, int knownSender, _, bool mirrored) in batch)
         {
             int sender = knownSender == UnknownSender ? _users.GetOrAdd(state.UserId) : knownSender;
+            if (kind is PublishKind.HandedBack or PublishKind.ReplicaHandedBack)
+            {
+                _users[sender].Mirrored = false;
+                continue;
+            }
+
             bool federates = _users[sender].IsLocal && (kind is PublishKind.Notify or PublishKind.FederationPing);
             if (kind is PublishKind.Notify or PublishKind.Replica or PublishKind.Mirror)
             {

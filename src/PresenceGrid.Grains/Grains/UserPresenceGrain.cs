@@ -395,6 +395,11 @@ internal sealed class UserPresenceGrain(
         {
             _user &= ~MirroredBit;
             flagChanged = true;
+            if (!transition.Notify)
+            {
+                // Nobody is told of this change, yet every silo must stop counting the user as mirrored (its timers run again).
+                services.Fanout.PublishHandedBack(transition.Current.State, UserIndex);
+            }
         }
 
         Aggregate = transition.Current;

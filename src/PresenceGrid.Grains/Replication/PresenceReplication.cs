@@ -249,6 +249,9 @@ internal sealed partial class PresenceReplication
                 case ReplicaItemKind.FullPresence:
                     _fanout.MarkFullPresence(item.User);
                     break;
+                case ReplicaItemKind.HandedBack:
+                    _fanout.PublishReplicaHandedBack(item.State!);
+                    break;
             }
         }
 

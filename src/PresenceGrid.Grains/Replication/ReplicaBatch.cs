@@ -20,11 +20,14 @@ internal enum ReplicaItemKind : byte
 
     /// <summary>The user gets a full snapshot on its next sync on the peer.</summary>
     FullPresence,
+
+    /// <summary>A mirrored user was handed back to the grid's timers without a notified change: the peer clears its mark.</summary>
+    HandedBack,
 }
 
 /// <summary>One item of a silo's replication stream to a peer (immutable: shared by every peer's queue).</summary>
 /// <param name="Kind">What the item tells.</param>
-/// <param name="State">For <see cref="ReplicaItemKind.State"/>: the state (its user is the item's user).</param>
+/// <param name="State">For <see cref="ReplicaItemKind.State"/> and <see cref="ReplicaItemKind.HandedBack"/>: the state (its user is the item's user).</param>
 /// <param name="Subject">For the other kinds: the user.</param>
 /// <param name="RoomId">For membership items: the room.</param>
 /// <param name="Mirrored">
@@ -52,6 +55,9 @@ internal sealed record ReplicaItem(
 
     /// <summary>An invite or a knock.</summary>
     public static ReplicaItem ForInviteOrKnock(string roomId, UserId user) => new(ReplicaItemKind.InvitedOrKnocked, null, user, roomId);
+
+    /// <summary>The hand-back of a mirrored user to the grid's timers (<see cref="Fanout.PublishKind.HandedBack"/>).</summary>
+    public static ReplicaItem ForHandedBack(UserPresenceState state) => new(ReplicaItemKind.HandedBack, state, null, null);
 
     /// <summary>A full-presence marker.</summary>
     public static ReplicaItem ForFullPresence(UserId user) => new(ReplicaItemKind.FullPresence, null, user, null);

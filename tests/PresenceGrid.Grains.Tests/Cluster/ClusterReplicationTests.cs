@@ -104,6 +104,30 @@ public sealed class ClusterReplicationTests
             "the flag cleared on both silos");
     }
 
+    [Fact]
+    public async Task AMirroredUserHandedBackToTheGrid_WithoutANotifiedChange_IsNoLongerMarkedMirrored_OnAnySilo()
+    {
+        await using InProcessTestCluster cluster = await PresenceCluster.DeployAsync(2);
+        List<InProcessSiloHandle> silos = [.. cluster.GetActiveSilos()];
+        (InProcessSiloHandle a, InProcessSiloHandle b) = (silos[0], silos[1]);
+        string user = OwnedBy(a, "handed", 1)[0];
+        UserId userId = UserId.Parse(user);
+        bool Mirrored(InProcessSiloHandle silo) => Table(silo)[Table(silo).InternIndex(user)].Mirrored;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var mirrored = new UserPresenceState(userId, PresenceState.Online, now, now, now, "from synapse", true);
+
+        await Presence(b).MirrorStatesAsync([mirrored]);
+        await Eventually.TrueAsync(() => silos.All(s => Mirrored(s) && Fanout(s).LatestState(userId).StatusMsg == "from synapse"), "the mirrored flag on both silos");
+
+        // A device starts syncing: the grid's timers run for the user again, but readers see nothing new (no notify).
+        await Presence(b).SetSyncingAsync(user, "d1", start: true);
+        await Eventually.TrueAsync(() => silos.All(s => !Mirrored(s)), "the flag cleared on both silos");
+        foreach (InProcessSiloHandle silo in silos)
+        {
+            Assert.Equal(mirrored, Fanout(silo).LatestState(userId));
+        }
+    }
+
     private static UserTable Table(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<UserTable>();
 
     [Fact]
