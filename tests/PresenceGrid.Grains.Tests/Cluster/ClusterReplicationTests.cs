@@ -92,15 +92,12 @@ public sealed class ClusterReplicationTests
         (InProcessSiloHandle a, InProcessSiloHandle b) = (silos[0], silos[1]);
         string user = OwnedBy(a, "mirrored", 1)[0];
         UserId userId = UserId.Parse(user);
-        bool MirroredOn(InProcessSiloHandle silo, string status) =>
-            Fanout(silo).LatestState(userId).StatusMsg == status && Table(silo)[Table(silo).InternIndex(user)].Mirrored;
 
-        await Presence(b).MirrorStatesAsync([new UserPresenceState(userId, PresenceState.Online, 1, 1, 1, "from synapse", true)]);
-        await Eventually.TrueAsync(() => MirroredOn(a, "from synapse") && MirroredOn(b, "from synapse"), "the mirrored flag on both silos");
+        await MirrorThroughAsync(b, silos, new UserPresenceState(userId, PresenceState.Online, 1, 1, 1, "from synapse", true));
 
         await Presence(b).SetPresenceAsync(user, new PresenceStatusRequest(PresenceState.Unavailable, "grid"));
         await Eventually.TrueAsync(
-            () => silos.All(s => Fanout(s).LatestState(userId).StatusMsg == "grid" && !Table(s)[Table(s).InternIndex(user)].Mirrored),
+            () => silos.All(s => Fanout(s).LatestState(userId).StatusMsg == "grid" && !IsMarkedMirrored(s, user)),
             "the flag cleared on both silos");
     }
 
@@ -112,16 +109,14 @@ public sealed class ClusterReplicationTests
         (InProcessSiloHandle a, InProcessSiloHandle b) = (silos[0], silos[1]);
         string user = OwnedBy(a, "handed", 1)[0];
         UserId userId = UserId.Parse(user);
-        bool Mirrored(InProcessSiloHandle silo) => Table(silo)[Table(silo).InternIndex(user)].Mirrored;
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var mirrored = new UserPresenceState(userId, PresenceState.Online, now, now, now, "from synapse", true);
 
-        await Presence(b).MirrorStatesAsync([mirrored]);
-        await Eventually.TrueAsync(() => silos.All(s => Mirrored(s) && Fanout(s).LatestState(userId).StatusMsg == "from synapse"), "the mirrored flag on both silos");
+        await MirrorThroughAsync(b, silos, mirrored);
 
         // A device starts syncing: the grid's timers run for the user again, but readers see nothing new (no notify).
         await Presence(b).SetSyncingAsync(user, "d1", start: true);
-        await Eventually.TrueAsync(() => silos.All(s => !Mirrored(s)), "the flag cleared on both silos");
+        await Eventually.TrueAsync(() => silos.All(s => !IsMarkedMirrored(s, user)), "the flag cleared on both silos");
         foreach (InProcessSiloHandle silo in silos)
         {
             Assert.Equal(mirrored, Fanout(silo).LatestState(userId));
@@ -129,6 +124,18 @@ public sealed class ClusterReplicationTests
     }
 
     private static UserTable Table(InProcessSiloHandle silo) => silo.ServiceProvider.GetRequiredService<UserTable>();
+
+    private static bool IsMarkedMirrored(InProcessSiloHandle silo, string user) => Table(silo)[Table(silo).InternIndex(user)].Mirrored;
+
+    /// <summary>Mirrors <paramref name="state"/> through <paramref name="entry"/> and waits until every silo has it, marked mirrored.</summary>
+    private static async Task MirrorThroughAsync(InProcessSiloHandle entry, List<InProcessSiloHandle> silos, UserPresenceState state)
+    {
+        string user = state.UserId.ToString();
+        await Presence(entry).MirrorStatesAsync([state]);
+        await Eventually.TrueAsync(
+            () => silos.All(s => IsMarkedMirrored(s, user) && Fanout(s).LatestState(state.UserId).StatusMsg == state.StatusMsg),
+            "the mirrored flag on every silo");
+    }
 
     [Fact]
     public async Task APeersMessages_ArrivingOutOfOrder_AreAppliedInTheirOrder_AndACopyIsNotAppliedAgain()
