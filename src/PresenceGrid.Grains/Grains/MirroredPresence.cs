@@ -151,7 +151,7 @@ internal sealed class MirrorIngest(
             group.Add(state);
         }
 
-        Task applied = ApplyOwnedAsync(local);
+        Task applied = ApplyOwnedAsync(local, ownedHere: true);
         if (remote is null)
         {
             return applied;
@@ -168,8 +168,12 @@ internal sealed class MirrorIngest(
 
     /// <summary>Applies states whose users this silo owns (see the class); one per user.</summary>
     /// <param name="states">The states.</param>
+    /// <param name="ownedHere">
+    /// True when this silo grouped them by owner just now (its own view): not checked again. False for a group another
+    /// silo sent, whose view may differ: a user this silo does not own goes through its grain.
+    /// </param>
     /// <returns>A task that completes once each is applied and stored.</returns>
-    public Task ApplyOwnedAsync(IReadOnlyList<UserPresenceState> states)
+    public Task ApplyOwnedAsync(IReadOnlyList<UserPresenceState> states, bool ownedHere)
     {
         if (_options.Mode == PresenceMode.Disabled)
         {
@@ -180,7 +184,7 @@ internal sealed class MirrorIngest(
         int direct = 0;
         foreach (UserPresenceState state in states)
         {
-            Task applied = Apply(state, ref direct);
+            Task applied = Apply(state, ownedHere, ref direct);
             if (!applied.IsCompletedSuccessfully)
             {
                 (pending ??= []).Add(applied);
@@ -191,10 +195,10 @@ internal sealed class MirrorIngest(
         return pending is null ? Task.CompletedTask : Task.WhenAll(pending);
     }
 
-    private Task Apply(UserPresenceState state, ref int direct)
+    private Task Apply(UserPresenceState state, bool ownedHere, ref int direct)
     {
         string key = state.UserId.ToString();
-        if (owners.IsLocal(key))
+        if (ownedHere || owners.IsLocal(key))
         {
             int index = users.GetOrAdd(state.UserId);
             UserTable.Entry user = users[index];

@@ -35,7 +35,7 @@ internal sealed class PresenceReplicaService(GrainId grainId, Silo silo, ILogger
         return Task.CompletedTask;
     }
 
-    public Task MirrorStates(ImmutableArray<UserPresenceState> states) => mirrors.ApplyOwnedAsync(states);
+    public Task MirrorStates(ImmutableArray<UserPresenceState> states) => mirrors.ApplyOwnedAsync(states, ownedHere: false);
 }
 
 /// <summary>Addresses <see cref="IPresenceReplicaService"/> on a given silo.</summary>
